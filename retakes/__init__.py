@@ -1,0 +1,1 @@
+"""retakes: AI video edits inside the NLE."""
