@@ -1,0 +1,51 @@
+"""`retakes engine serve`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from ..engine.config import EngineConfig
+
+
+def add_engine_parser(subparsers) -> None:
+    p = subparsers.add_parser("engine", help="run the engine service")
+    sub = p.add_subparsers(dest="engine_command", required=True, metavar="{serve}")
+    serve = sub.add_parser("serve", help="serve the engine over gRPC until interrupted")
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--socket", type=Path, metavar="PATH", help="Unix socket (default: <state>/engine.sock)")
+    where.add_argument("--port", type=int, metavar="N", help="loopback TCP port (0 picks one); needs a token")
+    serve.add_argument("--token-file", type=Path,
+                       help="file holding the bearer token for TCP (default: a new token, written to "
+                            "<state>/engine.token, readable by you only)")
+    serve.add_argument("--state-dir", type=Path, help="jobs database, uploads and work files (default: $RETAKES_HOME)")
+    serve.add_argument("--max-jobs", type=int, default=1, help="jobs running at once (default 1)")
+    serve.add_argument("--chunk-frames", type=int, default=48, help="frames per checkpointed chunk")
+    serve.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from ..engine.service.server import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = EngineConfig(socket_path=args.socket, tcp_port=args.port, max_concurrent_jobs=args.max_jobs,
+                          chunk_frames=args.chunk_frames)
+    if args.state_dir:
+        config.state_dir = args.state_dir
+    if args.token_file:
+        config.token = args.token_file.read_text().strip()
+
+    def ready(running) -> None:
+        if running.token and not args.token_file:
+            token_path = config.state_dir / "engine.token"
+            fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(running.token)
+            print(f"token written to {token_path}", flush=True)
+        print(f"retakes engine listening on {', '.join(running.targets)}", flush=True)
+
+    asyncio.run(serve(config, ready=ready))
+    return 0

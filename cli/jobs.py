@@ -1,0 +1,60 @@
+"""`retakes jobs list|watch|cancel`."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from ..engine.client import connect
+from ..v1 import engine_pb2
+from .edit import add_engine_options, report
+from .progress import JobProgressBar
+
+
+def add_jobs_parser(subparsers) -> None:
+    p = subparsers.add_parser("jobs", help="list, watch or cancel the engine's jobs")
+    sub = p.add_subparsers(dest="jobs_command", required=True, metavar="{list,watch,cancel}")
+    ls = sub.add_parser("list", help="jobs, newest first")
+    ls.add_argument("--limit", type=int, default=20)
+    add_engine_options(ls)
+    ls.set_defaults(run=run_list)
+    for name, fn, helptext in (("watch", run_watch, "follow a job's progress until it ends"),
+                               ("cancel", run_cancel, "cancel a job (it stops within one chunk)")):
+        cmd = sub.add_parser(name, help=helptext)
+        cmd.add_argument("job_id")
+        add_engine_options(cmd)
+        cmd.set_defaults(run=fn)
+
+
+def _state(job: engine_pb2.Job) -> str:
+    return engine_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_").lower()
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with connect(args.engine, token=args.token) as engine:
+        jobs = engine.list(limit=args.limit)
+    if not jobs:
+        print("no jobs")
+        return 0
+    for job in jobs:
+        created = datetime.fromtimestamp(job.created_at.ToSeconds()).strftime("%Y-%m-%d %H:%M:%S")
+        p = job.progress
+        print(f"{job.id}  {_state(job):<9}  {job.request.op:<10} {p.frames_done:>6}/{p.frames_total:<6} "
+              f"{created}  {job.request.output_path}")
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    with connect(args.engine, token=args.token) as engine, JobProgressBar(args.job_id[:8]) as bar:
+        job = engine.wait(args.job_id, bar)
+    return report(job)
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    with connect(args.engine, token=args.token) as engine:
+        job = engine.cancel(args.job_id)
+        if job.state not in (engine_pb2.JOB_STATE_CANCELLED, engine_pb2.JOB_STATE_SUCCEEDED,
+                             engine_pb2.JOB_STATE_FAILED):
+            job = engine.wait(args.job_id)
+    print(f"{job.id} {_state(job)}")
+    return 0

@@ -1,0 +1,206 @@
+"""The engine as a plain Python object: capabilities, preview, jobs, uploads.
+
+The gRPC servicer is a thin shell over this class (the grpc examples' habit), so the
+same behaviour is reachable from tests without a socket, and a future HTTP gateway
+can wrap it too. Nothing here imports grpc.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .. import __version__
+from ..v1 import engine_pb2
+from .config import EngineConfig
+from .devices import list_devices
+from .errors import InvalidArgument
+from .jobs import JobRecord, JobRunContext, JobStore, LocalExecutor
+from .media import CODECS
+from .ops import REGISTRY
+from .plan import EditPlan, local_path, plan_edit
+from .render import render_plan, render_preview
+from .uploads import UploadState, UploadStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PreviewImage:
+    frame: int
+    image: np.ndarray  # RGB, uint8
+    latency_ms: float
+    device: str
+
+
+class _Hooks:
+    """Adapts the job system's run context to what the renderer needs."""
+
+    def __init__(self, ctx: JobRunContext) -> None:
+        self._ctx = ctx
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        self._ctx.report(stage, done, total)
+
+    def check_cancelled(self) -> None:
+        self._ctx.check_cancelled()
+
+    def record_chunk(self, index: int, path: str, sha256: str, frames: int) -> None:
+        self._ctx.record_chunk(index, path, sha256, frames)
+
+    def finished_chunks(self) -> dict[int, str]:
+        return {c.index: c.sha256 for c in self._ctx.chunks()}
+
+
+class Engine:
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.store = JobStore(config.jobs_db)
+        self.uploads = UploadStore(config.uploads_dir)
+        self.executor = LocalExecutor(
+            self.store,
+            self._run_job,
+            max_concurrent=config.max_concurrent_jobs,
+            lease_seconds=config.lease_seconds,
+            cleanup=self._cleanup_job,
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self.executor.start()
+
+    def stop(self) -> None:
+        self.executor.shutdown(wait=True)
+
+    # ------------------------------------------------------------------ capabilities
+
+    def capabilities(self) -> engine_pb2.Capabilities:
+        from .service.convert import op_descriptor
+
+        caps = engine_pb2.Capabilities(engine_version=__version__,
+                                       max_concurrent_jobs=self.config.max_concurrent_jobs)
+        caps.ops.extend(op_descriptor(REGISTRY[name].spec) for name in sorted(REGISTRY))
+        for spec in CODECS.values():
+            caps.codecs.add(name=spec.name, extensions=list(spec.extensions), pixel_format=spec.pixel_format,
+                            lossless=spec.lossless, description=spec.description)
+        for d in list_devices():
+            caps.devices.add(name=d.name, description=d.description, available=d.available)
+        return caps
+
+    # ------------------------------------------------------------------ planning
+
+    def resolve_media(self, ref: engine_pb2.MediaRef, field: str) -> Path:
+        if ref.WhichOneof("kind") == "upload_sha256":
+            return self.uploads.path_of(ref.upload_sha256, field=field)
+        return local_path(ref, field)
+
+    def plan(self, request: engine_pb2.EditRequest, *, for_preview: bool = False) -> EditPlan:
+        return plan_edit(request, resolve=self.resolve_media, for_preview=for_preview,
+                         output_root=self.config.outputs_dir)
+
+    # ------------------------------------------------------------------ preview
+
+    def preview(self, request: engine_pb2.EditRequest, frame: int) -> PreviewImage:
+        started = time.perf_counter()
+        plan = self.plan(request, for_preview=True)
+        image = render_preview(plan, frame)
+        if image.dtype != np.uint8:
+            image = (image >> 8).astype(np.uint8)
+        return PreviewImage(frame, image, (time.perf_counter() - started) * 1000.0, plan.device)
+
+    @staticmethod
+    def encode_png(image: np.ndarray) -> bytes:
+        ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise RuntimeError("PNG encoding failed")
+        return data.tobytes()
+
+    # ------------------------------------------------------------------ jobs
+
+    def submit(self, request: engine_pb2.EditRequest, idempotency_key: str = "") -> JobRecord:
+        """Validates now (nothing is queued on bad input), then queues the job."""
+        plan = self.plan(request)
+        stored = engine_pb2.EditRequest()
+        stored.CopyFrom(request)
+        stored.output_path = str(plan.output)
+        if stored.output_path == "":
+            raise InvalidArgument("expected an output path", field="output_path")
+        record = self.store.create(stored.SerializeToString(), idempotency_key=idempotency_key or None)
+        self.executor.wake()
+        return record
+
+    def get(self, job_id: str) -> JobRecord:
+        return self.store.get(job_id)
+
+    def list(self, states: list[str] | None = None, limit: int = 100) -> list[JobRecord]:
+        return self.store.list(states=states or None, limit=limit or 100)
+
+    def cancel(self, job_id: str) -> JobRecord:
+        record = self.store.request_cancel(job_id)
+        self.executor.cancel(job_id)
+        return record
+
+    def wait_for_change(self, job_id: str, after_version: int, timeout: float) -> JobRecord:
+        return self.store.wait_for_change(job_id, after_version, timeout)
+
+    def workdir_of(self, job_id: str) -> Path:
+        return self.config.work_dir / job_id
+
+    def _run_job(self, record: JobRecord, ctx: JobRunContext) -> bytes:
+        request = engine_pb2.EditRequest.FromString(record.request)
+        ctx.report("plan", 0, 0)
+        plan = self.plan(request)
+        result = render_plan(plan, self.workdir_of(record.id), _Hooks(ctx), chunk_frames=self.config.chunk_frames)
+        return engine_pb2.JobResult(
+            outputs=result.outputs,
+            frames_written=result.frames_written,
+            start_timecode=plan.source.timebase.timecode_of(plan.frame_range.start),
+            rate=str(plan.source.rate),
+            codec=plan.codec.name if plan.codec else "",
+        ).SerializeToString()
+
+    def _cleanup_job(self, record: JobRecord) -> None:
+        """After a cancel: no temp file or segment of the job is left anywhere."""
+        shutil.rmtree(self.workdir_of(record.id), ignore_errors=True)
+
+    # ------------------------------------------------------------------ uploads / downloads
+
+    def upload_status(self, sha256: str) -> UploadState:
+        return self.uploads.status(sha256)
+
+    def upload_chunk(self, sha256: str, *, offset: int, data: bytes, total_size: int, file_name: str) -> UploadState:
+        return self.uploads.append(sha256, offset=offset, data=data, total_size=total_size, file_name=file_name)
+
+    def result_file(self, job_id: str, path: str) -> Path:
+        """A finished job's output, only ever one the job itself wrote."""
+        record = self.store.get(job_id)
+        if record.result is None:
+            raise InvalidArgument(f"job {job_id} has no result yet", field="job_id")
+        outputs = [o.path for o in engine_pb2.JobResult.FromString(record.result).outputs]
+        chosen = path or outputs[0]
+        if chosen not in outputs:
+            raise InvalidArgument(f"{chosen!r} is not an output of job {job_id}", field="path")
+        target = Path(chosen)
+        if target.is_dir():
+            raise InvalidArgument("a PNG-sequence output is downloaded frame by frame; not supported yet",
+                                  field="path")
+        return target
+
+    def iter_file(self, path: Path, offset: int, chunk_size: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
+        size = path.stat().st_size
+        if not 0 <= offset <= size:
+            raise InvalidArgument(f"offset {offset} is outside the file's {size} bytes", field="offset")
+        with open(path, "rb") as f:
+            f.seek(offset)
+            while block := f.read(chunk_size):
+                yield offset, block
+                offset += len(block)

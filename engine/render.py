@@ -1,0 +1,170 @@
+"""Runs a planned edit: decode the range, apply the op, encode, in checkpointed chunks.
+
+The range is cut into chunks of `chunk_frames`. Each chunk is rendered into its own
+segment file in the job's work folder and recorded in the job store once it is fully
+on disk (fsync'd and hashed). A restarted engine skips recorded chunks whose segment is
+intact, so it redoes at most one chunk. The final file is always assembled from the
+segments the same way, by stream copy, which is why a resumed job's output is byte-
+identical to an uninterrupted one, and why the destination never holds half a file:
+assembly writes a temp name beside it and renames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..v1 import engine_pb2
+from .media import FrameReader, KeyframeMask, SegmentWriter, finalize_output
+from .ops import EditContext
+from .plan import EditPlan
+from .timecode import FrameRange
+
+
+class JobHooks:
+    """What the renderer needs from the job system (engine.jobs implements it)."""
+
+    def report(self, stage: str, done: int, total: int) -> None: ...
+
+    def check_cancelled(self) -> None: ...
+
+    def record_chunk(self, index: int, path: str, sha256: str, frames: int) -> None: ...
+
+    def finished_chunks(self) -> dict[int, str]:
+        """index -> sha256 of the chunks already recorded for this job."""
+        return {}
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    outputs: list[engine_pb2.OutputFile]
+    frames_written: int
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    if path.is_dir():
+        # A PNG sequence: the hash of its files' names and contents, in order.
+        for child in sorted(path.iterdir()):
+            digest.update(child.name.encode())
+            digest.update(bytes.fromhex(sha256_of(child)))
+        return digest.hexdigest()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def size_of(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
+
+
+def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hooks: JobHooks | None) -> EditContext:
+    masks = plan.masks
+    if isinstance(masks, KeyframeMask):
+        masks = keyframe_masks(plan, reader, workdir, hooks)
+    return EditContext(
+        source=reader,
+        frame_range=plan.frame_range,
+        params=dict(plan.params),
+        masks=masks,
+        keyframes=plan.keyframes,
+        device=plan.device,
+        workdir=workdir,
+        seed=plan.seed,
+        progress=hooks.report if hooks else (lambda stage, done, total: None),
+        check_cancelled=hooks.check_cancelled if hooks else (lambda: None),
+    )
+
+
+def keyframe_masks(plan: EditPlan, reader: FrameReader, workdir: Path | None, hooks: JobHooks | None):
+    """A single keyframe mask, carried through the range by the tracker when there is one."""
+    from .masks_tracked import tracked_masks
+
+    return tracked_masks(plan, reader, workdir, hooks)
+
+
+def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames: int = 48) -> RenderResult:
+    """Renders the whole range to `plan.output`; resumable from `hooks.finished_chunks()`."""
+    assert plan.output is not None and plan.codec is not None
+    workdir.mkdir(parents=True, exist_ok=True)
+    segments_dir = workdir / "segments"
+    segments_dir.mkdir(exist_ok=True)
+    chunks = plan.frame_range.chunks(chunk_frames)
+    total = len(plan.frame_range)
+    with FrameReader(plan.source) as reader:
+        ctx = make_context(plan, reader, workdir / "op", hooks)
+        if ctx.workdir is not None:
+            ctx.workdir.mkdir(exist_ok=True)
+        op = plan.op()
+        hooks.check_cancelled()
+        op.prepare(ctx)
+
+        finished = hooks.finished_chunks()
+        segments: list[Path] = []
+        done = 0
+        started = time.monotonic()
+        for index, chunk in enumerate(chunks):
+            segment = segments_dir / f"{index:05d}{plan.codec.segment_suffix}"
+            segments.append(segment)
+            if index in finished and segment.exists() and sha256_of(segment) == finished[index]:
+                done += len(chunk)
+                hooks.report("render", done, total)
+                continue
+            _render_chunk(op, ctx, reader, plan, chunk, segment, hooks, done_before=done, total=total)
+            hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
+            done += len(chunk)
+        del started
+
+    hooks.check_cancelled()
+    hooks.report("finalize", total, total)
+    finalize_output(
+        segments,
+        plan.output,
+        plan.codec,
+        rate=plan.source.rate,
+        start_timecode=plan.source.timebase.timecode_of(plan.frame_range.start),
+        color=plan.source.color,
+        audio_source=(plan.source, plan.frame_range) if plan.source.audio else None,
+    )
+    shutil.rmtree(workdir, ignore_errors=True)
+    out = engine_pb2.OutputFile(path=str(plan.output), sha256=sha256_of(plan.output), size_bytes=size_of(plan.output))
+    return RenderResult([out], total)
+
+
+def _render_chunk(op, ctx, reader, plan: EditPlan, chunk: FrameRange, segment: Path, hooks: JobHooks,
+                  *, done_before: int, total: int) -> None:
+    partial = segment.with_name(segment.name + ".partial")
+    if partial.is_dir():
+        shutil.rmtree(partial)
+    else:
+        partial.unlink(missing_ok=True)
+    with SegmentWriter(partial, plan.codec, plan.source.width, plan.source.height, plan.source.rate,
+                       plan.source.bit_depth, plan.source.color, first_frame=chunk.start - plan.frame_range.start) as w:
+        for n, (index, frame) in enumerate(reader.frames(chunk), start=1):
+            hooks.check_cancelled()
+            w.write(op.render(index, frame, ctx))
+            hooks.report("render", done_before + n, total)
+    partial.replace(segment)
+
+
+def render_preview(plan: EditPlan, frame: int) -> np.ndarray:
+    """One edited frame, for the single-frame preview. Temporal ops analyse only what they need."""
+    if frame not in range(plan.source.frame_count):
+        from .errors import InvalidArgument
+
+        raise InvalidArgument(f"frame {frame} lies outside the media's {plan.source.frame_count} frames",
+                              field="frame")
+    with FrameReader(plan.source) as reader:
+        ctx = make_context(plan, reader, None, None)
+        op = plan.op()
+        preview: Callable | None = getattr(op, "preview", None)
+        if preview is not None:
+            return preview(frame, ctx)
+        return op.render(frame, reader.frame(frame), ctx)

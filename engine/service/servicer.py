@@ -1,0 +1,135 @@
+"""`retakes.v1.EngineService` over an `Engine`: each RPC converts, delegates, converts back.
+
+Blocking work (probing media, decoding a preview frame, SQLite) runs in worker threads
+via `asyncio.to_thread`, never on the event loop. Domain errors become rich statuses in
+one place (`_rpc`), so no handler has its own error handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import AsyncIterator
+
+import grpc
+
+from ...v1 import engine_pb2, engine_pb2_grpc
+from ..core import Engine
+from ..errors import InvalidArgument, RetakesError
+from ..jobs import JobState
+from .convert import job_message, job_state_name
+from .status import to_rpc_status
+
+log = logging.getLogger(__name__)
+_TERMINAL = {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+# Field paths in errors are relative to the request message the client sent.
+_EDIT_PREFIX = {"Preview": "edit.", "SubmitEdit": "edit."}
+
+
+def _rpc(method):
+    """Maps RetakesError to its status (with field violations) and hides internal errors."""
+    prefix = _EDIT_PREFIX.get(method.__name__, "")
+
+    if asyncio.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def unary(self, request, context):
+            try:
+                return await method(self, request, context)
+            except RetakesError as error:
+                await context.abort_with_status(to_rpc_status(error, field_prefix=prefix))
+            except Exception:
+                log.exception("%s failed", method.__name__)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal engine error; see the engine log")
+        return unary
+
+    @functools.wraps(method)
+    async def streaming(self, request, context):
+        try:
+            async for item in method(self, request, context):
+                yield item
+        except RetakesError as error:
+            await context.abort_with_status(to_rpc_status(error, field_prefix=prefix))
+        except Exception:
+            log.exception("%s failed", method.__name__)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal engine error; see the engine log")
+    return streaming
+
+
+class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @_rpc
+    async def GetCapabilities(self, request, context):
+        return await asyncio.to_thread(self.engine.capabilities)
+
+    @_rpc
+    async def Preview(self, request: engine_pb2.PreviewRequest, context):
+        result = await asyncio.to_thread(self.engine.preview, request.edit, request.frame)
+        h, w = result.image.shape[:2]
+        if request.encoding == engine_pb2.IMAGE_ENCODING_RGB24:
+            encoding, data = engine_pb2.IMAGE_ENCODING_RGB24, result.image.tobytes()
+        else:
+            encoding, data = engine_pb2.IMAGE_ENCODING_PNG, await asyncio.to_thread(
+                self.engine.encode_png, result.image)
+        return engine_pb2.PreviewResponse(frame=result.frame, width=w, height=h, encoding=encoding, image=data,
+                                          latency_ms=result.latency_ms, device=result.device)
+
+    @_rpc
+    async def SubmitEdit(self, request: engine_pb2.SubmitEditRequest, context):
+        record = await asyncio.to_thread(self.engine.submit, request.edit, request.idempotency_key)
+        return job_message(record)
+
+    @_rpc
+    async def GetJob(self, request, context):
+        return job_message(await asyncio.to_thread(self.engine.get, request.job_id))
+
+    @_rpc
+    async def ListJobs(self, request: engine_pb2.ListJobsRequest, context):
+        states = [job_state_name(s) for s in request.states]
+        records = await asyncio.to_thread(self.engine.list, states, request.limit)
+        return engine_pb2.ListJobsResponse(jobs=[job_message(r) for r in records])
+
+    @_rpc
+    async def CancelJob(self, request, context):
+        return job_message(await asyncio.to_thread(self.engine.cancel, request.job_id))
+
+    @_rpc
+    async def WatchJob(self, request, context) -> AsyncIterator[engine_pb2.JobEvent]:
+        record = await asyncio.to_thread(self.engine.get, request.job_id)
+        yield engine_pb2.JobEvent(job=job_message(record))
+        while record.state not in _TERMINAL:
+            changed = await asyncio.to_thread(self.engine.wait_for_change, record.id, record.version, 1.0)
+            if changed.version != record.version:
+                record = changed
+                yield engine_pb2.JobEvent(job=job_message(record))
+
+    @_rpc
+    async def UploadMedia(self, request_iterator, context):
+        state = None
+        async for chunk in request_iterator:
+            state = await asyncio.to_thread(
+                self.engine.upload_chunk, chunk.sha256, offset=chunk.offset, data=chunk.data,
+                total_size=chunk.total_size, file_name=chunk.file_name,
+            )
+        if state is None:
+            raise InvalidArgument("the upload stream held no chunk", field="sha256")
+        return engine_pb2.UploadStatus(sha256=state.sha256, committed_bytes=state.committed_bytes,
+                                       total_size=state.total_size, complete=state.complete)
+
+    @_rpc
+    async def GetUploadStatus(self, request, context):
+        state = await asyncio.to_thread(self.engine.upload_status, request.sha256)
+        return engine_pb2.UploadStatus(sha256=state.sha256, committed_bytes=state.committed_bytes,
+                                       total_size=state.total_size, complete=state.complete)
+
+    @_rpc
+    async def DownloadResult(self, request, context) -> AsyncIterator[engine_pb2.DataChunk]:
+        path = await asyncio.to_thread(self.engine.result_file, request.job_id, request.path)
+        chunks = self.engine.iter_file(path, request.offset)
+        while True:
+            item = await asyncio.to_thread(next, chunks, None)
+            if item is None:
+                return
+            yield engine_pb2.DataChunk(offset=item[0], data=item[1])
