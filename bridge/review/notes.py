@@ -1,0 +1,85 @@
+"""A review note (a comment at a frame or range), and turning Frame.io comments into notes.
+
+Every note, whichever reviewer tool it came from, ends up as one `Note` in version-media
+frames (0 = the version's first frame), so there is one path from notes to markers.
+
+Timecode to frame: Frame.io reports a comment's `timestamp` as timecode of the file when we
+ask for `timestamp_as_timecode`. A file with embedded timecode (01:00:00:00 start) gets
+comments in that clock; a file without gets a zero-based clock. We read the timecode at the
+version's own rate with `engine.timecode` (drop-frame included: ';' before the frames) and
+subtract the version's start frame when the comment lies at or after it; a comment before
+the start can only be in the zero-based clock. Shots are far shorter than the one hour that
+separates the two clocks in practice, so the two readings never collide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from retakes.engine.timecode import timecode_to_frames
+
+from .frameio_api import RemoteComment
+from .versions import ReviewVersion
+
+FRAMEIO_STATUS = {
+    # Frame.io v4 "Status" field display names -> version store statuses.
+    "approved": "approved",
+    "needs review": "in review",
+    "in review": "in review",
+    "in progress": "in review",
+    "rejected": "rejected",
+    "changes requested": "rejected",
+    "needs changes": "rejected",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str  # "frameio:<comment id>" or "local:<uuid>": stable, so re-pulling finds it again
+    version_id: str
+    frame: int  # version-media frame, 0-based
+    duration: int  # frames, >= 1 (1 = a single-frame note)
+    text: str
+    author: str = ""
+    source: str = "local"  # "frameio" | "local"
+
+    @property
+    def marker_key(self) -> str:
+        """The marker customData that ties a Resolve marker to this note (idempotency)."""
+        return f"retakes-note:{self.id}"
+
+
+class NoteOutOfRange(ValueError):
+    pass
+
+
+def frame_of_timecode(timecode: str, version: ReviewVersion) -> int:
+    tb = version.timebase
+    absolute = timecode_to_frames(timecode, tb.rate, field="comment.timestamp")
+    frame = absolute - tb.start_frame if absolute >= tb.start_frame else absolute
+    if not 0 <= frame < version.frame_count:
+        raise NoteOutOfRange(f"comment at {timecode} lies outside {version.label}'s {version.frame_count} frames")
+    return frame
+
+
+def note_from_comment(comment: RemoteComment, version: ReviewVersion) -> Note | None:
+    """None for comments with no time (general notes on the file): they have no frame to mark."""
+    if not comment.timecode:
+        return None
+    frame = frame_of_timecode(comment.timecode, version)
+    duration = max(1, min(comment.duration or 1, version.frame_count - frame))
+    return Note(
+        id=f"frameio:{comment.id}",
+        version_id=version.id,
+        frame=frame,
+        duration=duration,
+        text=comment.text,
+        author=comment.author,
+        source="frameio",
+    )
+
+
+def store_status(frameio_status: str | None) -> str | None:
+    if not frameio_status:
+        return None
+    return FRAMEIO_STATUS.get(frameio_status.strip().lower())

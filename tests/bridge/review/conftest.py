@@ -1,0 +1,71 @@
+"""Fixtures for review tests: the fake Frame.io, an API client signed in against it, stores."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # the fake server and doubles beside the tests
+
+from fake_frameio import FakeFrameio  # noqa: E402
+from timeline_double import DoubleTimeline  # noqa: E402
+
+from retakes.bridge.review.auth import AuthConfig, FrameioAuth, TokenStore  # noqa: E402
+from retakes.bridge.review.frameio_api import FrameioApi  # noqa: E402
+from retakes.bridge.review.ledger import ReviewLedger  # noqa: E402
+from retakes.bridge.review.versions import MemoryVersions, ReviewVersion  # noqa: E402
+from retakes.engine.timecode import FrameRate  # noqa: E402
+
+
+@pytest.fixture
+def fake():
+    with FakeFrameio() as server:
+        server.state.part_size = 4096
+        yield server
+
+
+@pytest.fixture
+def auth(fake, tmp_path) -> FrameioAuth:
+    config = AuthConfig(client_id="cid", client_secret="secret", kind="s2s", ims_base_url=fake.base_url)
+    return FrameioAuth(config, TokenStore(tmp_path / "cfg" / "tokens.json"))
+
+
+@pytest.fixture
+def api(fake, auth) -> FrameioApi:
+    return FrameioApi(auth, fake.state.account_id, base_url=fake.base_url, timeout=10)
+
+
+@pytest.fixture
+def ledger(tmp_path) -> ReviewLedger:
+    led = ReviewLedger(tmp_path / "review.sqlite")
+    yield led
+    led.close()
+
+
+def make_versions(tmp_path: Path, n: int = 3, *, size: int = 10_000, rate: str = "24",
+                  start_tc: str | None = None, frames: int = 48) -> MemoryVersions:
+    store = MemoryVersions()
+    for i in range(1, n + 1):
+        media = tmp_path / f"shot_v{i:03d}.mov"
+        media.write_bytes(bytes((i * 7 + j) % 251 for j in range(size)))
+        store.add(ReviewVersion(
+            id=f"ver-{i}", clip_id="shot010", number=i, media_path=media,
+            rate=FrameRate.parse(rate), frame_count=frames, start_timecode=start_tc,
+            lineage=f"v{i:03d} <- {'original' if i == 1 else f'v{i - 1:03d}'}: recolor --hue {30 * i}",
+            item_id=f"item-v{i}",
+        ))
+    return store
+
+
+@pytest.fixture
+def timeline() -> DoubleTimeline:
+    return DoubleTimeline(rate=Fraction(24))
+
+
+def pytest_configure(config):
+    # The SDK's generated models touch pydantic v1 names; not ours to fix, and noisy.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:frameio.*")
+    config.addinivalue_line("filterwarnings", "ignore:The `__fields__` attribute is deprecated")
