@@ -1,0 +1,137 @@
+"""The audio under a frame range, sample-exact.
+
+Frame f starts at sample `floor(f * sample_rate / rate)` (exact Fractions, measured from
+the presentation time of video frame 0). The range [A, B) therefore owns samples
+[floor(A*sr/rate), floor(B*sr/rate)): consecutive ranges tile the track with no gap or
+overlap, and a range's count is the same wherever it is cut. At 48 kHz and 24000/1001
+fps a frame is 2002 samples exactly; at 30000/1001 the counts alternate 1601/1602.
+
+Where the track is shorter than the video, or starts after it, the missing samples are
+silence, so the count is always exact. Samples keep the source's type (int16, int32,
+float32...), planar, as (channels, samples).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import av.error
+import numpy as np
+
+from ..errors import CorruptMedia, InvalidArgument
+from ..timecode import FrameRange, FrameRate
+from .probe import MediaInfo, open_container
+
+_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64, "s64": np.int64}
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    sample_rate: int
+    channels: int
+    layout: str
+    #: FFmpeg's planar sample format name of the arrays ("s16p", "s32p", "fltp", ...).
+    sample_format: str
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(_DTYPES[self.sample_format.rstrip("p")])
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    samples: np.ndarray  # (channels, n)
+    format: AudioFormat
+
+
+def sample_of(frame: int, rate: FrameRate, sample_rate: int) -> int:
+    """The first sample of video frame `frame` (floor rule, see the module docstring)."""
+    return math.floor(Fraction(frame) * sample_rate / rate.value)
+
+
+def sample_span(frames: FrameRange, rate: FrameRate, sample_rate: int) -> tuple[int, int]:
+    return sample_of(frames.start, rate, sample_rate), sample_of(frames.end, rate, sample_rate)
+
+
+def audio_format(info: MediaInfo, *, field: str = "source") -> AudioFormat:
+    if info.audio is None:
+        raise InvalidArgument(f"{info.path.name} has no audio", field=field)
+    planar = info.audio.sample_format.rstrip("p") + "p"
+    return AudioFormat(info.audio.sample_rate, info.audio.channels, info.audio.layout, planar)
+
+
+def read_audio(info: MediaInfo, frames: FrameRange, *, field: str = "source") -> AudioClip:
+    """The range's audio in one array; use `iter_audio` for long ranges."""
+    fmt = audio_format(info, field=field)
+    blocks = list(iter_audio(info, frames, field=field))
+    samples = np.concatenate(blocks, axis=1) if blocks else np.zeros((fmt.channels, 0), fmt.dtype)
+    return AudioClip(samples, fmt)
+
+
+def iter_audio(
+    info: MediaInfo, frames: FrameRange, *, block: int = 48000, field: str = "source"
+) -> Iterator[np.ndarray]:
+    """Yields (channels, n) blocks of at most `block` samples, exactly the range's samples."""
+    fmt = audio_format(info, field=field)
+    first, end = sample_span(frames, info.rate, fmt.sample_rate)
+    position = first  # next sample to deliver
+    pending: list[np.ndarray] = []
+    pending_n = 0
+
+    def take(chunk: np.ndarray) -> Iterator[np.ndarray]:
+        nonlocal pending_n
+        pending.append(chunk)
+        pending_n += chunk.shape[1]
+        while pending_n >= block:
+            joined = np.concatenate(pending, axis=1)
+            yield joined[:, :block]
+            rest = joined[:, block:]
+            pending[:] = [rest] if rest.shape[1] else []
+            pending_n = rest.shape[1]
+
+    for start, data in _decoded_samples(info, fmt, first, field):
+        if start + data.shape[1] <= position:
+            continue
+        if start > position:  # a gap in the track: fill with silence
+            yield from take(np.zeros((fmt.channels, min(start, end) - position), fmt.dtype))
+            position = min(start, end)
+        if position >= end:
+            break
+        piece = data[:, position - start : end - start]
+        yield from take(piece)
+        position += piece.shape[1]
+        if position >= end:
+            break
+    if position < end:
+        yield from take(np.zeros((fmt.channels, end - position), fmt.dtype))
+    if pending_n:
+        yield np.concatenate(pending, axis=1)
+
+
+def _decoded_samples(info: MediaInfo, fmt: AudioFormat, first: int, field: str) -> Iterator[tuple[int, np.ndarray]]:
+    """(sample position relative to video frame 0, planar samples) for each decoded frame."""
+    with open_container(info.path, field=field) as container:
+        stream = container.streams.audio[0]
+        tb = Fraction(stream.time_base)
+        seconds = info.start_seconds + Fraction(max(0, first - fmt.sample_rate // 10), fmt.sample_rate)
+        container.seek(math.floor(seconds / tb), stream=stream, backward=True)
+        try:
+            for packet in container.demux(stream):
+                for frame in packet.decode():
+                    if frame.pts is None:
+                        raise CorruptMedia(f"{info.path.name} has audio without timestamps", field=field)
+                    start = round((frame.pts * tb - info.start_seconds) * fmt.sample_rate)
+                    yield start, _planar(frame, fmt)
+        except av.error.FFmpegError as exc:
+            raise CorruptMedia(f"{info.path.name}: the audio is damaged ({exc})", field=field) from None
+
+
+def _planar(frame: av.AudioFrame, fmt: AudioFormat) -> np.ndarray:
+    data = frame.to_ndarray()
+    if not frame.format.is_planar:
+        data = data.reshape(-1, fmt.channels).T
+    return np.ascontiguousarray(data.astype(fmt.dtype, copy=False))

@@ -1,0 +1,91 @@
+"""The output codecs retakes writes, and which one an output path gets.
+
+Names are the CLI's `--codec` values (DESIGN.md). Each spec says which FFmpeg encoder
+and pixel format it uses for 8-bit and for deeper (uint16) frames, and which
+containers may hold it, so a bad combination is refused before any frame is decoded.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InvalidArgument
+
+#: container extension -> FFmpeg muxer name.
+MUXERS = {".mov": "mov", ".mp4": "mp4", ".mkv": "matroska", ".mxf": "mxf"}
+
+
+@dataclass(frozen=True)
+class CodecSpec:
+    name: str
+    encoder: str
+    #: pixel format for uint8 frames, and for uint16 frames.
+    pix_fmt_8: str
+    pix_fmt_16: str
+    extensions: tuple[str, ...]
+    options: dict[str, str] = field(default_factory=dict)
+    lossless: bool = False
+    #: True for png: the output is a directory of images, not a container.
+    image_sequence: bool = False
+
+    def pix_fmt(self, bit_depth: int) -> str:
+        return self.pix_fmt_8 if bit_depth <= 8 else self.pix_fmt_16
+
+
+CODECS: dict[str, CodecSpec] = {
+    spec.name: spec
+    for spec in (
+        CodecSpec("prores_422hq", "prores_ks", "yuv422p10le", "yuv422p10le", (".mov",),
+                  {"profile": "3", "vendor": "apl0"}),
+        # RGB frames carry no alpha, so 4444 is written without it (yuv444p10le).
+        CodecSpec("prores_4444", "prores_ks", "yuv444p10le", "yuv444p10le", (".mov",),
+                  {"profile": "4", "vendor": "apl0"}),
+        CodecSpec("dnxhr_hqx", "dnxhd", "yuv422p10le", "yuv422p10le", (".mov", ".mxf"),
+                  {"profile": "dnxhr_hqx"}),
+        # A fixed thread count keeps libx264's output identical run to run. 16-bit frames
+        # are delivered as 8-bit 4:2:0: this is a viewing codec, not a master.
+        CodecSpec("h264", "libx264", "yuv420p", "yuv420p", (".mp4", ".mov", ".mkv"),
+                  {"threads": "4", "preset": "medium", "crf": "16"}),
+        # FFmpeg's FFV1 encoder has no 8-bit planar RGB (gbrp); bgr0 is its lossless 8-bit
+        # RGB input (the alpha byte is padding), gbrp16le holds 16-bit RGB bit-exactly.
+        CodecSpec("ffv1", "ffv1", "bgr0", "gbrp16le", (".mkv", ".mov"),
+                  {"level": "3", "slicecrc": "1", "threads": "1"}, lossless=True),
+        CodecSpec("png", "png", "rgb24", "rgb48be", ("",), lossless=True, image_sequence=True),
+    )
+}
+
+_DEFAULT_BY_EXTENSION = {".mov": "prores_422hq", ".mp4": "h264", ".mkv": "ffv1", ".mxf": "dnxhr_hqx", "": "png"}
+
+
+def output_extension(output_path: str | os.PathLike[str]) -> str:
+    """".mov" etc.; "" for a directory (existing, or named without an extension)."""
+    path = Path(output_path)
+    if path.is_dir() or str(output_path).endswith(("/", os.sep)):
+        return ""
+    return path.suffix.lower()
+
+
+def resolve_codec(output_path: str | os.PathLike[str], codec_name: str | None = None) -> CodecSpec:
+    """The codec for an output: the one asked for, checked against the container, or the default."""
+    ext = output_extension(output_path)
+    if ext not in _DEFAULT_BY_EXTENSION:
+        raise InvalidArgument(
+            f"cannot write {Path(output_path).name!r}: use a .mov, .mp4, .mkv or .mxf file, "
+            "or a directory for a PNG sequence",
+            field="output_path",
+        )
+    if codec_name is None:
+        return CODECS[_DEFAULT_BY_EXTENSION[ext]]
+    spec = CODECS.get(codec_name)
+    if spec is None:
+        raise InvalidArgument(f"unknown codec {codec_name!r}; valid codecs: {', '.join(CODECS)}", field="codec")
+    if ext not in spec.extensions:
+        where = "a directory" if ext == "" else f"a {ext} file"
+        allowed = [("a directory" if e == "" else e) for e in spec.extensions]
+        raise InvalidArgument(
+            f"codec {codec_name!r} cannot be written to {where}; it goes in: {', '.join(allowed)}",
+            field="codec",
+        )
+    return spec

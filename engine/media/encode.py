@@ -1,0 +1,276 @@
+"""Encoding: chunks of frames to segment files, then segments to one finished output.
+
+The runner encodes each chunk of a job to its own segment (`SegmentWriter`), so a job
+resumed after a crash re-encodes only the unfinished chunk. `finalize_output` then
+joins the segments by stream copy (no re-encode: the segments' bytes are the output's
+bytes), adds the range's audio, the start timecode and the colour tags, and publishes
+the file with one rename. Given the same segments it writes the same bytes: muxers run
+with `+bitexact` (no random ids, no encoder version or wall-clock dates).
+
+Audio is written as PCM, which round-trips sample-exactly in every container:
+pcm_s16le for sources of 16 bits or less, pcm_s24le for deeper or float sources (float
+is clipped to [-1, 1]). MP4 takes PCM too (FFmpeg writes it as ISO 'ipcm'); MXF needs
+48 kHz audio. PNG sequences carry no audio.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from ..errors import InvalidArgument
+from ..timecode import FrameRange, FrameRate, Timebase
+from .audio import audio_format, iter_audio
+from .codecs import CODECS, MUXERS, CodecSpec, output_extension, resolve_codec
+from .decode import _SWS_FLAGS, is_rgb_pixel_format, yuv_matrix
+from .paths import atomic_temp_path, publish, remove
+from .probe import MATRICES, PRIMARIES, RANGES, TRANSFERS, ColorTags, MediaInfo
+
+__all__ = ["CODECS", "CodecSpec", "SegmentWriter", "finalize_output", "resolve_codec"]
+
+_BITEXACT = {"fflags": "+bitexact"}
+_CODE = {kind: {name: code for code, name in table.items()}
+         for kind, table in (("primaries", PRIMARIES), ("transfer", TRANSFERS), ("matrix", MATRICES),
+                             ("range", RANGES))}
+
+
+def _matrix_name(color: ColorTags, height: int) -> str:
+    return color.matrix if color.matrix in _CODE["matrix"] and color.matrix != "gbr" else (
+        "bt709" if height >= 720 else "smpte170m")
+
+
+def add_video_stream(
+    container: av.container.OutputContainer, spec: CodecSpec, width: int, height: int,
+    rate: FrameRate, bit_depth: int, color: ColorTags,
+) -> av.video.stream.VideoStream:
+    """A configured encoder stream; its tags say exactly how `encode_rgb` converted."""
+    stream = container.add_stream(spec.encoder, rate=rate.value, options=dict(spec.options))
+    stream.width, stream.height = width, height
+    stream.pix_fmt = spec.pix_fmt(bit_depth)
+    ctx = stream.codec_context
+    ctx.time_base = 1 / rate.value
+    if color.primaries in _CODE["primaries"]:
+        ctx.color_primaries = _CODE["primaries"][color.primaries]
+    if color.transfer in _CODE["transfer"]:
+        ctx.color_trc = _CODE["transfer"][color.transfer]
+    if is_rgb_pixel_format(stream.pix_fmt):
+        ctx.colorspace, ctx.color_range = 0, 2  # gbr, full
+    else:
+        ctx.colorspace = _CODE["matrix"][_matrix_name(color, height)]
+        ctx.color_range = 1  # limited: what ProRes, DNxHR and delivery H.264 expect
+    return stream
+
+
+def encode_rgb(stream: av.video.stream.VideoStream, rgb: np.ndarray, pts: int) -> list[av.Packet]:
+    fmt = "rgb24" if rgb.dtype == np.uint8 else "rgb48le"
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
+    if is_rgb_pixel_format(stream.pix_fmt):
+        frame = frame.reformat(format=stream.pix_fmt, interpolation=_SWS_FLAGS)
+    else:
+        matrix = {v: k for k, v in _CODE["matrix"].items()}[stream.codec_context.colorspace]
+        frame = frame.reformat(
+            format=stream.pix_fmt, src_colorspace=yuv_matrix(matrix, stream.height),
+            dst_colorspace=yuv_matrix(matrix, stream.height), src_color_range="JPEG",
+            dst_color_range="MPEG", interpolation=_SWS_FLAGS,
+        )
+    frame.pts = pts
+    return stream.encode(frame)
+
+
+class SegmentWriter:
+    """Writes one chunk's frames to a video-only segment file, or a PNG directory.
+
+    Segments use the final output's container (`chunk_00003.mov` for a .mov output) so
+    finalize copies packets without conversion. On an exception inside the `with`, the
+    partial segment is deleted.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], spec: CodecSpec, width: int, height: int,
+                 rate: FrameRate, bit_depth: int, color: ColorTags) -> None:
+        self.path, self.spec, self.bit_depth = Path(path), spec, bit_depth
+        self.shape = (height, width, 3)
+        self.frames_written = 0
+        self._container = None
+        if spec.image_sequence:
+            self.path.mkdir(parents=True, exist_ok=True)
+            return
+        fmt = MUXERS.get(self.path.suffix.lower())
+        if fmt is None:
+            raise InvalidArgument(f"a segment needs a .mov/.mp4/.mkv/.mxf name, not {self.path.name}",
+                                  field="output_path")
+        self._container = av.open(str(self.path), "w", format=fmt, options=_BITEXACT)
+        self._stream = add_video_stream(self._container, spec, width, height, rate, bit_depth, color)
+
+    def __enter__(self) -> SegmentWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close()
+        if exc_type is not None:
+            remove(self.path)
+
+    def write(self, rgb: np.ndarray) -> None:
+        want = np.uint8 if self.bit_depth <= 8 else np.uint16
+        if rgb.shape != self.shape or rgb.dtype != want:
+            raise ValueError(f"expected a {self.shape} {np.dtype(want)} frame, got {rgb.shape} {rgb.dtype}")
+        if self._container is None:
+            name = self.path / f"{self.frames_written:05d}.png"
+            if not cv2.imwrite(str(name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3]):
+                raise OSError(f"could not write {name}")
+        else:
+            for packet in encode_rgb(self._stream, rgb, self.frames_written):
+                self._container.mux(packet)
+        self.frames_written += 1
+
+    def close(self) -> None:
+        if self._container is not None:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            self._container = None
+
+
+def finalize_output(
+    segments: list[Path], dest: Path, spec: CodecSpec, *, rate: FrameRate, start_timecode: str,
+    color: ColorTags, audio_source: tuple[MediaInfo, FrameRange] | None = None,
+) -> Path:
+    """Joins `segments` (in order) into `dest` and publishes it atomically; returns dest."""
+    dest = Path(dest)
+    Timebase.from_start_timecode(rate, start_timecode)  # refuse a bad timecode before writing
+    temp = atomic_temp_path(dest)
+    remove(temp)
+    try:
+        if spec.image_sequence:
+            _join_png(segments, temp)
+        else:
+            _join_video(segments, temp, dest, rate, start_timecode, audio_source)
+        publish(temp, dest)
+    except BaseException:
+        remove(temp)
+        raise
+    return dest
+
+
+def _join_png(segments: list[Path], temp: Path) -> None:
+    temp.mkdir()
+    index = 0
+    for segment in segments:
+        for frame in sorted(Path(segment).glob("*.png")):
+            target = temp / f"{index:05d}.png"
+            # A hard link leaves the segment whole, so a crash here can simply be re-run.
+            try:
+                os.link(frame, target)
+            except OSError:
+                target.write_bytes(frame.read_bytes())
+            index += 1
+
+
+def _join_video(segments: list[Path], temp: Path, dest: Path, rate: FrameRate, start_timecode: str,
+                audio_source: tuple[MediaInfo, FrameRange] | None) -> None:
+    ext = output_extension(dest)
+    out = av.open(str(temp), "w", format=MUXERS[ext], options=_BITEXACT)
+    try:
+        with av.open(str(segments[0])) as first:
+            vstream = out.add_stream_from_template(first.streams.video[0])
+        # The mov muxer builds its tmcd track from the stream's frame rate.
+        vstream.codec_context.framerate = rate.value
+        vstream.time_base = 1 / rate.value
+        out.metadata["timecode"] = start_timecode
+        sources: list[Iterator[tuple[Fraction, int, av.Packet | av.AudioFrame]]] = [_video_packets(segments, rate)]
+        astream = None
+        if audio_source is not None and audio_source[0].audio is not None:
+            astream, frames = _add_audio_stream(out, audio_source[0], ext)
+            sources.append(_audio_frames(audio_source[0], audio_source[1], astream))
+        # Interleave by time so the muxer never queues a whole track in memory.
+        for _, kind, item in heapq.merge(*sources, key=lambda x: (x[0], x[1])):
+            if kind == 0:
+                item.stream = vstream
+                out.mux(item)
+            else:
+                out.mux(astream.encode(item))
+        if astream is not None:
+            out.mux(astream.encode(None))
+    finally:
+        out.close()
+
+
+def _segment_timing(segment: Path, rate: FrameRate) -> tuple[list[int], list[int | None], int]:
+    """(frame index of each packet by pts, its dts in frames or None, reorder delay)."""
+    with av.open(str(segment)) as seg:
+        stream = seg.streams.video[0]
+        tb = Fraction(stream.time_base)
+        stamps = [(p.pts, p.dts) for p in seg.demux(stream) if p.size]
+    if not stamps:
+        return [], [], 0
+    base = min(pts for pts, _ in stamps)
+    index = [round((pts - base) * tb * rate.value) for pts, _ in stamps]
+    dts = [None if d is None else round((d - base) * tb * rate.value) for _, d in stamps]
+    # The encoder's own delay (first dts before first pts) may exceed what reordering needs.
+    delay = max(0, *(k - i for k, i in enumerate(index)), *(k - d for k, d in enumerate(dts) if d is not None))
+    return index, dts, delay
+
+
+def _video_packets(segments: list[Path], rate: FrameRate) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """Every segment's packets with timestamps moved onto one continuous frame grid.
+
+    pts is the packet's own frame index plus the frames before its segment. dts is the
+    packet's decode position minus one delay shared by all segments (the largest any
+    segment needs): segments encoded separately can have different delays (a two-frame
+    chunk has no B-frames), and a per-segment dts would jump at the boundary, which MP4
+    turns into a wrong frame duration. Matroska does not store dts at all.
+    """
+    delay = max(_segment_timing(s, rate)[2] for s in segments)
+    offset = 0
+    tick = 1 / rate.value
+    for segment in segments:
+        index, _, _ = _segment_timing(segment, rate)
+        with av.open(str(segment)) as seg:
+            packets = (p for p in seg.demux(seg.streams.video[0]) if p.size)
+            for k, packet in enumerate(packets):
+                decode_at = offset + k - delay
+                packet.time_base = tick
+                packet.pts = offset + index[k]
+                packet.dts = decode_at
+                packet.duration = 1
+                yield decode_at * tick, 0, packet
+        offset += len(index)
+
+
+def _add_audio_stream(out: av.container.OutputContainer, info: MediaInfo, ext: str):
+    fmt = audio_format(info)
+    deep = fmt.dtype not in (np.dtype(np.uint8), np.dtype(np.int16))
+    if ext == ".mxf" and fmt.sample_rate != 48000:
+        raise InvalidArgument(f"MXF audio must be 48 kHz; the source's is {fmt.sample_rate} Hz", field="codec")
+    stream = out.add_stream("pcm_s24le" if deep else "pcm_s16le", rate=fmt.sample_rate, layout=fmt.layout)
+    return stream, None
+
+
+def _audio_frames(info: MediaInfo, frames: FrameRange, stream) -> Iterator[tuple[Fraction, int, av.AudioFrame]]:
+    sr = stream.codec_context.sample_rate
+    layout = stream.codec_context.layout.name
+    deep = stream.codec_context.name == "pcm_s24le"
+    position = 0
+    for block in iter_audio(info, frames, block=max(1, sr // 10)):
+        data = _to_int(block, deep)
+        frame = av.AudioFrame.from_ndarray(data, format="s32p" if deep else "s16p", layout=layout)
+        frame.sample_rate, frame.pts, frame.time_base = sr, position, Fraction(1, sr)
+        yield Fraction(position, sr), 1, frame
+        position += data.shape[1]
+
+
+def _to_int(block: np.ndarray, deep: bool) -> np.ndarray:
+    if block.dtype.kind == "f":
+        full = 2**31 - 1 if deep else 2**15 - 1
+        return np.rint(np.clip(block, -1.0, 1.0) * full).astype(np.int32 if deep else np.int16)
+    if block.dtype == np.uint8:
+        return ((block.astype(np.int16) - 128) << 8).astype(np.int16)
+    if deep:
+        return (block.astype(np.int64) << (32 - 8 * block.dtype.itemsize)).astype(np.int32)
+    return np.ascontiguousarray(block.astype(np.int16))

@@ -1,0 +1,216 @@
+"""What a piece of media is: size, exact rate, frame count, timecode, colour, audio.
+
+`probe` is the one place that opens a source to describe it, so every later step (decode,
+audio, encode, masks) works from the same `MediaInfo` and never guesses again. It refuses
+media it cannot serve frame-exactly (variable frame rate, truncated files) up front, with
+an error naming the request field, instead of letting a job drift half-way through.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+import av
+import av.error
+
+from ..errors import CorruptMedia, InvalidArgument, MediaNotFound, MediaUnreadable
+from ..timecode import FrameRate, Timebase
+from . import sequence
+
+# FFmpeg's enum values -> names (libavutil/pixfmt.h), for the tags we read and write.
+PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020",
+             11: "smpte431", 12: "smpte432"}
+TRANSFERS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
+             13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+MATRICES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m",
+            9: "bt2020nc", 10: "bt2020c"}
+RANGES = {1: "tv", 2: "pc"}
+
+
+@dataclass(frozen=True)
+class ColorTags:
+    """Colour tags by their FFmpeg names; None where the media does not say."""
+
+    primaries: str | None = None
+    transfer: str | None = None
+    matrix: str | None = None
+    range: str | None = None
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    sample_rate: int
+    channels: int
+    layout: str
+    codec: str
+    sample_format: str
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    kind: Literal["video", "sequence"]
+    width: int
+    height: int
+    rate: FrameRate
+    frame_count: int
+    timebase: Timebase
+    pixel_format: str
+    bit_depth: int
+    codec: str
+    color: ColorTags
+    audio: AudioInfo | None
+    container: str
+    #: Video only: the stream's time base and the pts of frame 0, so that decode and audio
+    #: place every frame and sample on the same grid the probe checked.
+    time_base: Fraction = Fraction(0)
+    start_pts: int = 0
+    #: Sequence only: the frame files in frame order.
+    files: tuple[Path, ...] = field(default=(), repr=False)
+
+    @property
+    def start_timecode(self) -> str:
+        return self.timebase.timecode_of(0)
+
+    @property
+    def start_seconds(self) -> Fraction:
+        """Presentation time of frame 0 (audio samples are placed relative to it)."""
+        return self.start_pts * self.time_base
+
+
+def check_readable(path: Path, *, field: str = "source") -> Path:
+    """Raises MediaNotFound / MediaUnreadable for a path that is missing or not readable."""
+    path = Path(path)
+    if not path.exists():
+        raise MediaNotFound(f"{path} does not exist", field=field)
+    want = os.R_OK | (os.X_OK if path.is_dir() else 0)
+    if not os.access(path, want):
+        raise MediaUnreadable(f"{path} exists but cannot be read (check its permissions)", field=field)
+    return path
+
+
+def open_container(path: Path, *, field: str = "source") -> av.container.InputContainer:
+    """av.open with the engine's errors: a file FFmpeg cannot parse is CorruptMedia."""
+    try:
+        return av.open(str(path), "r")
+    except PermissionError:
+        raise MediaUnreadable(f"{path} cannot be read (check its permissions)", field=field) from None
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise CorruptMedia(f"{path.name} is not media that can be decoded ({_reason(exc)})", field=field) from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.strip().rstrip(".").splitlines()[0] if text else type(exc).__name__
+
+
+def probe(
+    path: str | os.PathLike[str],
+    *,
+    sequence_rate: FrameRate | None = None,
+    sequence_start_timecode: str | None = None,
+    field: str = "source",
+) -> MediaInfo:
+    """Describes a video file or an image-sequence directory, or raises naming `field`.
+
+    Sequences have no rate or timecode of their own, so the caller says them
+    (default 24 fps from 00:00:00:00).
+    """
+    p = check_readable(Path(path), field=field)
+    if p.is_dir():
+        return _probe_sequence(p, sequence_rate or FrameRate(Fraction(24)), sequence_start_timecode, field)
+    with open_container(p, field=field) as container:
+        return _probe_video(p, container, field)
+
+
+def _probe_sequence(path: Path, rate: FrameRate, start_tc: str | None, field: str) -> MediaInfo:
+    files = sequence.list_frames(path, field=field)
+    first = sequence.read_frame(files[0], field=field)
+    depth = 8 if first.dtype.itemsize == 1 else 16
+    return MediaInfo(
+        path=path, kind="sequence", width=first.shape[1], height=first.shape[0], rate=rate,
+        frame_count=len(files), timebase=Timebase.from_start_timecode(rate, start_tc),
+        pixel_format="rgb24" if depth == 8 else "rgb48le", bit_depth=depth,
+        codec=files[0].suffix.lower().lstrip("."), color=ColorTags(range="pc"), audio=None,
+        container="image-sequence", files=tuple(files),
+    )
+
+
+def _probe_video(path: Path, container: av.container.InputContainer, field: str) -> MediaInfo:
+    if not container.streams.video:
+        raise CorruptMedia(f"{path.name} has no video stream", field=field)
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    avg, base = stream.average_rate, stream.base_rate
+    if not avg or not base:
+        raise CorruptMedia(f"{path.name} does not state a frame rate", field=field)
+    if avg != base:
+        raise InvalidArgument(
+            f"{path.name} has a variable frame rate (average {float(avg):.3f} fps, nominal "
+            f"{float(base):.3f} fps); conform it to a constant rate before editing",
+            field=field,
+        )
+    rate = FrameRate(Fraction(avg))
+    if ctx.format is None or not ctx.width:
+        raise CorruptMedia(f"{path.name}: the video stream cannot be decoded", field=field)
+    pix = ctx.format.name
+    tc = _start_timecode(container)
+    try:
+        timebase = Timebase.from_start_timecode(rate, tc)
+    except InvalidArgument:
+        timebase = Timebase(rate)  # a tag we cannot read at this rate is not worth refusing the media
+    info = MediaInfo(
+        path=path, kind="video", width=ctx.width, height=ctx.height, rate=rate, frame_count=0,
+        timebase=timebase, pixel_format=pix, bit_depth=max(c.bits for c in av.VideoFormat(pix).components),
+        codec=ctx.name, color=_color_tags(ctx), audio=_audio_info(container), container=container.format.name,
+        time_base=Fraction(stream.time_base), start_pts=0,
+    )
+    # Frame 0's pts and the frame count come from decoding, not from headers: headers of
+    # truncated or oddly muxed files lie, and every later step depends on these two numbers.
+    from .decode import scan_extent  # decode imports this module
+
+    start_pts, count = scan_extent(info, container, field=field)
+    return _replace(info, start_pts=start_pts, frame_count=count)
+
+
+def _replace(info: MediaInfo, **changes: object) -> MediaInfo:
+    from dataclasses import replace
+
+    return replace(info, **changes)
+
+
+def _start_timecode(container: av.container.InputContainer) -> str | None:
+    # mov/mp4 expose the tmcd track's value as a 'timecode' tag on the video and data
+    # streams; mxf and mkv carry it as a stream or container tag ('TIMECODE' in mkv).
+    tagged = [s.metadata for s in container.streams.video] + [s.metadata for s in container.streams]
+    for tags in [*tagged, container.metadata]:
+        for key, value in tags.items():
+            if key.lower() == "timecode" and value:
+                return value.strip()
+    return None
+
+
+def _color_tags(ctx: av.video.codeccontext.VideoCodecContext) -> ColorTags:
+    return ColorTags(
+        primaries=PRIMARIES.get(int(ctx.color_primaries)),
+        transfer=TRANSFERS.get(int(ctx.color_trc)),
+        matrix=MATRICES.get(int(ctx.colorspace)) if int(ctx.colorspace) != 2 else None,
+        range=RANGES.get(int(ctx.color_range)),
+    )
+
+
+def _audio_info(container: av.container.InputContainer) -> AudioInfo | None:
+    if not container.streams.audio:
+        return None
+    ctx = container.streams.audio[0].codec_context
+    if not ctx.sample_rate or ctx.format is None:
+        return None
+    layout = ctx.layout
+    return AudioInfo(
+        sample_rate=ctx.sample_rate, channels=layout.nb_channels, layout=layout.name,
+        codec=ctx.name, sample_format=ctx.format.name,
+    )

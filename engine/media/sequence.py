@@ -1,0 +1,77 @@
+"""Image-sequence directories: which files are frames, in what order, and reading one.
+
+Frames are ordered by the last number in their file name ("shot_0009.png" before
+"shot_0010.png"), not alphabetically, so unpadded numbering ("f9", "f10") works too.
+OpenCV reads them (IMREAD_UNCHANGED keeps 16-bit PNG/TIFF at 16 bits); EXR is read
+where the installed OpenCV was built with it and OPENCV_IO_ENABLE_OPENEXR is set.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import CorruptMedia, InvalidArgument, MediaUnreadable
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr")
+_NUMBER = re.compile(r"(\d+)")
+
+
+def frame_number(path: Path) -> int | None:
+    numbers = _NUMBER.findall(path.stem)
+    return int(numbers[-1]) if numbers else None
+
+
+def list_frames(directory: Path, *, field: str = "source") -> list[Path]:
+    """The directory's frame files sorted by frame number; raises when there are none."""
+    try:
+        candidates = [p for p in directory.iterdir() if p.suffix.lower() in EXTENSIONS and not p.name.startswith(".")]
+    except PermissionError:
+        raise MediaUnreadable(f"{directory} cannot be listed (check its permissions)", field=field) from None
+    numbered = [(frame_number(p), p) for p in candidates]
+    numbered = [(n, p) for n, p in numbered if n is not None]
+    if not numbered:
+        raise CorruptMedia(
+            f"{directory} holds no numbered image frames ({', '.join(EXTENSIONS)})", field=field
+        )
+    numbered.sort(key=lambda np_: (np_[0], np_[1].name))
+    for (a, pa), (b, pb) in zip(numbered, numbered[1:], strict=False):
+        if a == b:
+            raise InvalidArgument(f"{pa.name} and {pb.name} both claim frame number {a}", field=field)
+    return [p for _, p in numbered]
+
+
+def read_image(path: Path, *, field: str = "source") -> np.ndarray:
+    """The file as OpenCV stores it (BGR/BGRA/gray, any depth); raises CorruptMedia."""
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except PermissionError:
+        raise MediaUnreadable(f"{path} cannot be read (check its permissions)", field=field) from None
+    except FileNotFoundError:
+        raise CorruptMedia(f"{path.name} disappeared while reading", field=field) from None
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise CorruptMedia(f"{path.name} is not an image that can be decoded", field=field)
+    return image
+
+
+def read_frame(path: Path, *, field: str = "source") -> np.ndarray:
+    """An RGB frame: uint8 (H, W, 3) for 8-bit files, uint16 for deeper ones.
+
+    Alpha is dropped (edits work on colour; masks carry the region). Float images (EXR)
+    are clipped to 0..1 and scaled to uint16, which keeps 16 bits of display-referred
+    precision; scene-linear values above 1.0 are not preserved.
+    """
+    image = read_image(path, field=field)
+    if image.dtype in (np.float32, np.float64, np.float16):
+        image = np.rint(np.clip(image, 0.0, 1.0) * 65535.0).astype(np.uint16)
+    elif image.dtype not in (np.uint8, np.uint16):
+        raise CorruptMedia(f"{path.name} has unsupported sample type {image.dtype}", field=field)
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
