@@ -1,0 +1,18 @@
+"""Fixtures for the bridge tests: a Resolve double scene per timeline rate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # resolve_scenes.py beside the tests
+
+from resolve_scenes import RATES, Scene, make_scene  # noqa: E402
+
+
+@pytest.fixture(params=RATES, ids=[r[0] for r in RATES])
+def scene(request, tmp_path: Path) -> Scene:
+    _, rate, start_tc, drop, media_tc = request.param
+    return make_scene(tmp_path, rate, start_tc, drop, media_tc)
