@@ -123,7 +123,9 @@ class FrameioApi:
         """A file moved into a stack becomes its newest (head) version."""
         data = FileMoveParamsData(parent_id=version_stack_id)
         self._call(
-            lambda: self._client.files.move(self.account_id, file_id, data=data, request_options=self._options)
+            lambda: self._client.files.move(
+                self.account_id, file_id, data=data, request_options=self._options
+            )
         )
 
     def version_stack_files(self, version_stack_id: str) -> list[str]:
@@ -161,7 +163,9 @@ class FrameioApi:
             name=name, asset_ids=asset_ids, access="secure", commenting_enabled=True, enabled=True
         )
         resp = self._call(
-            lambda: self._client.shares.create(self.account_id, project_id, data=data, request_options=self._options)
+            lambda: self._client.shares.create(
+                self.account_id, project_id, data=data, request_options=self._options
+            )
         )
         return resp.data.short_url or f"share:{resp.data.id}"
 
@@ -183,7 +187,10 @@ class FrameioApi:
     def comments(self, file_id: str) -> list[RemoteComment]:
         pager = self._call(
             lambda: self._client.comments.index(
-                self.account_id, file_id, timestamp_as_timecode=True, include="owner",
+                self.account_id,
+                file_id,
+                timestamp_as_timecode=True,
+                include="owner",
                 request_options=self._options,
             )
         )

@@ -56,8 +56,16 @@ class ReviewLedger:
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO notes VALUES (?,?,?,?,?,?,?,?)",
-                (note.id, note.version_id, note.frame, note.duration, note.text, note.author, note.source,
-                 time.time()),
+                (
+                    note.id,
+                    note.version_id,
+                    note.frame,
+                    note.duration,
+                    note.text,
+                    note.author,
+                    note.source,
+                    time.time(),
+                ),
             )
             return cur.rowcount == 1
 
@@ -75,7 +83,13 @@ class ReviewLedger:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO frameio_files VALUES (?,?,?,?,?)",
-                (remote.version_id, remote.clip_id, remote.file_id, remote.version_stack_id, remote.share_url),
+                (
+                    remote.version_id,
+                    remote.clip_id,
+                    remote.file_id,
+                    remote.version_stack_id,
+                    remote.share_url,
+                ),
             )
 
     def remote(self, version_id: str) -> RemoteFile | None:
@@ -99,5 +113,7 @@ class ReviewLedger:
 
     def original_file(self, clip_id: str) -> str | None:
         with self._lock:
-            row = self._db.execute("SELECT file_id FROM frameio_originals WHERE clip_id=?", (clip_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT file_id FROM frameio_originals WHERE clip_id=?", (clip_id,)
+            ).fetchone()
         return row[0] if row else None

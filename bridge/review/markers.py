@@ -60,7 +60,9 @@ def sync_markers(item: Any, notes: Iterable[Note], label: str = "") -> MarkerRep
         duration = max(1, min(note.duration, length - frame))
         who = f" ({note.author})" if note.author else ""
         name = f"{label} note{who}".strip()
-        ok = item.AddMarker(frame, COLORS.get(note.source, "Cyan"), name, note.text, duration, note.marker_key)
+        ok = item.AddMarker(
+            frame, COLORS.get(note.source, "Cyan"), name, note.text, duration, note.marker_key
+        )
         if ok:
             report.added.append(note.id)
             have.add(note.marker_key)

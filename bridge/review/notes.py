@@ -58,7 +58,9 @@ def frame_of_timecode(timecode: str, version: ReviewVersion) -> int:
     absolute = timecode_to_frames(timecode, tb.rate, field="comment.timestamp")
     frame = absolute - tb.start_frame if absolute >= tb.start_frame else absolute
     if not 0 <= frame < version.frame_count:
-        raise NoteOutOfRange(f"comment at {timecode} lies outside {version.label}'s {version.frame_count} frames")
+        raise NoteOutOfRange(
+            f"comment at {timecode} lies outside {version.label}'s {version.frame_count} frames"
+        )
     return frame
 
 

@@ -11,13 +11,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # the fake server and doubles beside the tests
 
 from fake_frameio import FakeFrameio  # noqa: E402
-from timeline_double import DoubleTimeline  # noqa: E402
-
 from retakes.bridge.review.auth import AuthConfig, FrameioAuth, TokenStore  # noqa: E402
 from retakes.bridge.review.frameio_api import FrameioApi  # noqa: E402
 from retakes.bridge.review.ledger import ReviewLedger  # noqa: E402
 from retakes.bridge.review.versions import MemoryVersions, ReviewVersion  # noqa: E402
 from retakes.engine.timecode import FrameRate  # noqa: E402
+from timeline_double import DoubleTimeline  # noqa: E402
 
 
 @pytest.fixture
@@ -45,18 +44,32 @@ def ledger(tmp_path) -> ReviewLedger:
     led.close()
 
 
-def make_versions(tmp_path: Path, n: int = 3, *, size: int = 10_000, rate: str = "24",
-                  start_tc: str | None = None, frames: int = 48) -> MemoryVersions:
+def make_versions(
+    tmp_path: Path,
+    n: int = 3,
+    *,
+    size: int = 10_000,
+    rate: str = "24",
+    start_tc: str | None = None,
+    frames: int = 48,
+) -> MemoryVersions:
     store = MemoryVersions()
     for i in range(1, n + 1):
         media = tmp_path / f"shot_v{i:03d}.mov"
         media.write_bytes(bytes((i * 7 + j) % 251 for j in range(size)))
-        store.add(ReviewVersion(
-            id=f"ver-{i}", clip_id="shot010", number=i, media_path=media,
-            rate=FrameRate.parse(rate), frame_count=frames, start_timecode=start_tc,
-            lineage=f"v{i:03d} <- {'original' if i == 1 else f'v{i - 1:03d}'}: recolor --hue {30 * i}",
-            item_id=f"item-v{i}",
-        ))
+        store.add(
+            ReviewVersion(
+                id=f"ver-{i}",
+                clip_id="shot010",
+                number=i,
+                media_path=media,
+                rate=FrameRate.parse(rate),
+                frame_count=frames,
+                start_timecode=start_tc,
+                lineage=f"v{i:03d} <- {'original' if i == 1 else f'v{i - 1:03d}'}: recolor --hue {30 * i}",
+                item_id=f"item-v{i}",
+            )
+        )
     return store
 
 

@@ -49,8 +49,9 @@ class FakeState:
     def revoke_tokens(self) -> None:
         self.valid_tokens.clear()
 
-    def add_comment(self, file_id: str, text: str, timecode: str, duration: int | None = None,
-                    author: str = "Director") -> str:
+    def add_comment(
+        self, file_id: str, text: str, timecode: str, duration: int | None = None, author: str = "Director"
+    ) -> str:
         cid = _id()
         self.comments.setdefault(file_id, []).append(
             {"id": cid, "text": text, "timecode": timecode, "duration": duration, "author": author}
@@ -64,10 +65,17 @@ class FakeState:
         f = self.files[fid]
         done = len(self.parts.get(fid, {})) == f["n_parts"]
         out = {
-            "id": fid, "name": f["name"], "type": "file", "file_size": f["file_size"],
-            "media_type": f["media_type"], "status": "uploaded" if done else "created",
-            "parent_id": f["parent_id"], "project_id": self.project_id, "created_at": NOW,
-            "updated_at": NOW, "view_url": f"https://next.frame.io/project/{self.project_id}/view/{fid}",
+            "id": fid,
+            "name": f["name"],
+            "type": "file",
+            "file_size": f["file_size"],
+            "media_type": f["media_type"],
+            "status": "uploaded" if done else "created",
+            "parent_id": f["parent_id"],
+            "project_id": self.project_id,
+            "created_at": NOW,
+            "updated_at": NOW,
+            "view_url": f"https://next.frame.io/project/{self.project_id}/view/{fid}",
         }
         if with_urls:
             sizes = [min(self.part_size, f["file_size"] - i * self.part_size) for i in range(f["n_parts"])]
@@ -81,7 +89,7 @@ class FakeFrameio:
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> FakeFrameio:
         self._thread.start()
@@ -100,6 +108,8 @@ class FakeFrameio:
 
             def _send(self, status: int, body: object | None = None, headers: dict | None = None) -> None:
                 raw = b"" if body is None else json.dumps(body).encode()
+                # Logged before answering: the client may act on the answer before we return.
+                fake.state.log.append((self.command, urlparse(self.path).path, status))
                 self.send_response(status)
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
@@ -107,7 +117,6 @@ class FakeFrameio:
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
-                fake.state.log.append((self.command, urlparse(self.path).path, status))
 
             def _body(self) -> bytes:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -153,7 +162,11 @@ class FakeFrameio:
         if m and h.command == "PUT":  # the presigned S3 part URL
             fid, idx = m.group(1), int(m.group(2))
             f = s.files.get(fid)
-            if f is None or h.headers.get("x-amz-acl") != "private" or h.headers.get("Content-Type") != f["media_type"]:
+            if (
+                f is None
+                or h.headers.get("x-amz-acl") != "private"
+                or h.headers.get("Content-Type") != f["media_type"]
+            ):
                 s.part_puts.append((fid, idx, 403))
                 return h._send(403, {"error": "SignatureDoesNotMatch"})
             if s.fail_part.get(idx, 0) > 0:
@@ -167,7 +180,9 @@ class FakeFrameio:
         for pattern, retry_after in list(s.throttle):
             if re.search(pattern, path):
                 s.throttle.remove((pattern, retry_after))
-                return h._send(429, {"errors": [{"detail": "Too Many Requests"}]}, {"Retry-After": str(retry_after)})
+                return h._send(
+                    429, {"errors": [{"detail": "Too Many Requests"}]}, {"Retry-After": str(retry_after)}
+                )
 
         auth = h.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in s.valid_tokens:
@@ -176,15 +191,26 @@ class FakeFrameio:
         prefix = f"/v4/accounts/{s.account_id}"
         if not path.startswith(prefix):
             return h._send(404, {"errors": [{"detail": "Not Found"}]})
-        rest = path[len(prefix):]
+        rest = path[len(prefix) :]
         data = (json.loads(body) if body else {}).get("data", {})
 
         if rest == f"/projects/{s.project_id}" and h.command == "GET":
-            return h._send(200, {"data": {
-                "id": s.project_id, "name": "retakes", "root_folder_id": s.root_folder_id, "workspace_id": _id(),
-                "view_url": "https://next.frame.io/project", "created_at": NOW, "updated_at": NOW, "status": "active",
-                "storage": 0,
-            }})
+            return h._send(
+                200,
+                {
+                    "data": {
+                        "id": s.project_id,
+                        "name": "retakes",
+                        "root_folder_id": s.root_folder_id,
+                        "workspace_id": _id(),
+                        "view_url": "https://next.frame.io/project",
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                        "status": "active",
+                        "storage": 0,
+                    }
+                },
+            )
         m = re.fullmatch(r"/folders/([^/]+)/files/local_upload", rest)
         if m and h.command == "POST":
             if not data.get("name") or not isinstance(data.get("file_size"), int):
@@ -192,16 +218,30 @@ class FakeFrameio:
             fid = _id()
             n_parts = max(1, -(-data["file_size"] // s.part_size))
             media_type = "video/quicktime" if data["name"].endswith(".mov") else "video/mp4"
-            s.files[fid] = {"name": data["name"], "file_size": data["file_size"], "parent_id": m.group(1),
-                            "media_type": media_type, "n_parts": n_parts}
+            s.files[fid] = {
+                "name": data["name"],
+                "file_size": data["file_size"],
+                "parent_id": m.group(1),
+                "media_type": media_type,
+                "n_parts": n_parts,
+            }
             return h._send(201, {"data": s.file_json(fid, with_urls=True, base=self.base_url)})
         m = re.fullmatch(r"/files/([^/]+)/status", rest)
         if m and h.command == "GET":
             fid = m.group(1)
             done = len(s.parts.get(fid, {})) == s.files[fid]["n_parts"]
-            return h._send(200, {"data": {"id": fid, "filetype": s.files[fid]["media_type"],
-                                          "upload_complete": done, "upload_failed": False,
-                                          "uploaded_at": NOW if done else None}})
+            return h._send(
+                200,
+                {
+                    "data": {
+                        "id": fid,
+                        "filetype": s.files[fid]["media_type"],
+                        "upload_complete": done,
+                        "upload_failed": False,
+                        "uploaded_at": NOW if done else None,
+                    }
+                },
+            )
         m = re.fullmatch(r"/folders/([^/]+)/version_stacks", rest)
         if m and h.command == "POST":
             ids = data.get("file_ids") or []
@@ -224,13 +264,30 @@ class FakeFrameio:
             return h._send(200, {"data": s.file_json(fid)})
         m = re.fullmatch(r"/version_stacks/([^/]+)/children", rest)
         if m and h.command == "GET":
-            return h._send(200, {"data": [s.file_json(i) for i in s.stacks[m.group(1)]], "links": {"next": None}})
+            return h._send(
+                200, {"data": [s.file_json(i) for i in s.stacks[m.group(1)]], "links": {"next": None}}
+            )
         if rest == "/metadata/field_definitions" and h.command == "GET":
             defs = [(s.description_field, "Description", "long_text"), (s.status_field, "Status", "select")]
-            return h._send(200, {"data": [
-                {"id": i, "name": n, "field_type": t, "mutable": True, "created_at": NOW, "updated_at": NOW,
-                 "creator_id": _id(), "field_configuration": {}} for i, n, t in defs
-            ], "links": {"next": None}})
+            return h._send(
+                200,
+                {
+                    "data": [
+                        {
+                            "id": i,
+                            "name": n,
+                            "field_type": t,
+                            "mutable": True,
+                            "created_at": NOW,
+                            "updated_at": NOW,
+                            "creator_id": _id(),
+                            "field_configuration": {},
+                        }
+                        for i, n, t in defs
+                    ],
+                    "links": {"next": None},
+                },
+            )
         if rest == f"/projects/{s.project_id}/metadata/values" and h.command == "PATCH":
             for fid in data["file_ids"]:
                 for v in data["values"]:
@@ -240,39 +297,81 @@ class FakeFrameio:
         if m and h.command == "GET":
             values = s.metadata.get(m.group(1), {})
             fields = [
-                {"field_type": "long_text", "field_definition_id": s.description_field,
-                 "field_definition_name": "Description", "mutable": True, "value": values.get(s.description_field)},
-                {"field_type": "select", "field_definition_id": s.status_field, "field_definition_name": "Status",
-                 "mutable": True, "value": values.get(s.status_field, [])},
+                {
+                    "field_type": "long_text",
+                    "field_definition_id": s.description_field,
+                    "field_definition_name": "Description",
+                    "mutable": True,
+                    "value": values.get(s.description_field),
+                },
+                {
+                    "field_type": "select",
+                    "field_definition_id": s.status_field,
+                    "field_definition_name": "Status",
+                    "mutable": True,
+                    "value": values.get(s.status_field, []),
+                },
             ]
             return h._send(200, {"data": {"file_id": m.group(1), "metadata": fields}})
         if rest == f"/projects/{s.project_id}/shares" and h.command == "POST":
             sid = _id()
-            share = {"id": sid, "name": data.get("name"), "access": data.get("access", "public"), "enabled": True,
-                     "commenting_enabled": True, "downloading_enabled": False, "collection_id": _id(),
-                     "short_url": f"https://f.io/{sid[:8]}", "created_at": NOW, "updated_at": NOW,
-                     "asset_ids": data.get("asset_ids")}
+            share = {
+                "id": sid,
+                "name": data.get("name"),
+                "access": data.get("access", "public"),
+                "enabled": True,
+                "commenting_enabled": True,
+                "downloading_enabled": False,
+                "collection_id": _id(),
+                "short_url": f"https://f.io/{sid[:8]}",
+                "created_at": NOW,
+                "updated_at": NOW,
+                "asset_ids": data.get("asset_ids"),
+            }
             s.shares.append(share)
             return h._send(201, {"data": share})
         m = re.fullmatch(r"/files/([^/]+)/comments", rest)
         if m and h.command == "GET":
             as_tc = query.get("timestamp_as_timecode") == ["true"]
-            return h._send(200, {"data": [self._comment_json(m.group(1), c, as_tc)
-                                          for c in s.comments.get(m.group(1), [])], "links": {"next": None}})
+            return h._send(
+                200,
+                {
+                    "data": [
+                        self._comment_json(m.group(1), c, as_tc) for c in s.comments.get(m.group(1), [])
+                    ],
+                    "links": {"next": None},
+                },
+            )
         return h._send(404, {"errors": [{"detail": f"no route {h.command} {rest}"}]})
 
     def _stack_json(self, sid: str, folder: str) -> dict:
         head = self.state.stacks[sid][-1]
-        return {"id": sid, "name": self.state.files[head]["name"], "type": "version_stack", "parent_id": folder,
-                "project_id": self.state.project_id, "created_at": NOW, "updated_at": NOW,
-                "view_url": f"https://next.frame.io/project/{self.state.project_id}/view/{sid}",
-                "head_version": self.state.file_json(head)}
+        return {
+            "id": sid,
+            "name": self.state.files[head]["name"],
+            "type": "version_stack",
+            "parent_id": folder,
+            "project_id": self.state.project_id,
+            "created_at": NOW,
+            "updated_at": NOW,
+            "view_url": f"https://next.frame.io/project/{self.state.project_id}/view/{sid}",
+            "head_version": self.state.file_json(head),
+        }
 
     def _comment_json(self, fid: str, c: dict, as_tc: bool) -> dict:
-        return {"id": c["id"], "text": c["text"], "file_id": fid, "created_at": NOW, "updated_at": NOW,
-                "links": [], "mentions": [], "duration": c["duration"],
-                # Without timestamp_as_timecode the field is an integer framestamp; retakes must not ask for that.
-                "timestamp": c["timecode"] if as_tc else 0, "owner": {"id": _id(), "name": c["author"]}}
+        return {
+            "id": c["id"],
+            "text": c["text"],
+            "file_id": fid,
+            "created_at": NOW,
+            "updated_at": NOW,
+            "links": [],
+            "mentions": [],
+            "duration": c["duration"],
+            # Without timestamp_as_timecode the field is an integer framestamp; retakes must not ask for that.
+            "timestamp": c["timecode"] if as_tc else 0,
+            "owner": {"id": _id(), "name": c["author"]},
+        }
 
 
 def utcnow() -> str:

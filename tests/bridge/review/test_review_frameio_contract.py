@@ -9,20 +9,28 @@ import time
 import pytest
 from conftest import make_versions
 from frameio.core.api_error import ApiError
-
 from retakes.bridge.review.handoff import Pusher
 from retakes.bridge.review.upload import PartUploader, UploadError
 
 
 def _pusher(api, store, ledger, fake, **kw) -> Pusher:
-    return Pusher(api, store, ledger, project_id=fake.state.project_id,
-                  uploader=PartUploader(backoff_s=0.01), poll_s=0.01, **kw)
+    return Pusher(
+        api,
+        store,
+        ledger,
+        project_id=fake.state.project_id,
+        uploader=PartUploader(backoff_s=0.01),
+        poll_s=0.01,
+        **kw,
+    )
 
 
 def test_multipart_upload_reports_progress_and_lands_bytes(api, fake, ledger, tmp_path):
     store = make_versions(tmp_path, 1, size=10_000)  # 3 parts of 4096 / 4096 / 1808 bytes
     seen = []
-    remote = _pusher(api, store, ledger, fake).push(store.version("ver-1"), on_progress=lambda d, t: seen.append((d, t)))
+    remote = _pusher(api, store, ledger, fake).push(
+        store.version("ver-1"), on_progress=lambda d, t: seen.append((d, t))
+    )
     parts = fake.state.parts[remote.file_id]
     assert len(parts) == 3
     assert b"".join(parts[i] for i in range(3)) == store.version("ver-1").media_path.read_bytes()
@@ -91,7 +99,9 @@ def test_401_refreshes_token_then_retries_once(api, fake, auth):
 
 def test_second_401_is_not_retried_again(api, fake, monkeypatch):
     api.project_root_folder(fake.state.project_id)
-    monkeypatch.setattr(fake.state, "valid_tokens", type("Never", (set,), {"__contains__": lambda s, x: False})())
+    monkeypatch.setattr(
+        fake.state, "valid_tokens", type("Never", (set,), {"__contains__": lambda s, x: False})()
+    )
     with pytest.raises(ApiError) as err:
         api.project_root_folder(fake.state.project_id)
     assert err.value.status_code == 401
@@ -114,7 +124,9 @@ def test_comment_listing_asks_for_timecodes(api, fake, ledger, tmp_path):
     fake.state.add_comment(remote.file_id, "general note", None)
     comments = api.comments(remote.file_id)
     assert [(c.text, c.timecode, c.duration, c.author) for c in comments] == [
-        ("too saturated", "00:00:01:00", 12, "Ana"), ("general note", None, None, "Director")]
+        ("too saturated", "00:00:01:00", 12, "Ana"),
+        ("general note", None, None, "Director"),
+    ]
 
 
 def test_token_file_is_user_only_and_refused_when_widened(auth, api, fake):

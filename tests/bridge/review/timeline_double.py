@@ -36,8 +36,13 @@ class DoubleItem:
     def AddMarker(self, frame, color, name, note, duration, custom) -> bool:  # noqa: N802
         if not 0 <= frame < self.duration or float(frame) in self.markers:
             return False
-        self.markers[float(frame)] = {"color": color, "duration": float(duration), "note": note, "name": name,
-                                      "customData": custom}
+        self.markers[float(frame)] = {
+            "color": color,
+            "duration": float(duration),
+            "note": note,
+            "name": name,
+            "customData": custom,
+        }
         return True
 
     def GetMarkers(self) -> dict:  # noqa: N802
