@@ -29,3 +29,5 @@ def get_op(name: str) -> type[Op]:
 
 
 __all__ = ["REGISTRY", "EditContext", "MaskUse", "Op", "OpSpec", "ParamSpec", "ParamType", "get_op", "register"]
+from . import relight  # noqa: E402,F401
+from . import recolor  # noqa: E402,F401
