@@ -26,7 +26,14 @@ from ..errors import CorruptMedia, InvalidArgument
 from ..timecode import FrameRange, FrameRate
 from .probe import MediaInfo, open_container
 
-_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64, "s64": np.int64}
+_DTYPES = {
+    "u8": np.uint8,
+    "s16": np.int16,
+    "s32": np.int32,
+    "flt": np.float32,
+    "dbl": np.float64,
+    "s64": np.int64,
+}
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,9 @@ def iter_audio(
         yield np.concatenate(pending, axis=1)
 
 
-def _decoded_samples(info: MediaInfo, fmt: AudioFormat, first: int, field: str) -> Iterator[tuple[int, np.ndarray]]:
+def _decoded_samples(
+    info: MediaInfo, fmt: AudioFormat, first: int, field: str
+) -> Iterator[tuple[int, np.ndarray]]:
     """(sample position relative to video frame 0, planar samples) for each decoded frame."""
     with open_container(info.path, field=field) as container:
         stream = container.streams.audio[0]

@@ -37,30 +37,62 @@ class CodecSpec:
 CODECS: dict[str, CodecSpec] = {
     spec.name: spec
     for spec in (
-        CodecSpec("prores_422hq", "prores_ks", "yuv422p10le", "yuv422p10le", (".mov",),
-                  {"profile": "3", "vendor": "apl0"}),
+        CodecSpec(
+            "prores_422hq",
+            "prores_ks",
+            "yuv422p10le",
+            "yuv422p10le",
+            (".mov",),
+            {"profile": "3", "vendor": "apl0"},
+        ),
         # RGB frames carry no alpha, so 4444 is written without it (yuv444p10le).
-        CodecSpec("prores_4444", "prores_ks", "yuv444p10le", "yuv444p10le", (".mov",),
-                  {"profile": "4", "vendor": "apl0"}),
-        CodecSpec("dnxhr_hqx", "dnxhd", "yuv422p10le", "yuv422p10le", (".mov", ".mxf"),
-                  {"profile": "dnxhr_hqx"}),
+        CodecSpec(
+            "prores_4444",
+            "prores_ks",
+            "yuv444p10le",
+            "yuv444p10le",
+            (".mov",),
+            {"profile": "4", "vendor": "apl0"},
+        ),
+        CodecSpec(
+            "dnxhr_hqx", "dnxhd", "yuv422p10le", "yuv422p10le", (".mov", ".mxf"), {"profile": "dnxhr_hqx"}
+        ),
         # A fixed thread count keeps libx264's output identical run to run. 16-bit frames
         # are delivered as 8-bit 4:2:0: this is a viewing codec, not a master.
-        CodecSpec("h264", "libx264", "yuv420p", "yuv420p", (".mp4", ".mov", ".mkv"),
-                  {"threads": "4", "preset": "medium", "crf": "16"}),
+        CodecSpec(
+            "h264",
+            "libx264",
+            "yuv420p",
+            "yuv420p",
+            (".mp4", ".mov", ".mkv"),
+            {"threads": "4", "preset": "medium", "crf": "16"},
+        ),
         # FFmpeg's FFV1 encoder has no 8-bit planar RGB (gbrp); bgr0 is its lossless 8-bit
         # RGB input (the alpha byte is padding), gbrp16le holds 16-bit RGB bit-exactly.
-        CodecSpec("ffv1", "ffv1", "bgr0", "gbrp16le", (".mkv", ".mov"),
-                  {"level": "3", "slicecrc": "1", "threads": "1"}, lossless=True),
+        CodecSpec(
+            "ffv1",
+            "ffv1",
+            "bgr0",
+            "gbrp16le",
+            (".mkv", ".mov"),
+            {"level": "3", "slicecrc": "1", "threads": "1"},
+            lossless=True,
+        ),
         CodecSpec("png", "png", "rgb24", "rgb48be", ("",), lossless=True, image_sequence=True),
     )
 }
 
-_DEFAULT_BY_EXTENSION = {".mov": "prores_422hq", ".mp4": "h264", ".mkv": "ffv1", ".mxf": "dnxhr_hqx", "": "png"}
+_DEFAULT_BY_EXTENSION = {
+    ".mov": "prores_422hq",
+    ".mp4": "h264",
+    ".mkv": "ffv1",
+    ".mxf": "dnxhr_hqx",
+    "": "png",
+}
 
 
 def output_extension(output_path: str | os.PathLike[str]) -> str:
-    """".mov" etc.; "" for a directory (existing, or named without an extension)."""
+    """ ".mov" etc.; "" for a directory (existing, or named without an extension)."""
     path = Path(output_path)
     if path.is_dir() or str(output_path).endswith(("/", os.sep)):
         return ""
@@ -80,7 +112,9 @@ def resolve_codec(output_path: str | os.PathLike[str], codec_name: str | None = 
         return CODECS[_DEFAULT_BY_EXTENSION[ext]]
     spec = CODECS.get(codec_name)
     if spec is None:
-        raise InvalidArgument(f"unknown codec {codec_name!r}; valid codecs: {', '.join(CODECS)}", field="codec")
+        raise InvalidArgument(
+            f"unknown codec {codec_name!r}; valid codecs: {', '.join(CODECS)}", field="codec"
+        )
     if ext not in spec.extensions:
         where = "a directory" if ext == "" else f"a {ext} file"
         allowed = [("a directory" if e == "" else e) for e in spec.extensions]

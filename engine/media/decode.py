@@ -32,8 +32,15 @@ from . import sequence
 from .probe import MediaInfo, open_container
 
 # ffmpeg matrix name -> swscale colourspace name.
-_SWS_MATRIX = {"bt709": "ITU709", "bt470bg": "ITU601", "smpte170m": "ITU601", "fcc": "FCC",
-               "smpte240m": "SMPTE240M", "bt2020nc": "BT2020", "bt2020c": "BT2020"}
+_SWS_MATRIX = {
+    "bt709": "ITU709",
+    "bt470bg": "ITU601",
+    "smpte170m": "ITU601",
+    "fcc": "FCC",
+    "smpte240m": "SMPTE240M",
+    "bt2020nc": "BT2020",
+    "bt2020c": "BT2020",
+}
 # Exact, reproducible conversion: no dithering differences between CPUs.
 _SWS_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.BITEXACT
 # How far ahead a read may be served by decoding forward instead of seeking.
@@ -106,10 +113,14 @@ def _decoded(container: av.container.InputContainer, info: MediaInfo, field: str
         for packet in container.demux(stream):
             yield from packet.decode()
     except av.error.FFmpegError as exc:
-        raise CorruptMedia(f"{info.path.name} is damaged and cannot be decoded ({exc})", field=field) from None
+        raise CorruptMedia(
+            f"{info.path.name} is damaged and cannot be decoded ({exc})", field=field
+        ) from None
 
 
-def scan_extent(info: MediaInfo, container: av.container.InputContainer, *, field: str = "source") -> tuple[int, int]:
+def scan_extent(
+    info: MediaInfo, container: av.container.InputContainer, *, field: str = "source"
+) -> tuple[int, int]:
     """(pts of frame 0, frame count) found by decoding the head and the tail of the file.
 
     The header's frame count (or duration) says where the last frame should be; decoding

@@ -36,19 +36,33 @@ from .probe import MATRICES, PRIMARIES, RANGES, TRANSFERS, ColorTags, MediaInfo
 __all__ = ["CODECS", "CodecSpec", "SegmentWriter", "finalize_output", "resolve_codec"]
 
 _BITEXACT = {"fflags": "+bitexact"}
-_CODE = {kind: {name: code for code, name in table.items()}
-         for kind, table in (("primaries", PRIMARIES), ("transfer", TRANSFERS), ("matrix", MATRICES),
-                             ("range", RANGES))}
+_CODE = {
+    kind: {name: code for code, name in table.items()}
+    for kind, table in (
+        ("primaries", PRIMARIES),
+        ("transfer", TRANSFERS),
+        ("matrix", MATRICES),
+        ("range", RANGES),
+    )
+}
 
 
 def _matrix_name(color: ColorTags, height: int) -> str:
-    return color.matrix if color.matrix in _CODE["matrix"] and color.matrix != "gbr" else (
-        "bt709" if height >= 720 else "smpte170m")
+    return (
+        color.matrix
+        if color.matrix in _CODE["matrix"] and color.matrix != "gbr"
+        else ("bt709" if height >= 720 else "smpte170m")
+    )
 
 
 def add_video_stream(
-    container: av.container.OutputContainer, spec: CodecSpec, width: int, height: int,
-    rate: FrameRate, bit_depth: int, color: ColorTags,
+    container: av.container.OutputContainer,
+    spec: CodecSpec,
+    width: int,
+    height: int,
+    rate: FrameRate,
+    bit_depth: int,
+    color: ColorTags,
 ) -> av.video.stream.VideoStream:
     """A configured encoder stream; its tags say exactly how `encode_rgb` converted."""
     stream = container.add_stream(spec.encoder, rate=rate.value, options=dict(spec.options))
@@ -76,9 +90,12 @@ def encode_rgb(stream: av.video.stream.VideoStream, rgb: np.ndarray, pts: int) -
     else:
         matrix = {v: k for k, v in _CODE["matrix"].items()}[stream.codec_context.colorspace]
         frame = frame.reformat(
-            format=stream.pix_fmt, src_colorspace=yuv_matrix(matrix, stream.height),
-            dst_colorspace=yuv_matrix(matrix, stream.height), src_color_range="JPEG",
-            dst_color_range="MPEG", interpolation=_SWS_FLAGS,
+            format=stream.pix_fmt,
+            src_colorspace=yuv_matrix(matrix, stream.height),
+            dst_colorspace=yuv_matrix(matrix, stream.height),
+            src_color_range="JPEG",
+            dst_color_range="MPEG",
+            interpolation=_SWS_FLAGS,
         )
     frame.pts = pts
     return stream.encode(frame)
@@ -92,8 +109,16 @@ class SegmentWriter:
     partial segment is deleted.
     """
 
-    def __init__(self, path: str | os.PathLike[str], spec: CodecSpec, width: int, height: int,
-                 rate: FrameRate, bit_depth: int, color: ColorTags) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        spec: CodecSpec,
+        width: int,
+        height: int,
+        rate: FrameRate,
+        bit_depth: int,
+        color: ColorTags,
+    ) -> None:
         self.path, self.spec, self.bit_depth = Path(path), spec, bit_depth
         self.shape = (height, width, 3)
         self.frames_written = 0
@@ -103,8 +128,9 @@ class SegmentWriter:
             return
         fmt = MUXERS.get(self.path.suffix.lower())
         if fmt is None:
-            raise InvalidArgument(f"a segment needs a .mov/.mp4/.mkv/.mxf name, not {self.path.name}",
-                                  field="output_path")
+            raise InvalidArgument(
+                f"a segment needs a .mov/.mp4/.mkv/.mxf name, not {self.path.name}", field="output_path"
+            )
         self._container = av.open(str(self.path), "w", format=fmt, options=_BITEXACT)
         self._stream = add_video_stream(self._container, spec, width, height, rate, bit_depth, color)
 
@@ -122,7 +148,9 @@ class SegmentWriter:
             raise ValueError(f"expected a {self.shape} {np.dtype(want)} frame, got {rgb.shape} {rgb.dtype}")
         if self._container is None:
             name = self.path / f"{self.frames_written:05d}.png"
-            if not cv2.imwrite(str(name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3]):
+            if not cv2.imwrite(
+                str(name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3]
+            ):
                 raise OSError(f"could not write {name}")
         else:
             for packet in encode_rgb(self._stream, rgb, self.frames_written):
@@ -138,8 +166,14 @@ class SegmentWriter:
 
 
 def finalize_output(
-    segments: list[Path], dest: Path, spec: CodecSpec, *, rate: FrameRate, start_timecode: str,
-    color: ColorTags, audio_source: tuple[MediaInfo, FrameRange] | None = None,
+    segments: list[Path],
+    dest: Path,
+    spec: CodecSpec,
+    *,
+    rate: FrameRate,
+    start_timecode: str,
+    color: ColorTags,
+    audio_source: tuple[MediaInfo, FrameRange] | None = None,
 ) -> Path:
     """Joins `segments` (in order) into `dest` and publishes it atomically; returns dest."""
     dest = Path(dest)
@@ -172,8 +206,14 @@ def _join_png(segments: list[Path], temp: Path) -> None:
             index += 1
 
 
-def _join_video(segments: list[Path], temp: Path, dest: Path, rate: FrameRate, start_timecode: str,
-                audio_source: tuple[MediaInfo, FrameRange] | None) -> None:
+def _join_video(
+    segments: list[Path],
+    temp: Path,
+    dest: Path,
+    rate: FrameRate,
+    start_timecode: str,
+    audio_source: tuple[MediaInfo, FrameRange] | None,
+) -> None:
     ext = output_extension(dest)
     out = av.open(str(temp), "w", format=MUXERS[ext], options=_BITEXACT)
     try:
@@ -183,7 +223,9 @@ def _join_video(segments: list[Path], temp: Path, dest: Path, rate: FrameRate, s
         vstream.codec_context.framerate = rate.value
         vstream.time_base = 1 / rate.value
         out.metadata["timecode"] = start_timecode
-        sources: list[Iterator[tuple[Fraction, int, av.Packet | av.AudioFrame]]] = [_video_packets(segments, rate)]
+        sources: list[Iterator[tuple[Fraction, int, av.Packet | av.AudioFrame]]] = [
+            _video_packets(segments, rate)
+        ]
         astream = None
         if audio_source is not None and audio_source[0].audio is not None:
             astream, frames = _add_audio_stream(out, audio_source[0], ext)
@@ -213,7 +255,9 @@ def _segment_timing(segment: Path, rate: FrameRate) -> tuple[list[int], list[int
     index = [round((pts - base) * tb * rate.value) for pts, _ in stamps]
     dts = [None if d is None else round((d - base) * tb * rate.value) for _, d in stamps]
     # The encoder's own delay (first dts before first pts) may exceed what reordering needs.
-    delay = max(0, *(k - i for k, i in enumerate(index)), *(k - d for k, d in enumerate(dts) if d is not None))
+    delay = max(
+        0, *(k - i for k, i in enumerate(index)), *(k - d for k, d in enumerate(dts) if d is not None)
+    )
     return index, dts, delay
 
 
@@ -247,12 +291,16 @@ def _add_audio_stream(out: av.container.OutputContainer, info: MediaInfo, ext: s
     fmt = audio_format(info)
     deep = fmt.dtype not in (np.dtype(np.uint8), np.dtype(np.int16))
     if ext == ".mxf" and fmt.sample_rate != 48000:
-        raise InvalidArgument(f"MXF audio must be 48 kHz; the source's is {fmt.sample_rate} Hz", field="codec")
+        raise InvalidArgument(
+            f"MXF audio must be 48 kHz; the source's is {fmt.sample_rate} Hz", field="codec"
+        )
     stream = out.add_stream("pcm_s24le" if deep else "pcm_s16le", rate=fmt.sample_rate, layout=fmt.layout)
     return stream, None
 
 
-def _audio_frames(info: MediaInfo, frames: FrameRange, stream) -> Iterator[tuple[Fraction, int, av.AudioFrame]]:
+def _audio_frames(
+    info: MediaInfo, frames: FrameRange, stream
+) -> Iterator[tuple[Fraction, int, av.AudioFrame]]:
     sr = stream.codec_context.sample_rate
     layout = stream.codec_context.layout.name
     deep = stream.codec_context.name == "pcm_s24le"

@@ -22,12 +22,39 @@ from ..timecode import FrameRate, Timebase
 from . import sequence
 
 # FFmpeg's enum values -> names (libavutil/pixfmt.h), for the tags we read and write.
-PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020",
-             11: "smpte431", 12: "smpte432"}
-TRANSFERS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
-             13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
-MATRICES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m",
-            9: "bt2020nc", 10: "bt2020c"}
+PRIMARIES = {
+    1: "bt709",
+    4: "bt470m",
+    5: "bt470bg",
+    6: "smpte170m",
+    7: "smpte240m",
+    9: "bt2020",
+    11: "smpte431",
+    12: "smpte432",
+}
+TRANSFERS = {
+    1: "bt709",
+    4: "gamma22",
+    5: "gamma28",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "linear",
+    13: "iec61966-2-1",
+    14: "bt2020-10",
+    15: "bt2020-12",
+    16: "smpte2084",
+    18: "arib-std-b67",
+}
+MATRICES = {
+    0: "gbr",
+    1: "bt709",
+    4: "fcc",
+    5: "bt470bg",
+    6: "smpte170m",
+    7: "smpte240m",
+    9: "bt2020nc",
+    10: "bt2020c",
+}
 RANGES = {1: "tv", 2: "pc"}
 
 
@@ -100,7 +127,9 @@ def open_container(path: Path, *, field: str = "source") -> av.container.InputCo
     except PermissionError:
         raise MediaUnreadable(f"{path} cannot be read (check its permissions)", field=field) from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise CorruptMedia(f"{path.name} is not media that can be decoded ({_reason(exc)})", field=field) from None
+        raise CorruptMedia(
+            f"{path.name} is not media that can be decoded ({_reason(exc)})", field=field
+        ) from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -132,11 +161,20 @@ def _probe_sequence(path: Path, rate: FrameRate, start_tc: str | None, field: st
     first = sequence.read_frame(files[0], field=field)
     depth = 8 if first.dtype.itemsize == 1 else 16
     return MediaInfo(
-        path=path, kind="sequence", width=first.shape[1], height=first.shape[0], rate=rate,
-        frame_count=len(files), timebase=Timebase.from_start_timecode(rate, start_tc),
-        pixel_format="rgb24" if depth == 8 else "rgb48le", bit_depth=depth,
-        codec=files[0].suffix.lower().lstrip("."), color=ColorTags(range="pc"), audio=None,
-        container="image-sequence", files=tuple(files),
+        path=path,
+        kind="sequence",
+        width=first.shape[1],
+        height=first.shape[0],
+        rate=rate,
+        frame_count=len(files),
+        timebase=Timebase.from_start_timecode(rate, start_tc),
+        pixel_format="rgb24" if depth == 8 else "rgb48le",
+        bit_depth=depth,
+        codec=files[0].suffix.lower().lstrip("."),
+        color=ColorTags(range="pc"),
+        audio=None,
+        container="image-sequence",
+        files=tuple(files),
     )
 
 
@@ -164,10 +202,21 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
     except InvalidArgument:
         timebase = Timebase(rate)  # a tag we cannot read at this rate is not worth refusing the media
     info = MediaInfo(
-        path=path, kind="video", width=ctx.width, height=ctx.height, rate=rate, frame_count=0,
-        timebase=timebase, pixel_format=pix, bit_depth=max(c.bits for c in av.VideoFormat(pix).components),
-        codec=ctx.name, color=_color_tags(ctx), audio=_audio_info(container), container=container.format.name,
-        time_base=Fraction(stream.time_base), start_pts=0,
+        path=path,
+        kind="video",
+        width=ctx.width,
+        height=ctx.height,
+        rate=rate,
+        frame_count=0,
+        timebase=timebase,
+        pixel_format=pix,
+        bit_depth=max(c.bits for c in av.VideoFormat(pix).components),
+        codec=ctx.name,
+        color=_color_tags(ctx),
+        audio=_audio_info(container),
+        container=container.format.name,
+        time_base=Fraction(stream.time_base),
+        start_pts=0,
     )
     # Frame 0's pts and the frame count come from decoding, not from headers: headers of
     # truncated or oddly muxed files lie, and every later step depends on these two numbers.
@@ -211,6 +260,9 @@ def _audio_info(container: av.container.InputContainer) -> AudioInfo | None:
         return None
     layout = ctx.layout
     return AudioInfo(
-        sample_rate=ctx.sample_rate, channels=layout.nb_channels, layout=layout.name,
-        codec=ctx.name, sample_format=ctx.format.name,
+        sample_rate=ctx.sample_rate,
+        channels=layout.nb_channels,
+        layout=layout.name,
+        codec=ctx.name,
+        sample_format=ctx.format.name,
     )

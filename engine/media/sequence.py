@@ -28,7 +28,9 @@ def frame_number(path: Path) -> int | None:
 def list_frames(directory: Path, *, field: str = "source") -> list[Path]:
     """The directory's frame files sorted by frame number; raises when there are none."""
     try:
-        candidates = [p for p in directory.iterdir() if p.suffix.lower() in EXTENSIONS and not p.name.startswith(".")]
+        candidates = [
+            p for p in directory.iterdir() if p.suffix.lower() in EXTENSIONS and not p.name.startswith(".")
+        ]
     except PermissionError:
         raise MediaUnreadable(f"{directory} cannot be listed (check its permissions)", field=field) from None
     numbered = [(frame_number(p), p) for p in candidates]

@@ -43,16 +43,19 @@ def index_frame(index: int, size: tuple[int, int], *, bit_depth: int = 8) -> np.
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     phase = index * 0.11
-    rgb = np.stack([
-        0.5 + 0.4 * np.sin(xx / w * 6.28 + phase),
-        0.5 + 0.4 * np.sin(yy / h * 6.28 - phase * 1.3),
-        0.5 + 0.4 * np.cos((xx + yy) / (w + h) * 6.28 + phase * 0.7),
-    ], axis=2)
+    rgb = np.stack(
+        [
+            0.5 + 0.4 * np.sin(xx / w * 6.28 + phase),
+            0.5 + 0.4 * np.sin(yy / h * 6.28 - phase * 1.3),
+            0.5 + 0.4 * np.cos((xx + yy) / (w + h) * 6.28 + phase * 0.7),
+        ],
+        axis=2,
+    )
     top = h // 2
     bw, bh = w // _COLS, top // _ROWS
     for bit in range(16):
         r, c = divmod(bit, _COLS)
-        rgb[r * bh:(r + 1) * bh, c * bw:(c + 1) * bw] = 1.0 if (index >> bit) & 1 else 0.0
+        rgb[r * bh : (r + 1) * bh, c * bw : (c + 1) * bw] = 1.0 if (index >> bit) & 1 else 0.0
     full = 255 if bit_depth <= 8 else 65535
     return np.rint(rgb * full).astype(np.uint8 if bit_depth <= 8 else np.uint16)
 
@@ -65,7 +68,7 @@ def read_burnt_index(rgb: np.ndarray) -> int:
     value = 0
     for bit in range(16):
         r, c = divmod(bit, _COLS)
-        block = luma[r * bh + bh // 4:(r + 1) * bh - bh // 4, c * bw + bw // 4:(c + 1) * bw - bw // 4]
+        block = luma[r * bh + bh // 4 : (r + 1) * bh - bh // 4, c * bw + bw // 4 : (c + 1) * bw - bw // 4]
         if block.mean() > 0.5:
             value |= 1 << bit
     return value
@@ -79,9 +82,16 @@ def tone(first: int, count: int, channels: int = 2) -> np.ndarray:
 
 
 def write_clip(
-    path: str | os.PathLike[str], frame_at: Callable[[int], np.ndarray], *, frames: int,
-    rate: FrameRate | Fraction | int | str, codec: str | None = None, start_timecode: str = "01:00:00:00",
-    audio: bool = True, gop: int | None = None, color: ColorTags | None = None,
+    path: str | os.PathLike[str],
+    frame_at: Callable[[int], np.ndarray],
+    *,
+    frames: int,
+    rate: FrameRate | Fraction | int | str,
+    codec: str | None = None,
+    start_timecode: str = "01:00:00:00",
+    audio: bool = True,
+    gop: int | None = None,
+    color: ColorTags | None = None,
 ) -> Path:
     """Encodes `frame_at(0..frames-1)` to a video file with an audio tone and a timecode."""
     path, rate = Path(path), _rate(rate)
@@ -108,53 +118,94 @@ def write_clip(
     return path
 
 
-def write_sequence(directory: str | os.PathLike[str], frame_at: Callable[[int], np.ndarray], *, frames: int,
-                   ext: str = "png", first_number: int = 1) -> Path:
+def write_sequence(
+    directory: str | os.PathLike[str],
+    frame_at: Callable[[int], np.ndarray],
+    *,
+    frames: int,
+    ext: str = "png",
+    first_number: int = 1,
+) -> Path:
     """Writes frames as `frame_0001.png`... (numbered from `first_number`)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for i in range(frames):
         rgb = frame_at(i)
-        cv2.imwrite(str(directory / f"frame_{first_number + i:04d}.{ext}"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(
+            str(directory / f"frame_{first_number + i:04d}.{ext}"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        )
     return directory
 
 
 def write_index_clip(
-    path: str | os.PathLike[str], *, frames: int, rate: FrameRate | Fraction | int | str,
-    size: tuple[int, int] = (192, 108), codec: str | None = None, start_timecode: str = "01:00:00:00",
-    audio: bool = True, gop: int | None = None, bit_depth: int = 8,
+    path: str | os.PathLike[str],
+    *,
+    frames: int,
+    rate: FrameRate | Fraction | int | str,
+    size: tuple[int, int] = (192, 108),
+    codec: str | None = None,
+    start_timecode: str = "01:00:00:00",
+    audio: bool = True,
+    gop: int | None = None,
+    bit_depth: int = 8,
 ) -> Path:
     """An index clip (see the module docstring) as a video file."""
-    return write_clip(path, lambda i: index_frame(i, size, bit_depth=bit_depth), frames=frames, rate=rate,
-                      codec=codec, start_timecode=start_timecode, audio=audio, gop=gop)
+    return write_clip(
+        path,
+        lambda i: index_frame(i, size, bit_depth=bit_depth),
+        frames=frames,
+        rate=rate,
+        codec=codec,
+        start_timecode=start_timecode,
+        audio=audio,
+        gop=gop,
+    )
 
 
-def write_index_sequence(directory: str | os.PathLike[str], *, frames: int, size: tuple[int, int] = (192, 108),
-                         ext: str = "png", bit_depth: int = 8, first_number: int = 1) -> Path:
+def write_index_sequence(
+    directory: str | os.PathLike[str],
+    *,
+    frames: int,
+    size: tuple[int, int] = (192, 108),
+    ext: str = "png",
+    bit_depth: int = 8,
+    first_number: int = 1,
+) -> Path:
     """An index clip as an image-sequence directory."""
-    return write_sequence(directory, lambda i: index_frame(i, size, bit_depth=bit_depth), frames=frames,
-                          ext=ext, first_number=first_number)
+    return write_sequence(
+        directory,
+        lambda i: index_frame(i, size, bit_depth=bit_depth),
+        frames=frames,
+        ext=ext,
+        first_number=first_number,
+    )
 
 
 class DemoScene:
     """A shaded, textured ball rolling over a panning textured background."""
 
-    def __init__(self, width: int = 640, height: int = 360, frames: int = 72,
-                 rate: FrameRate | Fraction | int | str = 24, seed: int = 7) -> None:
+    def __init__(
+        self,
+        width: int = 640,
+        height: int = 360,
+        frames: int = 72,
+        rate: FrameRate | Fraction | int | str = 24,
+        seed: int = 7,
+    ) -> None:
         self.width, self.height, self.frames, self.rate = width, height, frames, _rate(rate)
         rng = np.random.default_rng(seed)
         # Background: smooth colour noise plus fine grain, twice as wide as the frame to pan over.
         coarse = rng.random((max(2, height // 24), max(2, width // 12), 3)).astype(np.float32)
         bg = cv2.resize(coarse, (2 * width, height), interpolation=cv2.INTER_CUBIC)
         grain = rng.random((height, 2 * width, 1)).astype(np.float32)
-        ground = (np.arange(height, dtype=np.float32)[:, None, None] / height)
+        ground = np.arange(height, dtype=np.float32)[:, None, None] / height
         self._background = np.clip(0.25 + 0.5 * bg * (0.6 + 0.4 * ground) + 0.08 * grain, 0, 1)
         self._radius = max(6, min(width, height) // 7)
         r = self._radius
-        yy, xx = np.mgrid[-r:r + 1, -r:r + 1].astype(np.float32)
+        yy, xx = np.mgrid[-r : r + 1, -r : r + 1].astype(np.float32)
         self._disc = (xx**2 + yy**2) <= r * r
         nz = np.sqrt(np.clip(1 - (xx**2 + yy**2) / (r * r), 0, 1))
-        self._shade = (0.25 + 0.75 * np.clip(0.4 * (-xx / r) + 0.5 * (-yy / r) + 0.8 * nz, 0, 1))
+        self._shade = 0.25 + 0.75 * np.clip(0.4 * (-xx / r) + 0.5 * (-yy / r) + 0.8 * nz, 0, 1)
         self._coords = (xx, yy)
         self._base = np.array([0.85, 0.12, 0.1], np.float32)  # a red ball: recolour target
 
@@ -167,7 +218,7 @@ class DemoScene:
 
     def frame(self, i: int) -> np.ndarray:
         pan = int(round(i * self.width / max(1, self.frames) * 0.8))
-        img = self._background[:, pan:pan + self.width].copy()
+        img = self._background[:, pan : pan + self.width].copy()
         cx, cy = self._center(i)
         xx, yy = self._coords
         spin = i * 0.15
@@ -185,15 +236,20 @@ class DemoScene:
     def _paste(self, dst: np.ndarray, patch: np.ndarray, cx: int, cy: int) -> None:
         r = self._radius
         y0, x0 = cy - r, cx - r
-        ys, xs = slice(max(0, y0), min(dst.shape[0], y0 + 2 * r + 1)), slice(max(0, x0), min(dst.shape[1], x0 + 2 * r + 1))
+        ys, xs = (
+            slice(max(0, y0), min(dst.shape[0], y0 + 2 * r + 1)),
+            slice(max(0, x0), min(dst.shape[1], x0 + 2 * r + 1)),
+        )
         py, px = slice(ys.start - y0, ys.stop - y0), slice(xs.start - x0, xs.stop - x0)
         disc = self._disc[py, px]
         dst[ys, xs][disc] = patch[py, px][disc]
 
-    def write(self, path: str | os.PathLike[str], codec: str | None = None,
-              start_timecode: str = "01:00:00:00") -> Path:
-        return write_clip(path, self.frame, frames=self.frames, rate=self.rate, codec=codec,
-                          start_timecode=start_timecode)
+    def write(
+        self, path: str | os.PathLike[str], codec: str | None = None, start_timecode: str = "01:00:00:00"
+    ) -> Path:
+        return write_clip(
+            path, self.frame, frames=self.frames, rate=self.rate, codec=codec, start_timecode=start_timecode
+        )
 
     def write_masks(self, directory: str | os.PathLike[str]) -> Path:
         directory = Path(directory)

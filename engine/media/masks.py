@@ -1,0 +1,157 @@
+"""Masks from the editor: one keyframe image, a folder of per-frame images, or a matte video.
+
+White marks the region to change. The hard mask is 255 where the mask's value (its
+luma, or alpha for an RGBA image with alpha) is >= 128 of 255 (half of full scale for
+16-bit files), else 0; the soft mask keeps the grey levels (0..255) for feathering.
+
+Per-frame masks are matched by order, not by number: a folder (or matte video) must
+hold exactly the source's frame count (mask i = source frame i) or exactly the range's
+length (mask i = range frame A + i). They are loaded one at a time, on demand.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import InvalidArgument
+from ..timecode import FrameRange
+from . import sequence
+from .decode import FrameReader
+from .probe import MediaInfo, probe
+
+THRESHOLD = 128
+
+
+def _soft(image: np.ndarray) -> np.ndarray:
+    """Any image as uint8 (H, W) coverage 0..255."""
+    if image.ndim == 3:
+        if image.shape[2] == 4 and image[..., 3].min() < image[..., 3].max():
+            image = image[..., 3]
+        else:
+            image = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_BGR2GRAY)
+    if image.dtype == np.uint16:
+        image = (image.astype(np.uint32) * 255 + 32767) // 65535
+    elif image.dtype.kind == "f":
+        image = np.rint(np.clip(image, 0, 1) * 255)
+    return image.astype(np.uint8)
+
+
+def harden(soft: np.ndarray) -> np.ndarray:
+    return np.where(soft >= THRESHOLD, 255, 0).astype(np.uint8)
+
+
+def _check_size(soft: np.ndarray, info: MediaInfo, what: str, field: str) -> np.ndarray:
+    h, w = soft.shape[:2]
+    if (w, h) != (info.width, info.height):
+        raise InvalidArgument(f"{what} is {w}x{h} but the source is {info.width}x{info.height}", field=field)
+    return soft
+
+
+@dataclass(frozen=True)
+class KeyframeMask:
+    """One mask drawn on one source frame (to be tracked through the clip)."""
+
+    frame: int
+    image: np.ndarray  # hard, uint8 (H, W)
+    soft_image: np.ndarray | None = None
+
+    def soft(self) -> np.ndarray:
+        return self.image if self.soft_image is None else self.soft_image
+
+
+class PerFrameMasks:
+    """A mask for every frame of the range, read lazily (implements ops' MaskProvider)."""
+
+    def __init__(
+        self,
+        info: MediaInfo,
+        frame_range: FrameRange,
+        *,
+        files: list[Path] | None = None,
+        video: MediaInfo | None = None,
+        field: str = "mask",
+    ) -> None:
+        self.info, self.frame_range, self.field = info, frame_range, field
+        self._files, self._video = files, video
+        count = len(files) if files is not None else video.frame_count  # type: ignore[union-attr]
+        # Whole-clip masks are indexed by source frame; range masks from the range start.
+        self.offset = 0 if count == info.frame_count else frame_range.start
+        self._reader: FrameReader | None = None
+
+    def __len__(self) -> int:
+        return len(self.frame_range)
+
+    def soft(self, frame: int) -> np.ndarray:
+        if frame not in self.frame_range:
+            raise InvalidArgument(
+                f"frame {frame} is outside the masked range {self.frame_range}", field=self.field
+            )
+        i = frame - self.offset
+        if self._files is not None:
+            image = sequence.read_image(self._files[i], field=self.field)
+            return _check_size(_soft(image), self.info, f"mask {self._files[i].name}", self.field)
+        if self._reader is None:
+            self._reader = FrameReader(self._video, field=self.field)  # type: ignore[arg-type]
+        rgb = self._reader.frame(i)
+        return _soft(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    def mask(self, frame: int) -> np.ndarray:
+        return harden(self.soft(frame))
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+def load_masks(
+    path: str | os.PathLike[str],
+    info: MediaInfo,
+    frame_range: FrameRange,
+    *,
+    mask_frame: int | None = None,
+    field: str = "mask",
+) -> PerFrameMasks | KeyframeMask:
+    """Opens a mask argument and checks its size and count against the source and range.
+
+    A single image is a keyframe mask on `mask_frame` (default: the range's first frame).
+    """
+    from .probe import check_readable
+
+    p = check_readable(Path(path), field=field)
+    if p.is_dir():
+        files = sequence.list_frames(p, field=field)
+        _check_count(len(files), info, frame_range, f"{p.name} holds {len(files)} mask images", field)
+        first = _soft(sequence.read_image(files[0], field=field))
+        _check_size(first, info, f"mask {files[0].name}", field)
+        return PerFrameMasks(info, frame_range, files=files, field=field)
+    if p.suffix.lower() in sequence.EXTENSIONS:
+        soft = _check_size(_soft(sequence.read_image(p, field=field)), info, "the mask", field)
+        frame = frame_range.start if mask_frame is None else mask_frame
+        if frame not in frame_range:
+            raise InvalidArgument(f"mask frame {frame} is outside the range {frame_range}", field="keyframe")
+        return KeyframeMask(frame, harden(soft), soft)
+    video = probe(p, field=field)
+    _check_count(
+        video.frame_count, info, frame_range, f"the matte {p.name} has {video.frame_count} frames", field
+    )
+    if (video.width, video.height) != (info.width, info.height):
+        raise InvalidArgument(
+            f"the matte is {video.width}x{video.height} but the source is {info.width}x{info.height}",
+            field=field,
+        )
+    return PerFrameMasks(info, frame_range, video=video, field=field)
+
+
+def _check_count(count: int, info: MediaInfo, frame_range: FrameRange, what: str, field: str) -> None:
+    if count not in (info.frame_count, len(frame_range)):
+        raise InvalidArgument(
+            f"{what}; expected {info.frame_count} (one per source frame) or {len(frame_range)} "
+            f"(one per frame of the range {frame_range})",
+            field=field,
+        )
