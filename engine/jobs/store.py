@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FailedPrecondition, JobNotFound
+from ..errors import FailedPrecondition, InvalidArgument, JobNotFound
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ POLL_INTERVAL_S = 0.25
 
 
 class JobState(enum.IntEnum):
-    """Mirrors `retakes.v1.JobState` value for value (a test holds them equal), so the
-    servicer converts with `engine_pb2.JobState.Value` / plain `int(state)`."""
+    """Mirrors `retakes.v1.JobState` value for value (a test holds them equal), so
+    `int(state)` is the proto's number; the database stores the name."""
 
     QUEUED = 1
     RUNNING = 2
@@ -336,10 +336,11 @@ class JobStore:
             raise JobNotFound(f"no job {job_id!r}", field="job_id")
         return _record(row)
 
-    def list(self, states: Iterable[JobState] | None = None, limit: int = 100) -> list[JobRecord]:
-        """Jobs newest first, optionally only those in `states`."""
+    def list(self, states: Iterable[JobState | int | str] | None = None, limit: int = 100) -> list[JobRecord]:
+        """Jobs newest first, optionally only those in `states` (JobState, the proto's
+        numbers, or names: "RUNNING" or "JOB_STATE_RUNNING")."""
         sql, args = "SELECT * FROM jobs", []
-        names = [JobState(s).name for s in states] if states else []
+        names = [_state(s).name for s in states] if states else []
         if names:
             sql += f" WHERE state IN ({','.join('?' * len(names))})"
             args += names
@@ -583,6 +584,18 @@ class JobStore:
         if row is None:
             raise JobNotFound(f"no job {job_id!r}", field="job_id")
         return row
+
+
+def _state(value: JobState | int | str) -> JobState:
+    if isinstance(value, str):
+        try:
+            return JobState[value.upper().removeprefix("JOB_STATE_")]
+        except KeyError:
+            raise InvalidArgument(f"unknown job state {value!r}", field="states") from None
+    try:
+        return JobState(value)
+    except ValueError:
+        raise InvalidArgument(f"unknown job state {value!r}", field="states") from None
 
 
 def _record(row: sqlite3.Row) -> JobRecord:
