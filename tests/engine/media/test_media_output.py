@@ -1,0 +1,165 @@
+"""Outputs: the range's frames, start timecode, audio, lossless identity, determinism, atomicity."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from conftest import CLIPS
+
+from retakes.engine.media import (
+    FrameReader,
+    SegmentWriter,
+    finalize_output,
+    probe,
+    read_audio,
+    resolve_codec,
+    sample_span,
+)
+from retakes.engine.media import encode as encode_module
+from retakes.engine.media.synthetic import read_burnt_index
+from retakes.engine.timecode import FrameRange
+
+
+def encode_range(source: Path, frames: FrameRange, dest: Path, codec: str | None = None, chunk: int = 5) -> Path:
+    """What the runner does: one segment per chunk, then finalize."""
+    info = probe(source)
+    spec = resolve_codec(dest, codec)
+    work = dest.parent / f"{dest.name}.segments"
+    work.mkdir()
+    segments = []
+    with FrameReader(info) as reader:
+        for k, part in enumerate(frames.chunks(chunk)):
+            seg = work / f"chunk_{k:05d}{dest.suffix}"
+            with SegmentWriter(seg, spec, info.width, info.height, info.rate, info.bit_depth, info.color) as w:
+                for _, rgb in reader.frames(part):
+                    w.write(rgb)
+            segments.append(seg)
+    return finalize_output(
+        segments, dest, spec, rate=info.rate, start_timecode=info.timebase.timecode_of(frames.start),
+        color=info.color, audio_source=(info, frames),
+    )
+
+
+def audio_samples(path: Path) -> np.ndarray:
+    """Every sample of the file's audio track, decoded to the end."""
+    with av.open(str(path)) as c:
+        blocks = [f.to_ndarray().reshape(-1, 2).T if not f.format.is_planar else f.to_ndarray()
+                  for f in c.decode(audio=0)]
+    return np.concatenate(blocks, axis=1)
+
+
+# (source, output name, codec, range, expected output start timecode)
+CASES = [
+    ("prores_23976.mov", "out.mov", None, (13, 29), "01:00:00:13"),
+    ("h264_2997df.mp4", "out.mp4", None, (3, 27), "01:00:00;01"),  # crosses 01:00:00 (no drop at minute 0)
+    ("h264_2997df.mkv", "out.mov", "prores_4444", (1, 12), "01:01:00;02"),  # 59;29 + 1: ;00 and ;01 dropped
+    ("ffv1_25.mkv", "out.mkv", None, (20, 40), "10:00:00:20"),
+    ("dnxhr_60.mxf", "out.mxf", None, (0, 23), "01:00:59:00"),
+    ("dnxhr_60.mxf", "out2.mov", "dnxhr_hqx", (7, 31), "01:00:59:07"),
+]
+
+
+@pytest.mark.parametrize("source,out_name,codec,span,timecode", CASES)
+def test_output_carries_range_frames_timecode_and_audio(clips, tmp_path, source, out_name, codec, span, timecode):
+    frames = FrameRange(*span)
+    src = probe(clips[source])
+    out = encode_range(clips[source], frames, tmp_path / out_name, codec)
+    info = probe(out)
+    assert info.frame_count == len(frames)
+    assert info.rate == src.rate
+    assert info.start_timecode == timecode == src.timebase.timecode_of(frames.start)
+    with FrameReader(info) as r:
+        assert [read_burnt_index(f) for _, f in r.frames(info_range(info))] == list(frames)
+    first, end = sample_span(frames, src.rate, 48000)
+    samples = audio_samples(out)
+    assert samples.shape == (2, end - first)
+    assert np.array_equal(samples, read_audio(src, frames).samples)
+
+
+def info_range(info) -> FrameRange:
+    return FrameRange(0, info.frame_count)
+
+
+def test_drop_frame_timecode_across_a_dropped_minute(clips, tmp_path):
+    # Source starts at 00:59:59;28: frame 2 is 01:00:00;00 (minute 0, nothing dropped);
+    # 30000/1001 source 01:00:59;29 + 1 is 01:01:00;02.
+    out = encode_range(clips["h264_2997df.mkv"], FrameRange(1, 4), tmp_path / "o.mkv", "ffv1")
+    assert probe(out).start_timecode == "01:01:00;02"
+
+
+@pytest.mark.parametrize("source", ["prores_23976.mov", "h264_2997df.mp4", "sequence"])
+@pytest.mark.parametrize("out_name", ["identity.mkv", "identity_png"])
+def test_lossless_identity_is_bit_identical(clips, tmp_path, source, out_name):
+    frames = FrameRange(4, 17)
+    out = encode_range(clips[source], frames, tmp_path / out_name)
+    with FrameReader(probe(clips[source])) as a, FrameReader(probe(out)) as b:
+        for (i, want), (j, got) in zip(a.frames(frames), b.frames(FrameRange(0, len(frames))), strict=True):
+            assert j == i - frames.start
+            assert got.dtype == want.dtype and np.array_equal(got, want), f"frame {i} differs"
+
+
+def test_png_output_is_named_by_frame_index(clips, tmp_path):
+    out = encode_range(clips["ffv1_25.mkv"], FrameRange(10, 22), tmp_path / "pngs")
+    assert sorted(p.name for p in out.iterdir()) == [f"{i:05d}.png" for i in range(12)]
+
+
+@pytest.mark.parametrize("out_name", ["d.mov", "d.mkv", "d.mxf", "d.mp4"])
+def test_same_segments_give_byte_identical_output(clips, tmp_path, out_name):
+    source = "dnxhr_60.mxf" if out_name.endswith("mxf") else "prores_23976.mov"
+    first = encode_range(clips[source], FrameRange(2, 14), tmp_path / out_name)
+    info = probe(clips[source])
+    segments = sorted((tmp_path / f"{out_name}.segments").iterdir())
+    again = finalize_output(segments, tmp_path / f"again_{out_name}", resolve_codec(first), rate=info.rate,
+                            start_timecode=info.timebase.timecode_of(2), color=info.color,
+                            audio_source=(info, FrameRange(2, 14)))
+    assert again.read_bytes() == first.read_bytes()
+
+
+def test_no_file_at_dest_while_writing_and_none_after_a_failure(clips, tmp_path, monkeypatch):
+    info = probe(clips["prores_23976.mov"])
+    dest = tmp_path / "atomic.mov"
+    seen_during_write = []
+    real_iter_audio = encode_module.iter_audio
+
+    def failing_audio(*args, **kwargs):
+        for n, block in enumerate(real_iter_audio(*args, **kwargs)):
+            seen_during_write.append(dest.exists())
+            if n == 2:
+                raise RuntimeError("disk full")
+            yield block
+
+    monkeypatch.setattr(encode_module, "iter_audio", failing_audio)
+    with pytest.raises(RuntimeError):
+        encode_range(clips["prores_23976.mov"], FrameRange(0, 30), dest)
+    assert seen_during_write == [False, False, False]
+    assert not dest.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left behind
+    assert info.frame_count == 40
+
+
+def test_a_failed_rewrite_keeps_the_previous_complete_output(clips, tmp_path, monkeypatch):
+    dest = encode_range(clips["ffv1_25.mkv"], FrameRange(0, 6), tmp_path / "keep.mkv")
+    before = dest.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(encode_module, "iter_audio", broken)
+    (tmp_path / "keep.mkv.segments").rename(tmp_path / "old.segments")
+    with pytest.raises(RuntimeError):
+        encode_range(clips["ffv1_25.mkv"], FrameRange(0, 6), dest)
+    assert dest.read_bytes() == before
+
+
+def test_audio_count_is_exact_for_ntsc_rates(clips):
+    # 30000/1001 at 48 kHz: 1601.6 samples per frame; the floor rule tiles ranges exactly.
+    info = probe(clips["h264_2997df.mp4"])
+    parts = [read_audio(info, r).samples.shape[1] for r in FrameRange(0, 40).chunks(7)]
+    assert sum(parts) == read_audio(info, FrameRange(0, 40)).samples.shape[1] == 64064
+    assert read_audio(info, FrameRange(0, 5)).samples.shape[1] == (5 * 48000 * 1001) // 30000
+    assert Fraction(parts[0]) == (7 * 48000 * 1001) // 30000
