@@ -224,3 +224,13 @@ def test_watch_job_streams_from_asyncio_until_terminal(store, make_executor):
     versions = [e.version for e in events]
     assert versions == sorted(set(versions))
     assert any(e.stage == "render" and 0 < e.frames_done < 24 for e in events)
+
+
+def test_a_cancel_requested_while_its_engine_was_dead_ends_cancelled_on_pickup(store, runner, make_executor):
+    job = store.create(spec(chunks=3))
+    store.claim("elsewhere:1:dead", lease_seconds=0.2)
+    assert store.request_cancel(job.id).state == JobState.RUNNING
+    make_executor()
+    rec = wait_terminal(store, job.id)
+    assert rec.state == JobState.CANCELLED and rec.attempts == 2
+    assert runner.rendered == [] and runner.cleaned == [job.id]
