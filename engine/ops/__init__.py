@@ -29,5 +29,9 @@ def get_op(name: str) -> type[Op]:
 
 
 __all__ = ["REGISTRY", "EditContext", "MaskUse", "Op", "OpSpec", "ParamSpec", "ParamType", "get_op", "register"]
+
+from . import track  # noqa: E402,F401
 from . import relight  # noqa: E402,F401
 from . import recolor  # noqa: E402,F401
+from . import propagate  # noqa: E402,F401
+from . import restyle  # noqa: E402,F401

@@ -1,0 +1,236 @@
+"""`propagate`: the editor's edited keyframe(s) carried through the clip.
+
+At each keyframe k the change is measured against the original frame (vision.colour):
+a 3D colour LUT original -> edited fitted on the changed region and its surroundings,
+plus the per-pixel residual the LUT cannot express. The region (the given mask, or
+where the edit changed the frame, in CIELAB) is tracked away from k frame by frame
+(vision.segment), and the flow from every frame back to k is chained. A frame t gets
+
+    pred_k(t) = LUT_k(frame_t) + conf_k(t) * residual_k(x + flow_{t->k}(x))
+
+so its own shading and texture stay (the LUT is applied to *its* pixels) and painted
+detail moves with the object. conf is the chained forward-backward consistency: where
+flow fails (occluded, newly revealed) the residual fades and the region-level LUT
+alone edits the pixel. Frames between two keys blend both keys' predictions, weighted
+by temporal distance x flow confidence. Outside the feathered tracked region the
+output is the source, bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import InvalidArgument
+from ..timecode import FrameRange
+from ..vision.colour import ColourLUT, change_region, to_unit
+from ..vision.flow import FlowEstimator, occlusion, resize_flow, torch_device, warp
+from ..vision.segment import MaskTracker
+from ..vision.walk import walk
+from . import register
+from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
+
+
+@dataclass
+class _Key:
+    index: int
+    folder: Path
+    lut: ColourLUT
+    residual: np.ndarray  # float32 (H, W, 3), unit range, keyframe grid
+    span: FrameRange
+
+
+def feather_alpha(mask_small: np.ndarray, shape: tuple[int, int], radius: int) -> np.ndarray:
+    """Soft mask at full size, grown by `radius` and feathered; exactly 0 far outside."""
+    h, w = shape
+    up = cv2.resize(mask_small.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    grown = cv2.dilate(up, k)
+    alpha = cv2.GaussianBlur(grown, (0, 0), radius / 2.0)
+    alpha = np.maximum(alpha, up)  # the object itself stays fully edited
+    alpha[alpha < 1.0 / 512] = 0.0
+    return alpha
+
+
+def compose_roi(
+    source: np.ndarray, pred: np.ndarray, alpha: np.ndarray, roi: tuple[slice, slice]
+) -> np.ndarray:
+    """Source with `pred` (unit range, ROI-sized) blended in by `alpha` (ROI); bit-exact at alpha == 0."""
+    full = float(np.iinfo(source.dtype).max)
+    out = source.copy()
+    a = alpha[..., None]
+    src = source[roi].astype(np.float32)
+    blend = np.clip(np.rint(src * (1 - a) + pred * full * a), 0, full).astype(source.dtype)
+    inside = alpha > 0
+    out[roi][inside] = blend[inside]
+    return out
+
+
+@register
+class PropagateOp(Op):
+    spec = OpSpec(
+        name="propagate",
+        summary="Carry the edit of one or more keyframes through the clip, keeping each frame's shading.",
+        params=(
+            ParamSpec(
+                "preset", ParamType.CHOICE, "optical flow quality", "medium", choices=("fast", "medium")
+            ),
+            ParamSpec(
+                "flow_width", ParamType.INTEGER, "max width for flow analysis", 640, minimum=64, unit=" px"
+            ),
+            ParamSpec(
+                "threshold", ParamType.NUMBER, "delta E that counts as changed (no mask)", 4.0, minimum=0.5
+            ),
+            ParamSpec("feather", ParamType.NUMBER, "edge feather, fraction of width", 0.006, minimum=0.0),
+        ),
+        mask=MaskUse.OPTIONAL,
+        uses_keyframes=True,
+        temporal=True,
+    )
+
+    def __init__(self) -> None:
+        self._keys: list[_Key] = []
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    # -- analysis -------------------------------------------------------------------------
+    def prepare(self, ctx: EditContext) -> None:
+        if not ctx.keyframes:
+            raise InvalidArgument("propagate needs at least one edited keyframe", field="keyframes")
+        keys = sorted(ctx.keyframes)
+        for k in keys:
+            if k not in ctx.frame_range:
+                raise InvalidArgument(
+                    f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes"
+                )
+        if ctx.workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="retakes-propagate-")
+            workdir = Path(self._tmp.name)
+        else:
+            workdir = Path(ctx.workdir)
+        est = FlowEstimator(ctx.params.get("preset") or "medium", int(ctx.params.get("flow_width") or 640))
+        self._keys = []
+        for n, k in enumerate(keys):
+            lo = keys[n - 1] + 1 if n > 0 else ctx.frame_range.start
+            hi = keys[n + 1] if n + 1 < len(keys) else ctx.frame_range.end
+            self._keys.append(self._analyse(ctx, k, FrameRange(lo, hi), est, workdir))
+
+    def _analyse(self, ctx: EditContext, k: int, span: FrameRange, est: FlowEstimator, workdir: Path) -> _Key:
+        original, edited = ctx.source.frame(k), ctx.keyframes[k]
+        if edited.shape != original.shape or edited.dtype != original.dtype:
+            raise InvalidArgument(
+                f"edited keyframe {k} is {edited.shape} {edited.dtype}, the source is "
+                f"{original.shape} {original.dtype}",
+                field="keyframes",
+            )
+        if ctx.masks is not None:
+            region = ctx.masks.mask(k) > 127
+        else:
+            region = change_region(original, edited, threshold=float(ctx.params.get("threshold") or 4.0))
+        digest = hashlib.sha1(edited.tobytes() + region.tobytes() + f"{span}:{est}".encode()).hexdigest()[:12]
+        folder = workdir / f"propagate-{k}-{digest}"
+        folder.mkdir(parents=True, exist_ok=True)
+        if (folder / "done").exists():
+            lut = ColourLUT(np.load(folder / "lut.npy"))
+            residual = np.load(folder / "residual.npy").astype(np.float32)
+            return _Key(k, folder, lut, residual, span)
+        o, e = to_unit(original), to_unit(edited)
+        h, w = region.shape
+        r = max(2, int(0.02 * w))
+        around = cv2.dilate(region.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
+        lut = ColourLUT.fit(o[around], e[around])
+        residual = np.zeros_like(o)
+        residual[around] = e[around] - lut.apply(o[around])
+        np.save(folder / "lut.npy", lut.grid)
+        np.save(folder / "residual.npy", residual.astype(np.float16))
+        for direction in (1, -1):
+            self._walk(ctx, k, span, est, region, folder, direction)
+        (folder / "done").touch()
+        return _Key(k, folder, lut, residual, span)
+
+    def _walk(self, ctx, k, span, est, region, folder, direction) -> None:
+        tracker = chain = conf = None
+        for step in walk(ctx.source, span, k, direction, est, ctx.check_cancelled):
+            if tracker is None:
+                hs, ws = step.small.shape[:2]
+                small_region = cv2.resize(region.astype(np.float32), (ws, hs), interpolation=cv2.INTER_AREA)
+                tracker = MaskTracker(step.small, small_region)
+                mask = small_region > 0.5
+                chain = np.zeros((hs, ws, 2), np.float32)
+                conf = np.ones((hs, ws), np.float32)
+            else:
+                mask = tracker.step(step.small, step.flow_to_prev, step.flow_from_prev)
+                chain = step.flow_to_prev + warp(chain, step.flow_to_prev)
+                ok = ~occlusion(step.flow_to_prev, step.flow_from_prev)
+                conf = warp(conf, step.flow_to_prev) * ok
+            cv2.imwrite(str(folder / f"m{step.index:06d}.png"), mask.astype(np.uint8) * 255)
+            cv2.imwrite(str(folder / f"c{step.index:06d}.png"), np.rint(conf * 255).astype(np.uint8))
+            np.save(folder / f"f{step.index:06d}.npy", chain.astype(np.float16))
+            ctx.progress("propagate: analyse", step.index - span.start + 1, len(span))
+
+    # -- synthesis ------------------------------------------------------------------------
+    def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
+        if not self._keys:
+            self.prepare(ctx)
+        h, w = frame.shape[:2]
+        radius = max(1, int(round(float(ctx.params.get("feather") or 0.006) * w)))
+        parts = []
+        for key in self._keys:
+            if index not in key.span:
+                continue
+            mask = cv2.imread(str(key.folder / f"m{index:06d}.png"), cv2.IMREAD_GRAYSCALE) > 127
+            conf = cv2.imread(str(key.folder / f"c{index:06d}.png"), cv2.IMREAD_GRAYSCALE) / np.float32(255)
+            chain = np.load(key.folder / f"f{index:06d}.npy").astype(np.float32)
+            parts.append((key, mask, conf, chain))
+        if not parts or not any(p[1].any() for p in parts):
+            return frame.copy()
+        alphas = [feather_alpha(p[1], (h, w), radius) for p in parts]
+        union = np.maximum.reduce(alphas)
+        ys, xs = np.nonzero(union)
+        roi = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+        img = to_unit(frame[roi])
+        device = torch_device(ctx.device)
+        num = np.zeros(img.shape, np.float32)
+        den = np.zeros(img.shape[:2], np.float32)
+        alpha = np.zeros(img.shape[:2], np.float32)
+        for (key, _mask, conf, chain), a in zip(parts, alphas, strict=True):
+            flow = resize_flow(chain, (w, h))[roi]
+            c = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)[roi]
+            pred = self._predict(key, img, flow, c, roi, device)
+            t_w = 1.0 / (1.0 + abs(index - key.index))  # nearer keyframe first
+            wgt = t_w * (0.1 + c) * np.maximum(a[roi], 1e-3)
+            num += pred * wgt[..., None]
+            den += wgt
+            alpha += a[roi] * wgt
+        pred = num / den[..., None]
+        alpha = np.clip(alpha / den, 0, 1) * (union[roi] > 0)
+        return compose_roi(frame, pred, alpha, roi)
+
+    @staticmethod
+    def _predict(key: _Key, img, flow, conf, roi, device) -> np.ndarray:
+        """LUT of this frame's pixels + the keyframe residual carried along the flow."""
+        y0, x0 = roi[0].start, roi[1].start
+        hh, ww = img.shape[:2]
+        gx, gy = np.meshgrid(
+            np.arange(x0, x0 + ww, dtype=np.float32), np.arange(y0, y0 + hh, dtype=np.float32)
+        )
+        mx, my = gx + flow[..., 0], gy + flow[..., 1]
+        if device is None:
+            res = cv2.remap(
+                key.residual, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+            )
+            return key.lut.apply(img) + conf[..., None] * res
+        import torch
+
+        from ..vision.flow import remap_torch
+
+        dev = torch.device(device)
+        t_img = torch.from_numpy(np.ascontiguousarray(img)).to(dev).permute(2, 0, 1)[None]
+        t_res = torch.from_numpy(key.residual).to(dev).permute(2, 0, 1)[None]
+        res = remap_torch(t_res, torch.from_numpy(mx).to(dev)[None], torch.from_numpy(my).to(dev)[None])
+        out = key.lut.apply_torch(t_img) + torch.from_numpy(conf).to(dev)[None, None] * res
+        return out[0].permute(1, 2, 0).cpu().numpy()
