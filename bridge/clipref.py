@@ -20,6 +20,22 @@ from retakes.engine.timecode import FrameRange, FrameRate, Timebase
 NAMESPACE = "retakes"  # the metadata key retakes owns in OTIO, markers and the version store
 
 
+@dataclass(frozen=True)
+class VersionMedia:
+    """One rendered version of a clip, as the hosts and the OTIO layer place it.
+
+    The output covers the clip's source range plus `offset` head-handle frames before it, so
+    the clip's first frame is output frame `offset`.
+    """
+
+    label: str  # "v002"
+    path: str
+    version_id: int = 0
+    offset: int = 0
+    frames: int = 0  # frames in the output file (0: just the clip's length plus offset)
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+
 class ClipRefused(ValueError):
     """The clip cannot be sent as it is; `reason` is a sentence an editor can act on."""
 
@@ -75,7 +91,8 @@ class ClipRef:
     placement: Placement
     timeline: TimelineInfo
     # The media's own timecode: its frame 0 is `source_timebase.start_frame`. None when the
-    # timeline format does not say (an EDL knows only source timecodes).
+    # timeline format does not say (an EDL knows only source timecodes); then `source_range`
+    # counts from timecode 00:00:00:00 and the engine is sent timecodes, not frames.
     source_timebase: Timebase | None = None
     handles: tuple[int, int] = (0, 0)  # frames actually available before / after the range
     media_frames: int | None = None  # total frames in the media, when known
@@ -97,11 +114,9 @@ class ClipRef:
         return FrameRange(self.source_range.start - head, self.source_range.end + tail)
 
     @property
-    def source_timecodes(self) -> tuple[str, str] | None:
-        """Source range as media timecodes (start, exclusive end), when the media TC is known."""
-        if self.source_timebase is None:
-            return None
-        tb = self.source_timebase
+    def source_timecodes(self) -> tuple[str, str]:
+        """Source range as media timecodes (start, exclusive end)."""
+        tb = self.source_timebase or Timebase(self.source_rate, 0, self.timeline.drop_frame)
         return tb.timecode_of(self.source_range.start), tb.timecode_of(self.source_range.end)
 
     def with_handles(self, wanted: int) -> ClipRef:

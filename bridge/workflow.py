@@ -8,15 +8,15 @@ clip on the timeline that the store does not know.
 
 from __future__ import annotations
 
-from .clipref import ClipRef
+from .clipref import ClipRef, VersionMedia
 from .resolve.api import Resolve, current_timeline
-from .resolve.place import Placed, VersionMedia, place_version
+from .resolve.place import Placed, place_version
 from .versions import NewVersion, Version, VersionStore
 
 
 def media_of(version: Version) -> VersionMedia:
     return VersionMedia(label=version.label, path=version.output_path, version_id=version.id,
-                        offset=version.handle_head,
+                        offset=version.handle_head, frames=version.output_frames,
                         metadata={"op": version.op, "seed": version.seed, "source_key": version.source_key,
                                   "parent_id": version.parent_id})
 

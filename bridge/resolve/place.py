@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from retakes.engine.timecode import FrameRange
 
-from ..clipref import NAMESPACE, ClipRef
+from ..clipref import NAMESPACE, ClipRef, VersionMedia
 from .api import Folder, MediaPool, MediaPoolItem, Resolve, Timeline, TimelineItem, current_timeline
 from .read import find_item
 
@@ -25,17 +25,6 @@ MARKER_COLOR = "Purple"
 
 class PlacementError(RuntimeError):
     """Resolve did not do what was asked; what this call added has been removed again."""
-
-
-@dataclass(frozen=True)
-class VersionMedia:
-    """What to place: the version's file and where the clip's first frame is inside it."""
-
-    label: str  # "v002"
-    path: str
-    version_id: int = 0
-    offset: int = 0  # head handle frames rendered before the clip's first source frame
-    metadata: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
