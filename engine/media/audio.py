@@ -7,7 +7,9 @@ overlap, and a range's count is the same wherever it is cut. At 48 kHz and 24000
 fps a frame is 2002 samples exactly; at 30000/1001 the counts alternate 1601/1602.
 
 Where the track is shorter than the video, or starts after it, the missing samples are
-silence, so the count is always exact. Samples keep the source's type (int16, int32,
+silence, so the count is always exact. (Where the container's clock is coarser than a
+sample, as in Matroska, the track is read from its start: see `_decoded_samples`.)
+Samples keep the source's type (int16, int32,
 float32...), planar, as (channels, samples).
 """
 
@@ -122,19 +124,32 @@ def iter_audio(
 def _decoded_samples(
     info: MediaInfo, fmt: AudioFormat, first: int, field: str
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """(sample position relative to video frame 0, planar samples) for each decoded frame."""
+    """(sample position relative to video frame 0, planar samples) for each decoded frame.
+
+    A frame's position is where the previous one ended unless its pts says otherwise by
+    more than one tick of the container's clock. Matroska stores milliseconds (48
+    samples at 48 kHz), so its pts cannot place a sample exactly: for such coarse clocks
+    the track is read from its start and positions are counted, instead of seeking.
+    """
     with open_container(info.path, field=field) as container:
         stream = container.streams.audio[0]
         tb = Fraction(stream.time_base)
-        seconds = info.start_seconds + Fraction(max(0, first - fmt.sample_rate // 10), fmt.sample_rate)
-        container.seek(math.floor(seconds / tb), stream=stream, backward=True)
+        tick = tb * fmt.sample_rate  # samples per clock tick
+        if tick <= 1:
+            seconds = info.start_seconds + Fraction(max(0, first - fmt.sample_rate // 10), fmt.sample_rate)
+            container.seek(math.floor(seconds / tb), stream=stream, backward=True)
+        expected: int | None = None
         try:
             for packet in container.demux(stream):
                 for frame in packet.decode():
                     if frame.pts is None:
                         raise CorruptMedia(f"{info.path.name} has audio without timestamps", field=field)
                     start = round((frame.pts * tb - info.start_seconds) * fmt.sample_rate)
-                    yield start, _planar(frame, fmt)
+                    if expected is not None and abs(start - expected) <= max(1, math.ceil(tick)):
+                        start = expected
+                    data = _planar(frame, fmt)
+                    yield start, data
+                    expected = start + data.shape[1]
         except av.error.FFmpegError as exc:
             raise CorruptMedia(f"{info.path.name}: the audio is damaged ({exc})", field=field) from None
 
