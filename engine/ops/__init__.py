@@ -35,3 +35,4 @@ from . import relight  # noqa: E402,F401
 from . import recolor  # noqa: E402,F401
 from . import propagate  # noqa: E402,F401
 from . import restyle  # noqa: E402,F401
+from . import background  # noqa: E402,F401

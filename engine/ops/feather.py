@@ -187,19 +187,44 @@ def gaussian(x, sigma: float):
     return back(y)
 
 
-def guided_filter(guide, src, r: int, eps: float):
+def resize(x, size: tuple[int, int]):
+    """Bilinear resize of (H, W) or (H, W, C) to `size` = (w, h), half-pixel centres (both backends)."""
+    from .color import torch_of
+
+    t = torch_of(x)
+    if t is None:
+        return cv2.resize(x, size, interpolation=cv2.INTER_LINEAR)
+    import torch.nn.functional as F
+
+    y, back = _torch_nchw(x)
+    return back(F.interpolate(y, size=(size[1], size[0]), mode="bilinear", align_corners=False))
+
+
+def guided_filter(guide, src, r: int, eps: float, *, subsample: int = 1):
     """He, Sun and Tang's guided filter (ECCV 2010 / TPAMI 2013) with a grey guide, from box filters.
 
     `guide` (H, W), `src` (H, W) or (H, W, C), float32. The output is locally a linear function of
     the guide, so it follows the guide's edges: a hard matte guided by the frame takes fractional
     values across hair and motion blur; a frame guided by itself is smoothed but keeps its edges.
+    `subsample` > 1 is the fast guided filter (He and Sun 2015): the linear coefficients are fitted at
+    1/subsample resolution and applied to the full-resolution guide, s^2 times cheaper.
     """
-    g3 = guide if src.ndim == 2 else guide[..., None]
+    h, w = guide.shape[:2]
+    g_full = guide
+    if subsample > 1:
+        small = (max(1, w // subsample), max(1, h // subsample))
+        guide, src = resize(guide, small), resize(src, small)
+        r = max(1, round(r / subsample))
+    chan = src.ndim == 3
+    g3 = guide[..., None] if chan else guide
     mean_i = box(guide, r)
     var_i = box(guide * guide, r) - mean_i * mean_i
-    mean_i3 = mean_i if src.ndim == 2 else mean_i[..., None]
+    mean_i3 = mean_i[..., None] if chan else mean_i
     mean_p = box(src, r)
     cov_ip = box(g3 * src, r) - mean_i3 * mean_p
-    a = cov_ip / ((var_i if src.ndim == 2 else var_i[..., None]) + eps)
+    a = cov_ip / ((var_i[..., None] if chan else var_i) + eps)
     b = mean_p - a * mean_i3
-    return box(a, r) * g3 + box(b, r)
+    mean_a, mean_b = box(a, r), box(b, r)
+    if subsample > 1:
+        mean_a, mean_b = resize(mean_a, (w, h)), resize(mean_b, (w, h))
+    return mean_a * (g_full[..., None] if chan else g_full) + mean_b
