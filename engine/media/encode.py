@@ -228,7 +228,7 @@ def _join_video(
         ]
         astream = None
         if audio_source is not None and audio_source[0].audio is not None:
-            astream, frames = _add_audio_stream(out, audio_source[0], ext)
+            astream = _add_audio_stream(out, audio_source[0], ext)
             sources.append(_audio_frames(audio_source[0], audio_source[1], astream))
         # Interleave by time so the muxer never queues a whole track in memory.
         for _, kind, item in heapq.merge(*sources, key=lambda x: (x[0], x[1])):
@@ -295,7 +295,7 @@ def _add_audio_stream(out: av.container.OutputContainer, info: MediaInfo, ext: s
             f"MXF audio must be 48 kHz; the source's is {fmt.sample_rate} Hz", field="codec"
         )
     stream = out.add_stream("pcm_s24le" if deep else "pcm_s16le", rate=fmt.sample_rate, layout=fmt.layout)
-    return stream, None
+    return stream
 
 
 def _audio_frames(
