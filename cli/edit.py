@@ -16,7 +16,7 @@ from ..engine.ops.base import ParamType
 from ..v1 import engine_pb2
 from .progress import JobProgressBar
 
-_STRUCTURAL = {"mask", "keyframe", "edited", "range", "codec", "output", "op", "seed", "device"}
+_STRUCTURAL = {"mask", "mask_frame", "keyframe", "edited", "range", "codec", "output", "op", "seed", "device"}
 
 
 class CliError(Exception):
@@ -36,10 +36,12 @@ def _op_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("op options (each op takes its own; see `retakes ops`)")
     for name in sorted(REGISTRY):
         for p in REGISTRY[name].spec.params:
-            if p.name in _STRUCTURAL or p.name in seen:
+            flag = "--" + p.name.replace("_", "-")
+            # Structural inputs (mask, keyframes, ...) have their own flags; params shared by
+            # several ops get one flag.
+            if p.name in _STRUCTURAL or p.name in seen or flag in parser._option_string_actions:
                 continue
             seen[p.name] = name
-            flag = "--" + p.name.replace("_", "-")
             extra = f" [{', '.join(p.choices)}]" if p.choices else ""
             group.add_argument(flag, dest=f"param_{p.name}", metavar=p.type.value.upper(),
                                help=f"{p.help}{extra}")

@@ -24,6 +24,8 @@ def add_engine_parser(subparsers) -> None:
     serve.add_argument("--state-dir", type=Path, help="jobs database, uploads and work files (default: $RETAKES_HOME)")
     serve.add_argument("--max-jobs", type=int, default=1, help="jobs running at once (default 1)")
     serve.add_argument("--chunk-frames", type=int, default=48, help="frames per checkpointed chunk")
+    serve.add_argument("--lease-seconds", type=float, default=10.0,
+                       help="how long a job stays claimed by an engine that stopped answering")
     serve.set_defaults(run=run_serve)
 
 
@@ -32,7 +34,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = EngineConfig(socket_path=args.socket, tcp_port=args.port, max_concurrent_jobs=args.max_jobs,
-                          chunk_frames=args.chunk_frames)
+                          chunk_frames=args.chunk_frames, lease_seconds=args.lease_seconds)
     if args.state_dir:
         config.state_dir = args.state_dir
     if args.token_file:

@@ -63,6 +63,7 @@ class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         config.state_dir.mkdir(parents=True, exist_ok=True)
+        config.outputs_dir.mkdir(exist_ok=True)
         self.store = JobStore(config.jobs_db)
         self.uploads = UploadStore(config.uploads_dir)
         self.executor = LocalExecutor(
@@ -90,8 +91,10 @@ class Engine:
                                        max_concurrent_jobs=self.config.max_concurrent_jobs)
         caps.ops.extend(op_descriptor(REGISTRY[name].spec) for name in sorted(REGISTRY))
         for spec in CODECS.values():
-            caps.codecs.add(name=spec.name, extensions=list(spec.extensions), pixel_format=spec.pixel_format,
-                            lossless=spec.lossless, description=spec.description)
+            pix = spec.pix_fmt_8 if spec.pix_fmt_8 == spec.pix_fmt_16 else f"{spec.pix_fmt_8} / {spec.pix_fmt_16}"
+            options = " ".join(f"{k}={v}" for k, v in spec.options.items())
+            caps.codecs.add(name=spec.name, extensions=list(spec.extensions) or ["(folder)"], pixel_format=pix,
+                            lossless=spec.lossless, description=f"{spec.encoder} {options}".strip())
         for d in list_devices():
             caps.devices.add(name=d.name, description=d.description, available=d.available)
         return caps

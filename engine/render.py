@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,9 +108,10 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
         finished = hooks.finished_chunks()
         segments: list[Path] = []
         done = 0
-        started = time.monotonic()
         for index, chunk in enumerate(chunks):
-            segment = segments_dir / f"{index:05d}{plan.codec.segment_suffix}"
+            # Segments share the output's container, so assembly copies packets unchanged.
+            suffix = "" if plan.codec.image_sequence else plan.output.suffix.lower()
+            segment = segments_dir / f"{index:05d}{suffix}"
             segments.append(segment)
             if index in finished and segment.exists() and sha256_of(segment) == finished[index]:
                 done += len(chunk)
@@ -120,7 +120,6 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
             _render_chunk(op, ctx, reader, plan, chunk, segment, hooks, done_before=done, total=total)
             hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
             done += len(chunk)
-        del started
 
     hooks.check_cancelled()
     hooks.report("finalize", total, total)
@@ -140,13 +139,13 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
 
 def _render_chunk(op, ctx, reader, plan: EditPlan, chunk: FrameRange, segment: Path, hooks: JobHooks,
                   *, done_before: int, total: int) -> None:
-    partial = segment.with_name(segment.name + ".partial")
+    partial = segment.with_name(f"{segment.stem}.partial{segment.suffix}")
     if partial.is_dir():
         shutil.rmtree(partial)
     else:
         partial.unlink(missing_ok=True)
     with SegmentWriter(partial, plan.codec, plan.source.width, plan.source.height, plan.source.rate,
-                       plan.source.bit_depth, plan.source.color, first_frame=chunk.start - plan.frame_range.start) as w:
+                       plan.source.bit_depth, plan.source.color) as w:
         for n, (index, frame) in enumerate(reader.frames(chunk), start=1):
             hooks.check_cancelled()
             w.write(op.render(index, frame, ctx))

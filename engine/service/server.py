@@ -145,3 +145,24 @@ async def serve(config: EngineConfig, *, ready=None) -> None:
     if ready is not None:
         ready(running)
     await running.wait()
+
+
+@contextlib.contextmanager
+def engine_in_thread(config: EngineConfig):
+    """Runs an engine on its own event loop in a background thread (tests, benchmarks,
+    an embedding app); yields the RunningEngine and stops it on exit."""
+    import threading
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="retakes-engine", daemon=True)
+    thread.start()
+    try:
+        running = asyncio.run_coroutine_threadsafe(start_engine(config), loop).result(60)
+        try:
+            yield running
+        finally:
+            asyncio.run_coroutine_threadsafe(running.stop(0.5), loop).result(60)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -18,9 +18,9 @@ from ..errors import RetakesError
 def to_rpc_status(error: RetakesError, *, field_prefix: str = "") -> grpc.Status:
     """Builds the status for `context.abort_with_status`."""
     code = code_pb2.Code.Value(error.code)
-    status = status_pb2.Status(code=code, message=str(error))
-    if error.field:
-        field = f"{field_prefix}{error.field}" if field_prefix else error.field
+    field = f"{field_prefix}{error.field}" if error.field else ""
+    status = status_pb2.Status(code=code, message=f"{field}: {error.message}" if field else error.message)
+    if field:
         detail = any_pb2.Any()
         detail.Pack(
             error_details_pb2.BadRequest(

@@ -1,0 +1,71 @@
+"""Shared helpers for the benchmark scripts: timing, machine description, result tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = ""
+    try:
+        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=10).stdout.strip().replace("\n", ", ")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return f"{os.cpu_count()} cores, {cpu}" + (f", GPU {gpu}" if gpu else "")
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    runs: list[float] = field(default_factory=list)
+    note: str = ""
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def alternate(a: Callable[[], object], b: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
+    """Times a and b in turn (A B A B ...) after one warm-up each, so drift hits both alike."""
+    a(), b()
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(timed(a))
+        tb.append(timed(b))
+    return ta, tb
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def write_report(path: Path | None, title: str, figures: list[Figure]) -> None:
+    print(f"\n{title}  ({machine()}, {time.strftime('%Y-%m-%d')})")
+    for f in figures:
+        spread = f"  [min {min(f.runs):.3g}, max {max(f.runs):.3g}]" if f.runs else ""
+        print(f"  {f.name:<52} {f.value:>10.3f} {f.unit}{spread}{'  ' + f.note if f.note else ''}")
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"title": title, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+                                    "figures": [asdict(f) for f in figures]}, indent=2))

@@ -1,0 +1,112 @@
+"""The command line contract (DESIGN.md), run as a user runs it: a subprocess, a private engine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from retakes.engine.media import FrameReader, probe
+from retakes.engine.media.synthetic import write_index_clip
+from retakes.engine.timecode import FrameRange, FrameRate
+
+
+def retakes(*args: str, home: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RETAKES_HOME": str(home)}
+    env.pop("RETAKES_ENGINE", None)
+    return subprocess.run([sys.executable, "-m", "retakes.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "shot.mp4"
+    write_index_clip(path, frames=30, rate=FrameRate(Fraction(24000, 1001)), size=(160, 96), codec="h264",
+                     start_timecode="01:00:00:00", audio=True)
+    return path
+
+
+def test_edit_with_a_timecode_range_writes_a_png_sequence(clip, short_tmp):
+    out = short_tmp / "frames"
+    run = retakes("edit", str(clip), "-o", str(out), "--op", "relight", "--look", "overcast",
+                  "--range", "01:00:00:04-01:00:00:10", home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    assert f"wrote {out}" in run.stdout
+    assert sorted(p.name for p in out.iterdir()) == [f"{i:05d}.png" for i in range(6)]
+
+
+def test_edit_with_masks_to_ffv1_keeps_the_outside_bit_identical(clip, short_tmp):
+    masks = short_tmp / "masks"
+    masks.mkdir()
+    for i in range(30):
+        m = np.zeros((96, 160), np.uint8)
+        m[20:70, 40:100] = 255
+        cv2.imwrite(str(masks / f"{i:05d}.png"), m)
+    out = short_tmp / "recolor.mkv"
+    run = retakes("edit", str(clip), "-o", str(out), "--op", "recolor", "--mask", str(masks), "--hue", "120",
+                  "--feather", "3", "--range", "3:13", home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    src_info, out_info = probe(clip), probe(out)
+    assert out_info.frame_count == 10 and out_info.start_timecode == "01:00:00:03"
+    outside = np.ones((96, 160), bool)
+    outside[20 - 3:70 + 3, 40 - 3:100 + 3] = False  # the mask grown by its 3 px feather
+    with FrameReader(src_info) as src, FrameReader(out_info) as dst:
+        for (i, a), (_, b) in zip(src.frames(FrameRange(3, 13)), dst.frames(FrameRange(0, 10)), strict=True):
+            np.testing.assert_array_equal(a[outside], b[outside])
+            assert not np.array_equal(a[20:70, 40:100], b[20:70, 40:100]), f"frame {i}: the masked area is unchanged"
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--op", "relight", "--range", "20:40"], "range"),
+        (["--op", "teleport"], "op"),
+        (["--op", "relight", "--codec", "wmv"], "codec"),
+        (["--op", "recolor", "--hue", "30"], "mask"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_field_and_nothing_is_written(clip, short_tmp, args, field):
+    out = short_tmp / "never.mov"
+    run = retakes("edit", str(clip), "-o", str(out), *args, home=short_tmp / "home")
+    assert run.returncode != 0
+    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, run.stderr
+    assert field in lines[0]
+    assert not out.exists() and not list(short_tmp.glob(".never*"))
+
+
+def test_missing_source_is_reported(short_tmp):
+    run = retakes("edit", str(short_tmp / "missing.mov"), "-o", str(short_tmp / "o.mov"), "--op", "relight",
+                  home=short_tmp / "home")
+    assert run.returncode != 0 and "source" in run.stderr and "missing.mov" in run.stderr
+
+
+def test_jobs_list_shows_finished_jobs(clip, short_tmp):
+    home = short_tmp / "home"
+    assert retakes("edit", str(clip), "-o", str(short_tmp / "a.mov"), "--op", "relight", "--exposure", "0.3",
+                   "--range", "0:5", home=home).returncode == 0
+    listed = retakes("jobs", "list", home=home)
+    assert listed.returncode == 0 and "succeeded" in listed.stdout and "relight" in listed.stdout
+
+
+def test_demo_writes_its_output_and_a_contact_sheet(short_tmp):
+    out = short_tmp / "demo"
+    run = retakes("demo", "--out", str(out), "--size", "256x144", "--frames", "24", home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    assert f"wrote its output to {out}" in run.stdout
+    sheet = cv2.imread(str(out / "contact_sheet.png"))
+    assert sheet is not None and sheet.shape[0] > 100
+    result, source = probe(out / "retake.mov"), probe(out / "source.mov")
+    assert result.frame_count == source.frame_count == 24
+    assert result.start_timecode == source.start_timecode == "01:00:00:00"
+    assert result.audio is not None
+    with FrameReader(source) as a, FrameReader(result) as b:
+        assert not np.array_equal(a.frame(12), b.frame(12)), "the demo's edit changed nothing"
+
+
