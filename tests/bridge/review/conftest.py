@@ -82,3 +82,46 @@ def pytest_configure(config):
     # The SDK's generated models touch pydantic v1 names; not ours to fix, and noisy.
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:frameio.*")
     config.addinivalue_line("filterwarnings", "ignore:The `__fields__` attribute is deprecated")
+
+
+@pytest.fixture(scope="session")
+def clip_files(tmp_path_factory) -> dict[str, Path]:
+    from media import write_clip
+
+    root = tmp_path_factory.mktemp("clips")
+    files = {"orig": write_clip(root / "orig.mp4", 30, version=False)}
+    for i in (1, 2):
+        files[f"v{i}"] = write_clip(root / f"shot010_v{i:03d}.mp4", 30, version=True)
+    return files
+
+
+@pytest.fixture
+def review_site(tmp_path, ledger, timeline, clip_files):
+    """A running review server over one clip: original + two versions on the timeline double."""
+    import threading
+
+    from retakes.bridge.review.frames import FrameCache
+    from retakes.bridge.review.handoff import NotesPath
+    from retakes.bridge.review.server import ReviewApp, make_server, new_token
+    from retakes.bridge.review.versions import OriginalMedia
+
+    frames = 30
+    store = MemoryVersions()
+    orig = clip_files["orig"]
+    store.add_original(OriginalMedia("shot010", orig, FrameRate.parse("24"), frames, 0, "01:00:00:00"))
+    items = {}
+    for i in (1, 2):
+        media = clip_files[f"v{i}"]
+        store.add(ReviewVersion(f"ver-{i}", "shot010", i, media, FrameRate.parse("24"), frames, "01:00:00:00",
+                                status="in review", lineage=f"v{i:03d} <- original: recolor --color #1E8CDC",
+                                item_id=f"item-v{i}"))
+        items[f"ver-{i}"] = timeline.place(f"item-v{i}", track=i + 1, start=0, duration=frames)
+    app = ReviewApp("shot010", NotesPath(store, ledger, timeline), FrameCache(tmp_path / "cache"), new_token())
+    server = make_server(app, "127.0.0.1", 0)
+    t = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    t.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield type("Site", (), {"base": base, "token": app.token, "store": store, "items": items, "ledger": ledger,
+                            "url": f"{base}/?t={app.token}"})
+    server.shutdown()
+    server.server_close()
