@@ -35,4 +35,5 @@ from . import relight  # noqa: E402,F401
 from . import recolor  # noqa: E402,F401
 from . import propagate  # noqa: E402,F401
 from . import restyle  # noqa: E402,F401
+from . import remove  # noqa: E402,F401
 from . import background  # noqa: E402,F401

@@ -122,3 +122,19 @@ class ArrayMasks:
 
     def mask(self, frame: int) -> np.ndarray:
         return self.data[frame]
+
+
+def free_form_mask(rng: np.random.Generator, height: int, width: int, *, strokes: int = 4) -> np.ndarray:
+    """Random brush strokes (the generative_inpainting / FuseFormer style), uint8 0/255."""
+    mask = np.zeros((height, width), np.uint8)
+    for _ in range(strokes):
+        x, y = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
+        brush = int(rng.uniform(0.03, 0.07) * width) + 1
+        for _ in range(int(rng.integers(3, 7))):
+            angle = rng.uniform(0, 2 * np.pi)
+            length = rng.uniform(0.05, 0.15) * width
+            nx = float(np.clip(x + length * np.cos(angle), 0, width - 1))
+            ny = float(np.clip(y + length * np.sin(angle), 0, height - 1))
+            cv2.line(mask, (int(x), int(y)), (int(nx), int(ny)), 255, brush)
+            x, y = nx, ny
+    return mask

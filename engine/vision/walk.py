@@ -63,17 +63,20 @@ def walk(
     check_cancelled: Callable[[], None] = lambda: None,
     *,
     both_flows: bool = True,
+    for_flow: Callable[[int, np.ndarray], np.ndarray] | None = None,
 ) -> Iterator[Step]:
     """Yields the key frame's Step, then each further frame's, with flows to its neighbour.
 
     `both_flows=False` skips flow_from_prev (no occlusion test wanted): half the flow cost.
+    `for_flow(index, small)` may alter what flow sees (remove blanks the hole with it, so
+    no pixel it must not use can leak into the fill through the flow).
     """
     prev: Step | None = None
     prev_gray: np.ndarray | None = None
     for index, frame in frames_outward(source, span, key, direction):
         check_cancelled()
         small = estimator.small(frame)
-        g = gray(small)
+        g = gray(for_flow(index, small) if for_flow else small)
         step = Step(index, frame, small)
         if prev is not None:
             step.prev = prev.index

@@ -1,0 +1,60 @@
+"""`remove`: an object removed from a panning clip, filled with the revealed background."""
+
+import numpy as np
+import pytest
+from retakes.engine.errors import Cancelled
+from retakes.engine.ops import get_op
+from retakes.engine.ops.base import EditContext
+from retakes.engine.ops.remove import hole_of
+from retakes.engine.vision.scenes import ArrayMasks, ArraySource, make_scene
+
+
+def psnr(a, b, m=None):
+    d = (a.astype(np.float64) - b) ** 2
+    d = d[m] if m is not None else d
+    return 10 * np.log10(255**2 / max(d.mean(), 1e-10))
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return make_scene(160, 120, 16, seed=5, pan=(2.0, 0.5))
+
+
+def test_remove_fills_the_hole_with_the_revealed_background(scene):
+    src = ArraySource(scene.frames)
+    masks = ArrayMasks(dict(enumerate(scene.masks)))
+    ctx = EditContext(src, src.frame_range, {"grow": 2}, masks=masks)
+    op = get_op("remove")()
+    op.prepare(ctx)
+    scores, before = [], []
+    for i, f in src.frames(src.frame_range):
+        out = op.render(i, f, ctx)
+        hole = hole_of(scene.masks[i], 2)
+        # invariant 1: outside the dilated mask, the source bit for bit
+        assert np.array_equal(out[~hole], f[~hole])
+        scores.append(psnr(out, scene.backgrounds[i], hole))
+        before.append(psnr(f, scene.backgrounds[i], hole))
+    assert np.mean(scores) > 28.0 > np.mean(before) + 10, (scores, before)
+
+
+def test_remove_needs_a_mask(scene):
+    src = ArraySource(scene.frames)
+    with pytest.raises(ValueError, match="mask"):
+        get_op("remove")().prepare(EditContext(src, src.frame_range, {}))
+
+
+def test_remove_checks_cancellation(scene):
+    src = ArraySource(scene.frames)
+    n = []
+
+    def cancel():
+        n.append(1)
+        if len(n) > 4:
+            raise Cancelled("stop")
+
+    ctx = EditContext(
+        src, src.frame_range, {}, masks=ArrayMasks(dict(enumerate(scene.masks))), check_cancelled=cancel
+    )
+    with pytest.raises(Cancelled):
+        get_op("remove")().prepare(ctx)
+    assert len(src.reads) < 16
