@@ -72,7 +72,9 @@ class FrameCache:
                 image = frame.to_ndarray(format="bgr24")
                 h, w = image.shape[:2]
                 if w > MAX_WIDTH:
-                    image = cv2.resize(image, (MAX_WIDTH, round(h * MAX_WIDTH / w)), interpolation=cv2.INTER_AREA)
+                    image = cv2.resize(
+                        image, (MAX_WIDTH, round(h * MAX_WIDTH / w)), interpolation=cv2.INTER_AREA
+                    )
                 ok, jpg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
                 if not ok:
                     raise RuntimeError(f"could not encode frame {n} of {src.media_path}")
@@ -81,6 +83,8 @@ class FrameCache:
                 tmp.replace(folder / f"{written:06d}.jpg")  # readers never see half a JPEG
                 written += 1
         if written < src.frame_count:
-            raise RuntimeError(f"{src.media_path} has only {written} frames from {src.first_frame}, "
-                               f"expected {src.frame_count}")
+            raise RuntimeError(
+                f"{src.media_path} has only {written} frames from {src.first_frame}, "
+                f"expected {src.frame_count}"
+            )
         (folder / "complete").touch()

@@ -33,9 +33,11 @@ from .notes import Note
 from .versions import ReviewVersion
 
 STATIC = Path(__file__).with_name("static")
-PAGE_FILES = {"/": ("index.html", "text/html; charset=utf-8"),
-              "/app.js": ("app.js", "text/javascript; charset=utf-8"),
-              "/style.css": ("style.css", "text/css; charset=utf-8")}
+PAGE_FILES = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+}
 DECISIONS = {"approve": "approved", "request_changes": "rejected", "in_review": "in review"}
 FRAME_ROUTE = re.compile(r"/api/frames/(v|o)/([A-Za-z0-9_-]{1,64})/(\d{1,7})\.jpg")
 
@@ -61,16 +63,25 @@ class ReviewApp:
             out = []
             for v in versions:
                 tb = v.timebase
-                out.append({
-                    "id": v.id, "label": v.label, "status": v.status, "frames": v.frame_count,
-                    "rate": [v.rate.value.numerator, v.rate.value.denominator], "lineage": v.lineage,
-                    "review_link": v.review_link,
-                    # Timecodes come from engine.timecode, so the page does no timecode math of its own.
-                    "timecodes": [tb.timecode_of(i) for i in range(v.frame_count)],
-                    "notes": [asdict(n) for n in self.path.ledger.notes(v.id)],
-                })
-        return {"clip": self.clip_id, "versions": out,
-                "original": {"frames": original.frame_count} if original else None}
+                out.append(
+                    {
+                        "id": v.id,
+                        "label": v.label,
+                        "status": v.status,
+                        "frames": v.frame_count,
+                        "rate": [v.rate.value.numerator, v.rate.value.denominator],
+                        "lineage": v.lineage,
+                        "review_link": v.review_link,
+                        # Timecodes come from engine.timecode, so the page does no timecode math of its own.
+                        "timecodes": [tb.timecode_of(i) for i in range(v.frame_count)],
+                        "notes": [asdict(n) for n in self.path.ledger.notes(v.id)],
+                    }
+                )
+        return {
+            "clip": self.clip_id,
+            "versions": out,
+            "original": {"frames": original.frame_count} if original else None,
+        }
 
     def frame_source(self, kind: str, version_id: str) -> FrameSource | None:
         if kind == "o":
@@ -89,8 +100,15 @@ class ReviewApp:
         text = str(body.get("text", "")).strip()
         if not text or not 0 <= frame < v.frame_count or not 1 <= duration <= v.frame_count - frame:
             raise ValueError("a note needs text and a frame range inside the version")
-        note = Note(f"local:{uuid.uuid4()}", v.id, frame, duration, text[:4000],
-                    str(body.get("author", ""))[:80], "local")
+        note = Note(
+            f"local:{uuid.uuid4()}",
+            v.id,
+            frame,
+            duration,
+            text[:4000],
+            str(body.get("author", ""))[:80],
+            "local",
+        )
         with self._lock:
             report = self.path.deliver(v, [note])
         return {"note": asdict(note), "markers": asdict(report)}
@@ -138,7 +156,9 @@ def make_handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             try:
                 if method == "GET":
                     return self._get(url.path)
-                body = json.loads(self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 65536)) or b"{}")
+                body = json.loads(
+                    self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 65536)) or b"{}"
+                )
                 if url.path == "/api/notes":
                     return self._json(201, app.add_note(body))
                 if url.path == "/api/decision":

@@ -112,16 +112,39 @@ def review_site(tmp_path, ledger, timeline, clip_files):
     items = {}
     for i in (1, 2):
         media = clip_files[f"v{i}"]
-        store.add(ReviewVersion(f"ver-{i}", "shot010", i, media, FrameRate.parse("24"), frames, "01:00:00:00",
-                                status="in review", lineage=f"v{i:03d} <- original: recolor --color #1E8CDC",
-                                item_id=f"item-v{i}"))
+        store.add(
+            ReviewVersion(
+                f"ver-{i}",
+                "shot010",
+                i,
+                media,
+                FrameRate.parse("24"),
+                frames,
+                "01:00:00:00",
+                status="in review",
+                lineage=f"v{i:03d} <- original: recolor --color #1E8CDC",
+                item_id=f"item-v{i}",
+            )
+        )
         items[f"ver-{i}"] = timeline.place(f"item-v{i}", track=i + 1, start=0, duration=frames)
-    app = ReviewApp("shot010", NotesPath(store, ledger, timeline), FrameCache(tmp_path / "cache"), new_token())
+    app = ReviewApp(
+        "shot010", NotesPath(store, ledger, timeline), FrameCache(tmp_path / "cache"), new_token()
+    )
     server = make_server(app, "127.0.0.1", 0)
     t = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     t.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield type("Site", (), {"base": base, "token": app.token, "store": store, "items": items, "ledger": ledger,
-                            "url": f"{base}/?t={app.token}"})
+    yield type(
+        "Site",
+        (),
+        {
+            "base": base,
+            "token": app.token,
+            "store": store,
+            "items": items,
+            "ledger": ledger,
+            "url": f"{base}/?t={app.token}",
+        },
+    )
     server.shutdown()
     server.server_close()

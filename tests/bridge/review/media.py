@@ -18,7 +18,7 @@ def frame_image(n: int, *, version: bool) -> np.ndarray:
     img[..., 0] = (40 + 60 * y / H).astype(np.uint8)  # a dusk sky
     img[..., 1] = (30 + 40 * y / H).astype(np.uint8)
     img[..., 2] = (20 + 30 * y / H).astype(np.uint8)
-    img[int(H * 0.72):] = (38, 44, 40)  # road
+    img[int(H * 0.72) :] = (38, 44, 40)  # road
     cx = 60 + n * 12
     color = (40, 60, 220) if not version else (220, 140, 30)  # red car (BGR) -> recolored blue
     cv2.rectangle(img, (cx, int(H * 0.55)), (cx + 140, int(H * 0.72)), color, -1)
@@ -27,13 +27,13 @@ def frame_image(n: int, *, version: bool) -> np.ndarray:
     cv2.circle(img, (cx + 30, int(H * 0.73)), 16, (20, 20, 20), -1)
     cv2.circle(img, (cx + 110, int(H * 0.73)), 16, (20, 20, 20), -1)
     # The frame index as a big flat block in the corner: gray level 8*n decodes back robustly.
-    img[8:40, W - 40:W - 8] = min(255, 8 * n)  # top-right corner
+    img[8:40, W - 40 : W - 8] = min(255, 8 * n)  # top-right corner
     return img
 
 
 def frame_index_of(jpeg: bytes) -> int:
     img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-    return round(float(img[14:34, W - 34:W - 14].mean()) / 8)
+    return round(float(img[14:34, W - 34 : W - 14].mean()) / 8)
 
 
 def write_clip(path: Path, frames: int, *, version: bool, rate: Fraction = Fraction(24)) -> Path:

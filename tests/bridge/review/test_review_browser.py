@@ -16,10 +16,19 @@ SHOT = Path(__file__).resolve().parents[3] / "docs" / "screenshots" / "review-pa
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install playwright)")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright not installed (pip install playwright)"
+)
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +92,9 @@ def test_step_comment_approve_lands_in_store_and_markers(browser, review_site):
     page.click(".seg[data-mode='wipe']")
     page.click("#notes .note >> nth=0")
     page.evaluate("document.getElementById('viewer').style.setProperty('--wipe', '24%')")
-    page.wait_for_function("document.getElementById('img-original').complete && "
-                           "document.getElementById('img-version').complete")
+    page.wait_for_function(
+        "document.getElementById('img-original').complete && document.getElementById('img-version').complete"
+    )
     page.wait_for_selector("#toast:not(.show)")
     SHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOT))

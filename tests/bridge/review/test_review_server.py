@@ -31,12 +31,23 @@ def test_without_token_everything_is_401(review_site, path):
     assert r.status_code == 401 and review_site.store.version("ver-1").status == "in review"
 
 
-@pytest.mark.parametrize("path", [
-    "/api/frames/v/../../../../etc/passwd", "/api/frames/v/..%2F..%2F..%2Fetc%2Fpasswd/0.jpg",
-    "/api/frames/v/ver-1/../../../orig.mp4", "/..%2f..%2fetc%2fpasswd", "/static/../server.py",
-    "/api/frames/v/%2e%2e/0.jpg", "/api/frames/v/ver-9/0.jpg", "/api/frames/v/ver-1/30.jpg",
-    "/api/frames/o/ver-1/-1.jpg", "//etc/passwd", "/index.html", "/app.js/../../server.py",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/frames/v/../../../../etc/passwd",
+        "/api/frames/v/..%2F..%2F..%2Fetc%2Fpasswd/0.jpg",
+        "/api/frames/v/ver-1/../../../orig.mp4",
+        "/..%2f..%2fetc%2fpasswd",
+        "/static/../server.py",
+        "/api/frames/v/%2e%2e/0.jpg",
+        "/api/frames/v/ver-9/0.jpg",
+        "/api/frames/v/ver-1/30.jpg",
+        "/api/frames/o/ver-1/-1.jpg",
+        "//etc/passwd",
+        "/index.html",
+        "/app.js/../../server.py",
+    ],
+)
 def test_paths_outside_the_versions_are_never_served(review_site, path):
     sep = "&" if "?" in path else "?"
     status, body = _raw_get(review_site.base, f"{path}{sep}t={review_site.token}")
@@ -62,13 +73,23 @@ def test_clip_api_gives_server_side_timecodes(review_site):
 
 def test_range_note_and_decision_through_the_api(review_site):
     h = {"X-Review-Token": review_site.token}
-    r = httpx.post(review_site.base + "/api/notes", headers=h,
-                   json={"version": "ver-1", "frame": 10, "duration": 6, "text": "hold longer", "author": "Ana"})
+    r = httpx.post(
+        review_site.base + "/api/notes",
+        headers=h,
+        json={"version": "ver-1", "frame": 10, "duration": 6, "text": "hold longer", "author": "Ana"},
+    )
     assert r.status_code == 201 and r.json()["markers"]["added"]
     marker = review_site.items["ver-1"].GetMarkers()[10.0]
     assert marker["duration"] == 6 and marker["note"] == "hold longer"
-    bad = httpx.post(review_site.base + "/api/notes", headers=h,
-                     json={"version": "ver-1", "frame": 28, "duration": 6, "text": "past the end"})
+    bad = httpx.post(
+        review_site.base + "/api/notes",
+        headers=h,
+        json={"version": "ver-1", "frame": 28, "duration": 6, "text": "past the end"},
+    )
     assert bad.status_code == 400
-    r = httpx.post(review_site.base + "/api/decision", headers=h, json={"version": "ver-1", "decision": "request_changes"})
+    r = httpx.post(
+        review_site.base + "/api/decision",
+        headers=h,
+        json={"version": "ver-1", "decision": "request_changes"},
+    )
     assert r.json()["status"] == "rejected" and review_site.store.version("ver-1").status == "rejected"
