@@ -77,7 +77,9 @@ def clip_ref(timeline: otio.schema.Timeline, track_index: int, clip: otio.schema
     _refuse(clip, name)
     rate = timeline_rate(timeline)
     start = frames_of(timeline.global_start_time, rate) if timeline.global_start_time else 0
-    drop = bool(timeline.metadata.get(NAMESPACE, {}).get("drop_frame", False))
+    # Display only (frames are exact either way). FCP7 XML as the adapter reads it keeps no
+    # DF/NDF flag; 29.97 and 59.94 timelines are drop-frame by convention.
+    drop = bool(timeline.metadata.get(NAMESPACE, {}).get("drop_frame", rate.is_drop_frame_rate))
     info = TimelineInfo(timeline.name or "timeline", rate, start, drop)
     in_parent = clip.range_in_parent()
     record_start = start + frames_of(in_parent.start_time, rate)
