@@ -168,6 +168,26 @@ def oklab_to_linear(lab: Array) -> Array:
     return matmul3(lms * lms * lms, OKLAB_M1_INV)
 
 
+def gamut_clip(lin: Array, L: Array) -> Array:
+    """Brings linear RGB into [0, 1] by moving it towards the grey of the same OKLab L (linear L^3).
+
+    Per-channel clipping of an out-of-gamut colour shifts its hue (a dark saturated yellow clips to
+    orange); moving along the line to grey keeps lightness and, nearly, hue, and only loses chroma.
+    """
+    t_ = torch_of(lin)
+    g = clip(L, 0.0, 1.0) ** 3
+    g = g[..., None]
+    d = lin - g
+    small = abs(d) < 1e-7
+    d = where(small, 1e-7 + d * 0.0, d)
+    hi = where(lin > 1.0, (1.0 - g) / d, 1.0 + d * 0.0)
+    lo = where(lin < 0.0, -g / d, 1.0 + d * 0.0)
+    k = clip(hi.amin(-1) if t_ is not None else np.minimum(hi, lo).min(-1), 0.0, 1.0)
+    if t_ is not None:
+        k = clip(t_.minimum(k, lo.amin(-1)), 0.0, 1.0)
+    return clip(g + k[..., None] * (lin - g), 0.0, 1.0)
+
+
 def oklab_to_oklch(lab: Array) -> tuple[Array, Array, Array]:
     """(L, C, h) with h in radians."""
     t = torch_of(lab)

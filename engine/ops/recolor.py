@@ -23,6 +23,7 @@ from .color import (
     clip,
     decode_linear,
     encode_codes,
+    gamut_clip,
     linear_to_oklab,
     linear_to_srgb,
     matmul3,
@@ -141,7 +142,8 @@ class Recolor(Op):
         crop = frame[region.slices]
         device = torch_device(ctx.device)
         if device is None:
-            lin = oklab_to_linear(recolor_lab(linear_to_oklab(decode_linear(crop)), target))
+            lab = recolor_lab(linear_to_oklab(decode_linear(crop)), target)
+            lin = np.ascontiguousarray(gamut_clip(oklab_to_linear(lab), lab[..., 0]), dtype=np.float32)
             return blend(frame, encode_codes(lin, frame.dtype), alpha, region)
         full = float(np.iinfo(frame.dtype).max)
         lin = oklab_to_linear(

@@ -34,7 +34,7 @@ class Film:
     halation_threshold: float = 0.7
     halation_sigma: float = 6.0  # px at 1/4 resolution (about 24 px at full resolution)
     halation_tint: tuple[float, float, float] = (0.35, 0.14, 0.06)
-    grain: float = 0.018  # standard deviation in encoded units, strongest in the midtones
+    grain: float = 0.012  # standard deviation in encoded units, strongest in the midtones
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,10 @@ def film(v, s: Film, grain):
     # Halation: bright areas bleed a red-orange glow, blurred at quarter resolution (cheap and soft).
     bright = clip((y3 - s.halation_threshold) / (1.0 - s.halation_threshold), 0.0, 1.0) * v
     small = (max(1, w // 4), max(1, h // 4))
-    glow = _resize(gaussian(_resize(bright, small, shrink=True), s.halation_sigma), (w, h), shrink=False)
+    # (Tiny crops: the blur must fit in the image for a reflect border on both backends.)
+    sigma = min(s.halation_sigma, (min(small) - 1) / 3.0)
+    glow = _resize(bright, small, shrink=True)
+    glow = _resize(gaussian(glow, sigma) if sigma >= 0.5 else glow, (w, h), shrink=False)
     glow_l = _luma(glow)[..., None]
     tint = np.array(s.halation_tint) / float(np.dot(s.halation_tint, LUMA_709))
     v = v + glow_l * _like(v, tint) * 0.5
