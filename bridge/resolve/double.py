@@ -15,14 +15,15 @@ documented behaviour that bit other integrations (research/nle.md sections 1.5 a
   without effect on generators and titles;
 - `Timeline.GetSelectedClips` exists only from 21.0.4 on.
 
-Media is not decoded: tests register what a file is (`register_media`). `faults` switches on
-misbehaviour to test read-back ("shift_record": appends land one frame late; "drop_take":
+Media is not decoded: tests register what a file is (`register_media`, or a `media_probe`).
+`faults` switches on misbehaviour to test read-back ("shift_record": appends land one frame late; "drop_take":
 AddTake returns True and does nothing). Lower-case methods are test helpers, not Resolve API.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -333,6 +334,8 @@ class MediaPool(_Api):
         items = []
         for path in paths:
             info = self._resolve.media.get(path)
+            if info is None and self._resolve.media_probe is not None:
+                info = self._resolve.media_probe(path)
             if info is None:  # unreadable media: left out without a word
                 continue
             item = MediaPoolItem(path, path.replace("\\", "/").rsplit("/", 1)[-1], info)
@@ -421,6 +424,8 @@ class ResolveDouble(_Api):
     def __init__(self, product: str = "DaVinci Resolve Studio", version: tuple = (21, 0, 4, 7, "")) -> None:
         self.product, self.version = product, version
         self.media: dict[str, MediaInfo] = {}
+        # What ImportMedia knows of files nobody registered (the demo probes real files).
+        self.media_probe: Callable[[str], MediaInfo | None] | None = None
         self.project = Project(self, "retakes-test")
         self.manager = ProjectManager(self.project)
 

@@ -76,7 +76,7 @@ def place_version(resolve: Resolve, clip: ClipRef, media: VersionMedia, *, mode:
 
 def _bin(pool: MediaPool, names: list[str], undo: _Undo) -> Folder:
     folder = pool.GetRootFolder()
-    for name in names:
+    for depth, name in enumerate(names, 1):
         existing = [f for f in folder.GetSubFolderList() or [] if f.GetName() == name]
         if existing:
             folder = existing[0]
@@ -84,7 +84,7 @@ def _bin(pool: MediaPool, names: list[str], undo: _Undo) -> Folder:
         created = pool.AddSubFolder(folder, name)
         if created is None or created.GetName() != name:
             raise undo.fail(f"Resolve did not create the media-pool bin {name!r}")
-        undo.add(f"bin {'/'.join(names)}", lambda c=created: pool.DeleteFolders([c]))
+        undo.add(f"bin {'/'.join(names[:depth])}", lambda c=created: pool.DeleteFolders([c]))
         folder = created
     return folder
 
