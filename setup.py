@@ -4,7 +4,7 @@ pyproject.toml holds the metadata; this file only computes the package list, bec
 setuptools' declarative `packages.find` cannot remap folders to dotted names.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 ROOMS = {
     "retakes.v1": "protos/retakes/v1",
@@ -18,6 +18,6 @@ package_dir = {"retakes": "retakes", **ROOMS}
 packages = ["retakes"]
 for name, folder in ROOMS.items():
     packages.append(name)
-    packages += [f"{name}.{sub}" for sub in find_packages(folder)]
+    packages += [f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["*__pycache__*"])]
 
 setup(packages=packages, package_dir=package_dir)

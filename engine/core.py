@@ -137,8 +137,9 @@ class Engine:
         stored.output_path = str(plan.output)
         if stored.output_path == "":
             raise InvalidArgument("expected an output path", field="output_path")
-        record = self.store.create(stored.SerializeToString(), idempotency_key=idempotency_key or None)
-        self.executor.wake()
+        record = self.store.create(stored.SerializeToString(deterministic=True),
+                                   idempotency_key=idempotency_key or None)
+        self.executor.submit(record.id)
         return record
 
     def get(self, job_id: str) -> JobRecord:
@@ -148,12 +149,7 @@ class Engine:
         return self.store.list(states=states or None, limit=limit or 100)
 
     def cancel(self, job_id: str) -> JobRecord:
-        record = self.store.request_cancel(job_id)
-        self.executor.cancel(job_id)
-        return record
-
-    def wait_for_change(self, job_id: str, after_version: int, timeout: float) -> JobRecord:
-        return self.store.wait_for_change(job_id, after_version, timeout)
+        return self.executor.cancel(job_id)
 
     def workdir_of(self, job_id: str) -> Path:
         return self.config.work_dir / job_id

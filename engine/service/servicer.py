@@ -17,12 +17,11 @@ import grpc
 from ...v1 import engine_pb2, engine_pb2_grpc
 from ..core import Engine
 from ..errors import InvalidArgument, RetakesError
-from ..jobs import JobState
+from ..jobs import watch_job
 from .convert import job_message, job_state_name
 from .status import to_rpc_status
 
 log = logging.getLogger(__name__)
-_TERMINAL = {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
 # Field paths in errors are relative to the request message the client sent.
 _EDIT_PREFIX = {"Preview": "edit.", "SubmitEdit": "edit."}
 
@@ -97,13 +96,9 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
 
     @_rpc
     async def WatchJob(self, request, context) -> AsyncIterator[engine_pb2.JobEvent]:
-        record = await asyncio.to_thread(self.engine.get, request.job_id)
-        yield engine_pb2.JobEvent(job=job_message(record))
-        while record.state not in _TERMINAL:
-            changed = await asyncio.to_thread(self.engine.wait_for_change, record.id, record.version, 1.0)
-            if changed.version != record.version:
-                record = changed
-                yield engine_pb2.JobEvent(job=job_message(record))
+        # No thread per open stream: the watcher polls the store from the event loop's side.
+        async for record in watch_job(self.engine.store, request.job_id):
+            yield engine_pb2.JobEvent(job=job_message(record))
 
     @_rpc
     async def UploadMedia(self, request_iterator, context):
