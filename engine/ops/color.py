@@ -172,20 +172,31 @@ def gamut_clip(lin: Array, L: Array) -> Array:
     """Brings linear RGB into [0, 1] by moving it towards the grey of the same OKLab L (linear L^3).
 
     Per-channel clipping of an out-of-gamut colour shifts its hue (a dark saturated yellow clips to
-    orange); moving along the line to grey keeps lightness and, nearly, hue, and only loses chroma.
+    orange); moving along the line to grey keeps lightness and most of the hue, and only loses chroma.
+    numpy: only the out-of-gamut pixels are touched (usually few), and `lin` is modified in place.
     """
-    t_ = torch_of(lin)
-    g = clip(L, 0.0, 1.0) ** 3
-    g = g[..., None]
+    if torch_of(lin) is not None:
+        return _toward_grey(lin, L)
+    flat, lf = lin.reshape(-1, 3), L.reshape(-1)
+    bad = ((flat < 0.0) | (flat > 1.0)).any(axis=1)
+    if bad.any():
+        flat[bad] = _toward_grey(flat[bad], lf[bad])
+    return lin
+
+
+def _toward_grey(lin: Array, L: Array) -> Array:
+    t = torch_of(lin)
+    g = (clip(L, 0.0, 1.0) ** 3)[..., None]
     d = lin - g
-    small = abs(d) < 1e-7
-    d = where(small, 1e-7 + d * 0.0, d)
-    hi = where(lin > 1.0, (1.0 - g) / d, 1.0 + d * 0.0)
-    lo = where(lin < 0.0, -g / d, 1.0 + d * 0.0)
-    k = clip(hi.amin(-1) if t_ is not None else np.minimum(hi, lo).min(-1), 0.0, 1.0)
-    if t_ is not None:
-        k = clip(t_.minimum(k, lo.amin(-1)), 0.0, 1.0)
-    return clip(g + k[..., None] * (lin - g), 0.0, 1.0)
+    # Largest k in [0, 1] with g + k (lin - g) inside [0, 1] on every channel. Where a channel is out
+    # of range, d is nonzero (g lies in [0, 1]); elsewhere the division's value is not selected.
+    if t is not None:
+        k = t.minimum(t.where(lin > 1.0, (1.0 - g) / d, 1.0), t.where(lin < 0.0, -g / d, 1.0)).amin(-1)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = np.minimum(np.where(lin > 1.0, (1.0 - g) / d, 1.0), np.where(lin < 0.0, -g / d, 1.0)).min(-1)
+    k = clip(k, 0.0, 1.0)
+    return clip(g + k[..., None] * d, 0.0, 1.0)
 
 
 def oklab_to_oklch(lab: Array) -> tuple[Array, Array, Array]:
