@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -23,11 +24,9 @@ def machine() -> str:
     except OSError:
         pass
     gpu = ""
-    try:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
         gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
                              text=True, timeout=10).stdout.strip().replace("\n", ", ")
-    except (OSError, subprocess.SubprocessError):
-        pass
     return f"{os.cpu_count()} cores, {cpu}" + (f", GPU {gpu}" if gpu else "")
 
 

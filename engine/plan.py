@@ -186,6 +186,8 @@ def read_image(path: Path, source: MediaInfo, *, field: str) -> np.ndarray:
     if (w, h) != (source.width, source.height):
         raise InvalidArgument(f"image is {w}x{h} but the source is {source.width}x{source.height}", field=field)
     want = np.uint16 if source.bit_depth > 8 else np.uint8
-    if image.dtype != want:
-        image = (image.astype(np.uint32) * 257).astype(np.uint16) if want is np.uint16 else (image >> 8).astype(np.uint8)
+    if image.dtype != want:  # noqa: SIM108
+        # 8-bit edits of a deep source scale by 257 (0xFF -> 0xFFFF); deep edits of an 8-bit one shift down.
+        image = (image.astype(np.uint32) * 257).astype(np.uint16) if want is np.uint16 else (image >> 8).astype(
+            np.uint8)
     return np.ascontiguousarray(image)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..v1 import engine_pb2
+from .masks_tracked import keyframe_mask_provider
 from .media import FrameReader, KeyframeMask, SegmentWriter, finalize_output
 from .ops import EditContext
 from .plan import EditPlan
@@ -64,29 +65,28 @@ def size_of(path: Path) -> int:
     return sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
 
 
-def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hooks: JobHooks | None) -> EditContext:
+def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hooks: JobHooks | None,
+                 frame_range: FrameRange | None = None) -> EditContext:
+    progress = hooks.report if hooks else (lambda stage, done, total: None)
+    check_cancelled = hooks.check_cancelled if hooks else (lambda: None)
+    params = dict(plan.params)
+    frame_range = frame_range or plan.frame_range
     masks = plan.masks
     if isinstance(masks, KeyframeMask):
-        masks = keyframe_masks(plan, reader, workdir, hooks)
+        masks = keyframe_mask_provider(plan.op.spec, params, masks, reader, frame_range,
+                                       workdir, progress, check_cancelled)
     return EditContext(
         source=reader,
-        frame_range=plan.frame_range,
-        params=dict(plan.params),
+        frame_range=frame_range,
+        params=params,
         masks=masks,
-        keyframes=plan.keyframes,
+        keyframes={k: v for k, v in plan.keyframes.items() if k in frame_range},
         device=plan.device,
         workdir=workdir,
         seed=plan.seed,
-        progress=hooks.report if hooks else (lambda stage, done, total: None),
-        check_cancelled=hooks.check_cancelled if hooks else (lambda: None),
+        progress=progress,
+        check_cancelled=check_cancelled,
     )
-
-
-def keyframe_masks(plan: EditPlan, reader: FrameReader, workdir: Path | None, hooks: JobHooks | None):
-    """A single keyframe mask, carried through the range by the tracker when there is one."""
-    from .masks_tracked import tracked_masks
-
-    return tracked_masks(plan, reader, workdir, hooks)
 
 
 def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames: int = 48) -> RenderResult:
@@ -161,9 +161,22 @@ def render_preview(plan: EditPlan, frame: int) -> np.ndarray:
         raise InvalidArgument(f"frame {frame} lies outside the media's {plan.source.frame_count} frames",
                               field="frame")
     with FrameReader(plan.source) as reader:
-        ctx = make_context(plan, reader, None, None)
+        ctx = make_context(plan, reader, None, None, frame_range=preview_range(plan, frame))
         op = plan.op()
         preview: Callable | None = getattr(op, "preview", None)
         if preview is not None:
             return preview(frame, ctx)
+        if plan.op.spec.temporal:
+            op.prepare(ctx)
         return op.render(frame, reader.frame(frame), ctx)
+
+
+def preview_range(plan: EditPlan, frame: int) -> FrameRange:
+    """The frames a one-frame preview needs: from its nearest anchor (keyframe, mask) to it."""
+    anchors = list(plan.keyframes)
+    if isinstance(plan.masks, KeyframeMask):
+        anchors.append(plan.masks.frame)
+    if not anchors or not plan.op.spec.temporal and not isinstance(plan.masks, KeyframeMask):
+        return FrameRange(frame, frame + 1)
+    nearest = min(anchors, key=lambda k: abs(k - frame))
+    return FrameRange(min(nearest, frame), max(nearest, frame) + 1)

@@ -30,10 +30,13 @@ def get_op(name: str) -> type[Op]:
 
 __all__ = ["REGISTRY", "EditContext", "MaskUse", "Op", "OpSpec", "ParamSpec", "ParamType", "get_op", "register"]
 
-from . import track  # noqa: E402,F401
-from . import relight  # noqa: E402,F401
-from . import recolor  # noqa: E402,F401
-from . import propagate  # noqa: E402,F401
-from . import restyle  # noqa: E402,F401
-from . import remove  # noqa: E402,F401
-from . import background  # noqa: E402,F401
+# Importing the op modules registers them; they import `register` from above, hence the late import.
+from . import (  # noqa: E402
+    background,  # noqa: E402,F401
+    propagate,  # noqa: E402,F401
+    recolor,  # noqa: E402,F401
+    relight,  # noqa: E402,F401
+    remove,  # noqa: E402,F401
+    restyle,  # noqa: E402,F401
+    track,  # noqa: E402,F401
+)

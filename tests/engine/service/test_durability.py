@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,7 +13,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-
 from retakes.engine.client import EngineClient
 from retakes.engine.media.synthetic import write_index_clip
 from retakes.engine.timecode import FrameRate
@@ -61,10 +61,8 @@ class DestinationWatcher(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 self.sizes.add(self.dest.stat().st_size)
-            except FileNotFoundError:
-                pass
             time.sleep(0.002)
 
 

@@ -8,7 +8,6 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
 from retakes.engine.client import EngineClient, EngineError
 from retakes.engine.service.server import SERVICE_NAME
 
@@ -36,17 +35,14 @@ def test_unix_socket_is_private_to_the_user(engine):
 
 
 def test_tcp_without_token_is_unauthenticated(engine):
-    with EngineClient(engine.tcp_target) as anonymous:
-        with pytest.raises(EngineError) as info:
-            anonymous.capabilities()
+    with EngineClient(engine.tcp_target) as anonymous, pytest.raises(EngineError) as info:
+        anonymous.capabilities()
     assert info.value.code == grpc.StatusCode.UNAUTHENTICATED
-    with EngineClient(engine.tcp_target, token="not-the-token") as wrong:
-        with pytest.raises(EngineError) as info:
-            wrong.list()
+    with EngineClient(engine.tcp_target, token="not-the-token") as wrong, pytest.raises(EngineError) as info:
+        wrong.list()
     assert info.value.code == grpc.StatusCode.UNAUTHENTICATED
-    with EngineClient(engine.tcp_target) as anonymous:
-        with pytest.raises(EngineError) as info:
-            list(anonymous.watch("anything"))
+    with EngineClient(engine.tcp_target) as anonymous, pytest.raises(EngineError) as info:
+        list(anonymous.watch("anything"))
     assert info.value.code == grpc.StatusCode.UNAUTHENTICATED
 
 

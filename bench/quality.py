@@ -1,0 +1,154 @@
+"""Quality of track / propagate / remove, measured against exact ground truth (issue 3).
+
+Protocol (to be copied into docs/BENCHMARKS.md):
+- removal: frames resized to 432x240 (INTER_LINEAR); one stationary free-form mask per
+  clip (random strokes, seed = clip index), dilated with a 3x3 cross, 4 iterations; the
+  op's own dilation is off (grow=0); PSNR and SSIM (Gaussian-free uniform 65x65 window,
+  as skimage win_size=65, data_range 255, mean over RGB) of the whole frame against the
+  original, frame-averaged. Not comparable to E2FGVI/ProPainter tables (their masks differ).
+- propagation: ground truth = HSV hue rotation by 90 degrees of the object on every frame
+  (true per-frame mask); propagate is given only the edited first frame (no mask); PSNR
+  inside the true object and over the whole frame, frames 1.. averaged.
+- tracking: mean J (IoU) of `track` from the first frame's true mask, frames 1.. .
+- temporal stability: E_warp (fast_blind_video_consistency formula, DIS flow instead of
+  FlowNet2, occlusion + motion boundary excluded) of the propagate output and of the source.
+Runs on synthetic scenes (engine.vision.scenes) and on ../shared/media/davis-dev if present.
+Usage: python bench/quality.py [--json out.json] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from retakes.engine.ops import get_op
+from retakes.engine.ops.base import EditContext
+from retakes.engine.ops.track import track_masks
+from retakes.engine.vision.flow import FlowEstimator, gray, unreliable, warp
+from retakes.engine.vision.scenes import ArrayMasks, ArraySource, free_form_mask, hue_rotate, make_scene
+
+DAVIS = Path(__file__).resolve().parents[1] / ".." / "shared" / "media" / "davis-dev"
+
+
+def psnr(a, b, m=None) -> float:
+    d = (a.astype(np.float64) - b.astype(np.float64)) ** 2
+    d = d[m] if m is not None else d
+    return float(10 * np.log10(255**2 / max(d.mean(), 1e-10)))
+
+
+def ssim(a, b, win: int = 65) -> float:
+    """SSIM with a uniform win x win window, data_range 255, sample covariance (skimage defaults)."""
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    vals = []
+    n = win * win
+    for c in range(3):
+        x, y = a[..., c].astype(np.float64), b[..., c].astype(np.float64)
+        k = (win, win)
+        mx, my = cv2.blur(x, k), cv2.blur(y, k)
+        cov = n / (n - 1)
+        vx = (cv2.blur(x * x, k) - mx * mx) * cov
+        vy = (cv2.blur(y * y, k) - my * my) * cov
+        vxy = (cv2.blur(x * y, k) - mx * my) * cov
+        s = ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+        p = win // 2
+        vals.append(s[p:-p, p:-p].mean())  # skimage crops the border
+    return float(np.mean(vals))
+
+
+def e_warp(frames: list[np.ndarray], est: FlowEstimator) -> float:
+    errs = []
+    for t in range(len(frames) - 1):
+        a, b = frames[t], frames[t + 1]
+        fw = est.flow(gray(a), gray(b))
+        bw = est.flow(gray(b), gray(a))
+        keep = ~unreliable(fw, bw)
+        wb = warp(b.astype(np.float32) / 255, fw)
+        d = ((a.astype(np.float32) / 255 - wb) ** 2).sum(-1)
+        errs.append(d[keep].sum() / max(3 * keep.sum(), 1) if keep.any() else d.mean() / 3)
+    return float(np.mean(errs))
+
+
+def load_davis(clip: Path):
+    frames = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in sorted((clip / "frames").glob("*.jpg"))]
+    masks = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted((clip / "masks").glob("*.png"))]
+    return frames, [((m > 127) * 255).astype(np.uint8) for m in masks]
+
+
+def bench_track(frames, masks) -> float:
+    src = ArraySource(frames)
+    got = dict(track_masks(src, src.frame_range, 0, masks[0], None))
+    js = [((got[i] > 127) & (masks[i] > 127)).sum() / max(((got[i] > 127) | (masks[i] > 127)).sum(), 1)
+          for i in range(1, len(frames))]  # fmt: skip
+    return float(np.mean(js))
+
+
+def bench_propagate(frames, masks) -> dict:
+    truth = [hue_rotate(f, 90, m) for f, m in zip(frames, masks, strict=True)]
+    src = ArraySource(frames)
+    ctx = EditContext(src, src.frame_range, {}, keyframes={0: truth[0]})
+    op = get_op("propagate")()
+    t = time.perf_counter()
+    op.prepare(ctx)
+    out = [op.render(i, f, ctx) for i, f in src.frames(src.frame_range)]
+    ms = (time.perf_counter() - t) / len(frames) * 1000
+    est = FlowEstimator("medium", 640)
+    return {
+        "psnr_object": float(np.mean([psnr(out[i], truth[i], masks[i] > 127) for i in range(1, len(frames))])),
+        "psnr_frame": float(np.mean([psnr(out[i], truth[i]) for i in range(1, len(frames))])),
+        "ewarp_out": e_warp(out, est),
+        "ewarp_src": e_warp(frames, est),
+        "ms_per_frame": ms,
+    }
+
+
+def bench_remove(frames, seed: int, targets=None) -> dict:
+    small = [cv2.resize(f, (432, 240), interpolation=cv2.INTER_LINEAR) for f in frames]
+    truth = small if targets is None else [cv2.resize(f, (432, 240)) for f in targets]
+    m = free_form_mask(np.random.default_rng(seed), 240, 432)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    m = cv2.dilate((m > 0).astype(np.uint8), cross, iterations=4) * 255
+    src = ArraySource(small)
+    ctx = EditContext(src, src.frame_range, {"grow": 0}, masks=ArrayMasks(dict.fromkeys(range(len(small)), m)))
+    op = get_op("remove")()
+    op.prepare(ctx)
+    out = [op.render(i, f, ctx) for i, f in src.frames(src.frame_range)]
+    return {
+        "psnr": float(np.mean([psnr(o, g) for o, g in zip(out, truth, strict=True)])),
+        "ssim": float(np.mean([ssim(o, g) for o, g in zip(out, truth, strict=True)])),
+        "hole_fraction": float((m > 0).mean()),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", default="bench/quality.json")
+    ap.add_argument("--quick", action="store_true", help="synthetic scenes only")
+    args = ap.parse_args(argv)
+    clips = {}
+    for s in range(3):
+        sc = make_scene(432, 240, 30, seed=s)
+        clips[f"synthetic-{s}"] = (sc.frames, sc.masks)
+    if DAVIS.exists() and not args.quick:
+        for d in sorted(DAVIS.iterdir()):
+            clips[d.name] = load_davis(d)
+    results = {}
+    print(f"{'clip':14} {'J':>6} {'P-obj':>7} {'P-frm':>7} {'Ew-out':>8} {'Ew-src':>8} {'rm-PSNR':>8} {'rm-SSIM':>8}")
+    for n, (name, (frames, masks)) in enumerate(clips.items()):
+        r = {"track_J": bench_track(frames, masks), "propagate": bench_propagate(frames, masks)}
+        r["remove"] = bench_remove(frames, n)
+        results[name] = r
+        p, rm = r["propagate"], r["remove"]
+        print(f"{name:14} {r['track_J']:6.3f} {p['psnr_object']:7.2f} {p['psnr_frame']:7.2f} "
+              f"{p['ewarp_out']:8.5f} {p['ewarp_src']:8.5f} {rm['psnr']:8.2f} {rm['ssim']:8.4f}")  # fmt: skip
+        sys.stdout.flush()
+    Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
