@@ -179,3 +179,46 @@ def test_timecode_range_at_the_media_rate_selects_those_frames(engine, clip, tmp
         job = client.run_edit(request)
     assert job.state == engine_pb2.JOB_STATE_SUCCEEDED and job.result.frames_written == 5
     assert job.result.start_timecode == "10:00:01:00"
+
+
+def _write_vfr(tmp_path: Path, clip: Path) -> Path:
+    import av
+
+    path = tmp_path / "vfr.mkv"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = 160, 96, "bgr0"
+        s.codec_context.time_base = Fraction(1, 1000)
+        for i in range(20):
+            f = av.VideoFrame.from_ndarray(np.full((96, 160, 3), i * 9, np.uint8), format="rgb24")
+            f.pts, f.time_base = i * 40 + (i % 3) * 13, Fraction(1, 1000)
+            c.mux(s.encode(f))
+        c.mux(s.encode(None))
+    return path
+
+
+def test_variable_frame_rate_source_is_refused(engine, clip, tmp_path):
+    request = edit(_write_vfr(tmp_path, clip), tmp_path / "o.mov")
+    with engine.client() as client, pytest.raises(EngineError) as info:
+        client.submit(request)
+    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT and info.value.field == "edit.source"
+    assert "frame rate" in info.value.message
+    assert not (tmp_path / "o.mov").exists()
+
+
+@pytest.mark.parametrize("output", ["identity.mkv", "identity_frames"])
+def test_identity_edit_to_lossless_output_is_bit_identical_to_the_decoded_source(engine, clip, tmp_path, output):
+    """An edit whose region is empty must give back the decoded source, bit for bit (FFV1 and PNG)."""
+    empty = tmp_path / "empty_mask.png"
+    cv2.imwrite(str(empty), np.zeros((96, 160), np.uint8))
+    out = tmp_path / output
+    request = edit(clip, out, op="recolor", mask=empty, range=(6, 30), params={"hue": 120.0})
+    with engine.client() as client:
+        job = client.run_edit(request)
+    assert job.state == engine_pb2.JOB_STATE_SUCCEEDED, job.error
+    src, dst = probe(clip), probe(out, sequence_rate=RATE)
+    assert dst.frame_count == 24
+    with FrameReader(src) as a, FrameReader(dst) as b:
+        pairs = zip(a.frames(info_range(src).__class__(6, 30)), b.frames(info_range(dst)), strict=True)
+        for (i, original), (_, written) in pairs:
+            assert written.dtype == original.dtype and np.array_equal(written, original), f"frame {i} differs"
