@@ -1,0 +1,325 @@
+"""Engine work from the panel: track, preview, generate, cancel, the queue, reconnect.
+
+Job state arrives only through watch streams (EngineLink.job); the queue file is written after
+every state change, off the GUI thread. A finished edit is recorded in the version store
+before anything else looks at it, so a version the panel showed is always in the store.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtGui import QImage
+from retakes.bridge.versions import NewVersion, VersionStore, label
+from retakes.v1 import engine_pb2 as pb
+
+from .model import clips
+from .model.edit import edit_request
+from .model.mask import write_png
+from .model.prompt import check, suggest_op
+from .model.queue import QueueEntry, RenderQueue
+from .widgets.images import qimage_to_rgb
+
+if TYPE_CHECKING:
+    from .studio import Studio
+
+QUEUE_FILE = "queue.json"
+
+
+def next_output(root: Path, clip: Any, reserved: set[str], ext: str = ".mov") -> Path:
+    """The store's next version path, skipping paths that queued jobs have already claimed."""
+    with VersionStore.open(root) as store:
+        path = store.output_path_for(clip, ext)
+    stem, number = path.stem.rsplit("_v", 1)
+    n = int(number)
+    while str(path) in reserved or path.exists():
+        n += 1
+        path = path.with_name(f"{stem}_{label(n)}{ext}")
+    return path
+
+
+class JobsController:
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self.window = studio.window
+        self.queue = RenderQueue.load(studio.settings.session_dir / QUEUE_FILE)
+        self._preview: tuple[str, int, np.ndarray, float] | None = None  # clip key, frame, image, ms
+        self.active_job = ""
+        e = self.window.edit
+        e.track.clicked.connect(self.track)
+        e.preview.clicked.connect(self.preview)
+        e.generate.clicked.connect(self.generate)
+        e.cancel.clicked.connect(lambda: self.cancel(self.active_job))
+        e.prompt.textChanged.connect(self._prompt_changed)
+        e.ops.changed.connect(self.update_ready)
+        self.window.queue.cancel_requested.connect(self.cancel)
+        link = studio.link
+        link.connected.connect(self._connected)
+        link.lost.connect(self._lost)
+        link.job.connect(self._job)
+        link.watch_failed.connect(lambda _job, msg: studio.error(msg))
+        for entry in self.queue.entries:
+            self.window.queue.show_entry(entry)
+
+    # ---- connection
+    def _connected(self, caps: pb.Capabilities) -> None:
+        ops = [op for op in caps.ops]
+        self.window.edit.ops.set_ops(ops, hidden=("track",))
+        self.window.engine_state.setText(f"engine {caps.engine_version} · {self.studio.link.address}")
+        self.window.banner.hide()
+        self.studio.status("Engine connected")
+        for entry in self.queue.unfinished():
+            self.studio.link.watch(entry.job_id)
+        for entry in self.queue.entries:
+            if entry.state == "done" and entry.kind == "edit" and not entry.recorded:
+                self._record(entry)
+        self.update_ready()
+
+    def _lost(self, message: str) -> None:
+        self.window.banner.show_message(message, offer_reconnect=True)
+        self.window.engine_state.setText("engine: not answering")
+        if self.active_job:
+            self.window.edit.job_label.setText("engine stopped; the job resumes when it is back")
+        self.update_ready()
+
+    def reconnect(self) -> None:
+        self.window.banner.show_message("Reconnecting to the engine…", level="info")
+        self.studio.link.reconnect()
+
+    # ---- readiness and prompt
+    def _prompt_changed(self, text: str) -> None:
+        hint = check(text)
+        e = self.window.edit
+        op = suggest_op(text, list(e.ops.ops)) if not hint else None
+        if op and op != e.ops.picker.currentText():
+            e.ops.select(op)
+        e.prompt_hint.setText(hint or (f"→ {op}" if op else "One change. Good."))
+
+    def update_ready(self) -> None:
+        s, e = self.studio.session, self.window.edit
+        choice = e.ops.choice()
+        online = self.studio.link.online
+        has_mask = bool(s and s.mask_keyframe() is not None)
+        problems = [] if choice is None else choice.problems(has_mask)
+        if s is None:
+            problems.insert(0, "open a clip")
+        if not online:
+            problems.insert(0, "connect to the engine")
+        e.ready.setText("To run: " + "; ".join(problems) if problems else "")
+        e.preview.setEnabled(not problems)
+        e.generate.setEnabled(not problems)
+        e.track.setEnabled(online and has_mask)
+
+    # ---- requests
+    def _request(self, op: str, params: dict, output_path: str = "") -> tuple[pb.EditRequest, Path | None]:
+        """The EditRequest and the mask file it needs (to be written by the caller's task)."""
+        s = self.studio.session
+        mask_path, key = "", s.mask_keyframe()
+        if op != "track" and s.tracked_is_current():
+            mask_path = s.tracked_dir  # per-frame masks: the engine need not track again
+        elif key is not None:
+            mask_path = str(self.studio.session.session_dir(self.studio.settings.session_dir) /
+                            f"key_{key}_{uuid.uuid4().hex[:6]}.png")
+        request = edit_request(s.clip, op, params, output_path=output_path, mask_path=mask_path,
+                               mask_frame=key, seed=0)
+        wanted = mask_path and not Path(mask_path).is_dir() and key is not None
+        return request, (Path(mask_path) if wanted else None)
+
+    def _mask_writer(self, path: Path | None) -> Any:
+        if path is None:
+            return lambda: None
+        soft = self.studio.session.masks[self.studio.session.mask_keyframe()].soft()
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_png(soft, str(path))
+        return write
+
+    def _guard(self, doing: str) -> bool:
+        if self.studio.session is None:
+            self.studio.status("Open a clip first")
+            return False
+        if not self.studio.link.online:
+            self.studio.error(f"Can't {doing}: the engine is not connected. Press Reconnect.")
+            return False
+        return True
+
+    def preview(self) -> None:
+        if not self._guard("preview"):
+            return
+        choice = self.window.edit.ops.choice()
+        problems = choice.problems(self.studio.session.mask_keyframe() is not None) if choice else ["pick an op"]
+        if problems:
+            self.studio.error("Can't preview yet: " + "; ".join(problems) + ".")
+            return
+        s = self.studio.session
+        request, mask_file = self._request(choice.op.name, choice.params())
+        write, frame, key = self._mask_writer(mask_file), s.frame, s.key
+        self.window.edit.latency.setText("Previewing…")
+        started = time.monotonic()
+
+        def run(client: Any) -> pb.PreviewResponse:
+            write()
+            return client.preview(request, frame)
+
+        def done(reply: pb.PreviewResponse) -> None:
+            image = QImage.fromData(reply.image)
+            rgb = qimage_to_rgb(image)
+            wall = (time.monotonic() - started) * 1000
+            self._preview = (key, frame, rgb, reply.latency_ms)
+            self.window.edit.latency.setText(
+                f"Preview of {self.studio.timecode(frame)}: {reply.latency_ms:.0f} ms in the engine "
+                f"({wall:.0f} ms round trip, {reply.device or 'cpu'})")
+            self.studio.show_frame()
+        self.studio.link.call(run, done, self._preview_failed, "preview the frame")
+
+    def _preview_failed(self, message: str) -> None:
+        self.window.edit.latency.setText("")
+        self.studio.error(message)
+
+    def preview_for(self, frame: int) -> np.ndarray | None:
+        p, s = self._preview, self.studio.session
+        return p[2] if p and s and p[0] == s.key and p[1] == frame else None
+
+    def badges_for(self, frame: int) -> list[str]:
+        p = self._preview
+        if self.preview_for(frame) is not None:
+            return [f"PREVIEW · {p[3]:.0f} ms"]
+        return []
+
+    def clear_preview(self) -> None:
+        self._preview = None
+
+    def track(self) -> None:
+        if not self._guard("track"):
+            return
+        s = self.studio.session
+        key = s.mask_keyframe()
+        if key is None:
+            self.studio.error("Paint a mask on a keyframe first; tracking carries it through the clip.")
+            return
+        out = s.session_dir(self.studio.settings.session_dir) / "tracks" / uuid.uuid4().hex[:8]
+        request, mask_file = self._request("track", {}, str(out))
+        self._submit(request, mask_file, QueueEntry("", s.clip.name, "track", kind="track", output_path=str(out),
+                                                    clip_json=clips.clip_to_json(s.clip), params={"frame": key}))
+
+    def generate(self) -> None:
+        if not self._guard("generate"):
+            return
+        choice = self.window.edit.ops.choice()
+        s = self.studio.session
+        problems = choice.problems(s.mask_keyframe() is not None) if choice else ["pick an op"]
+        if problems:
+            self.studio.error("Can't generate yet: " + "; ".join(problems) + ".")
+            return
+        request, mask_file = self._request(choice.op.name, choice.params())
+        entry = QueueEntry("", s.clip.name, choice.op.name, clip_json=clips.clip_to_json(s.clip),
+                           params=choice.plain_params())
+        root, clip = self.studio.settings.versions_root, s.clip
+        reserved = {e.output_path for e in self.queue.entries}
+        self._submit(request, mask_file, entry, lambda: next_output(root, clip, reserved))
+
+    def _submit(self, request: pb.EditRequest, mask_file: Path | None, entry: QueueEntry,
+                output: Any = None) -> None:
+        write = self._mask_writer(mask_file)
+        self.window.edit.show_job(f"Submitting {entry.op}…")
+
+        def run(client: Any) -> tuple[pb.Job, str]:
+            write()
+            if output is not None:
+                path = output()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                request.output_path = str(path)
+            return client.submit(request), request.output_path
+
+        def done(result: tuple[pb.Job, str]) -> None:
+            job, entry.output_path = result
+            entry.job_id = job.id
+            entry.apply(job)
+            self.queue.add(entry)
+            self.active_job = job.id
+            self.window.queue.show_entry(entry)
+            self._show_active(entry)
+            self.save_queue()
+            self.studio.link.watch(job.id)
+            self.studio.status(f"{entry.op} queued for {entry.clip_name}")
+
+        def failed(message: str) -> None:
+            self.window.edit.show_job(None)
+            self.studio.error(message)
+        self.studio.link.call(run, done, failed, f"start {entry.op}")
+
+    def cancel(self, job_id: str) -> None:
+        entry = self.queue.get(job_id)
+        if not job_id or entry is None or entry.finished:
+            return
+        self.studio.link.call(lambda client: client.cancel(job_id), self._job, self.studio.error, "cancel the job")
+
+    # ---- job updates
+    def _job(self, job: pb.Job) -> None:
+        entry = self.queue.get(job.id)
+        if entry is None:
+            return
+        before = entry.state
+        entry.apply(job)
+        self.window.queue.show_entry(entry)
+        if job.id == self.active_job:
+            self._show_active(entry)
+        if entry.state != before:
+            self.save_queue()
+            if entry.state == "done":
+                self._finished(entry)
+            elif entry.state in ("failed", "cancelled"):
+                word = "was cancelled" if entry.state == "cancelled" else f"failed: {entry.message}"
+                self.studio.status(f"{entry.op} of {entry.clip_name} {word}")
+                if entry.state == "failed":
+                    self.studio.error(f"{entry.op} of {entry.clip_name} failed: {entry.message}")
+
+    def _show_active(self, entry: QueueEntry) -> None:
+        if entry.finished:
+            self.window.edit.show_job(None)
+            return
+        stage = entry.stage or entry.state
+        text = f"{entry.op} · {stage} · {entry.frames_done}/{entry.frames_total} frames"
+        self.window.edit.show_job(text, entry.fraction, entry.eta_text())
+
+    def _finished(self, entry: QueueEntry) -> None:
+        s = self.studio.session
+        if entry.kind == "track":
+            if s is not None and s.clip.name == entry.clip_name and entry.params.get("frame") in s.masks:
+                s.mark_tracked(entry.output_path, entry.params["frame"])
+                rendered = s.clip.range_with_handles
+                self.window.scrubber.tracked = (rendered.start, rendered.end)
+                self.studio.show_frame()
+                self.studio._show_mask_state()
+                self.studio.status("Mask tracked through the clip")
+            return
+        self._record(entry)
+
+    def _record(self, entry: QueueEntry) -> None:
+        root = self.studio.settings.versions_root
+        caps = self.studio.link.capabilities
+        new = NewVersion(clips.clip_from_json(entry.clip_json), entry.op, entry.output_path, dict(entry.params),
+                         entry.seed, "", caps.engine_version if caps else "", entry.job_id)
+
+        def record() -> Any:
+            with VersionStore.open(root) as store:
+                return store.record(new)
+
+        def done(version: Any) -> None:
+            entry.recorded = True
+            self.save_queue()
+            self.studio.status(f"{version.label} of {entry.clip_name} is ready")
+            self.studio.versions.refresh(select=version.id)
+        self.studio.tasks.run(record, done, lambda exc: self.studio.error(
+            f"The render finished but could not be recorded as a version: {exc}"))
+
+    def save_queue(self) -> None:
+        text_queue = RenderQueue(self.queue.path)
+        text_queue.entries = [QueueEntry(**vars(e)) for e in self.queue.entries]  # a copy for the worker
+        self.studio.tasks.run(text_queue.save, None, lambda exc: self.studio.error(
+            f"Could not save the render queue: {exc}"))

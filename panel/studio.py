@@ -1,0 +1,444 @@
+"""The Edit Studio controller: opening clips, the viewer, transport and mask painting.
+
+It owns the shared pieces (tasks, frames, engine link, settings) and hands the engine work to
+`JobsController` and the versions work to `VersionsController`. Every disk, engine or agent
+call goes through `self.tasks`; handlers run on the GUI thread and only touch widgets/state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+from retakes.bridge.clipref import ClipRef
+from retakes.engine.media import MediaInfo
+
+from .engine_link import EngineLink
+from .errors import plain
+from .frames import FrameStore
+from .jobs import JobsController
+from .model import clips
+from .model.mask import read_png, write_png
+from .model.session import ClipSession
+from .settings import PanelSettings
+from .shortcuts import KEYS
+from .tasks import Tasks
+from .versions_ctl import VersionsController
+from .window import StudioWindow
+
+
+class Studio(QObject):
+    def __init__(self, settings: PanelSettings | None = None, *, resolve: Any = None,
+                 window: StudioWindow | None = None) -> None:
+        super().__init__()
+        self.settings = settings or PanelSettings()
+        self.resolve = resolve  # a Resolve handle (agent proxy, Studio scripting or the test double)
+        self.window = window or StudioWindow()
+        self.tasks = Tasks(self)
+        self.frames = FrameStore(self.tasks, self)
+        self.link = EngineLink(self.tasks, self)
+        self.session: ClipSession | None = None
+        self.jobs = JobsController(self)
+        self.versions = VersionsController(self)
+        self._play = QTimer(self)
+        self._play.timeout.connect(self._tick)
+        self._save_masks = QTimer(self)
+        self._save_masks.setSingleShot(True)
+        self._save_masks.setInterval(250)
+        self._save_masks.timeout.connect(self.save_masks)
+        self.tool = "brush"
+        self._wire()
+
+    # ---- wiring
+    def _wire(self) -> None:
+        w = self.window
+        w.actions["open_media"].triggered.connect(lambda: self._ask_open("media"))
+        w.actions["open_sequence"].triggered.connect(lambda: self._ask_open("sequence"))
+        w.actions["open_timeline"].triggered.connect(lambda: self._ask_open("timeline"))
+        w.actions["from_resolve"].triggered.connect(self.load_from_resolve)
+        w.actions["engine_settings"].triggered.connect(self._ask_engine)
+        w.banner.reconnect.connect(self.jobs.reconnect)
+        w.viewer.stroke.connect(self._stroke)
+        w.viewer.lasso_done.connect(self._lasso)
+        w.scrubber.seek.connect(self.seek)
+        self.frames.ready.connect(self._frame_ready)
+        self.frames.failed.connect(lambda _s, _i, msg: self.error(f"Could not read that frame: {msg}"))
+        mt = w.mask_tools
+        mt.tool_chosen.connect(self.set_tool)
+        mt.brush_step.connect(lambda up: self._mask_cmd("grow_brush" if up else "shrink_brush"))
+        mt.feather_step.connect(lambda up: self._mask_cmd("feather_up" if up else "feather_down"))
+        mt.invert.connect(lambda: self._mask_cmd("invert"))
+        mt.clear.connect(lambda: self._mask_cmd("clear"))
+        mt.undo.connect(lambda: self._mask_cmd("undo"))
+        commands = {
+            "play_reverse": lambda: self._shuttle(self.session.transport.reverse),
+            "play_forward": lambda: self._shuttle(self.session.transport.forward),
+            "stop": self.stop, "play_toggle": self._toggle_play,
+            "step_back": lambda: self.step(-1), "step_forward": lambda: self.step(1),
+            "step_back_10": lambda: self.step(-10), "step_forward_10": lambda: self.step(10),
+            "first_frame": lambda: self.seek(self.session.transport.first),
+            "last_frame": lambda: self.seek(self.session.transport.end - 1),
+            "prev_keyframe": lambda: self._jump_keyframe(-1), "next_keyframe": lambda: self._jump_keyframe(1),
+            "mark_keyframe": self.mark_keyframe,
+            "brush": lambda: self.set_tool("brush"), "eraser": lambda: self.set_tool("eraser"),
+            "lasso": lambda: self.set_tool("lasso"),
+            "brush_smaller": lambda: self._mask_cmd("shrink_brush"),
+            "brush_bigger": lambda: self._mask_cmd("grow_brush"),
+            "feather_less": lambda: self._mask_cmd("feather_down"),
+            "feather_more": lambda: self._mask_cmd("feather_up"),
+            "invert": lambda: self._mask_cmd("invert"), "clear": lambda: self._mask_cmd("clear"),
+            "undo": lambda: self._mask_cmd("undo"),
+            "track": self.jobs.track, "preview": self.jobs.preview, "generate": self.jobs.generate,
+            "compare_side": lambda: self.versions.set_mode("side"),
+            "compare_wipe": lambda: self.versions.set_mode("wipe"),
+            "compare_difference": lambda: self.versions.set_mode("difference"),
+            "compare_toggle": lambda: self.versions.set_mode("toggle"),
+            "compare_flip": self.versions.flip, "compare_exit": self.versions.close_compare,
+        }
+        self.shortcuts: dict[str, QShortcut] = {}
+        for name, key in KEYS.items():
+            shortcut = QShortcut(QKeySequence(key), w)
+            shortcut.activated.connect(lambda n=name: self._run(n, commands[n]))
+            self.shortcuts[name] = shortcut
+        for name, button in w.transport_buttons.items():
+            button.clicked.connect(lambda _=False, n=name: self._run(n, commands[n]))
+
+    def _run(self, name: str, command: Any) -> None:
+        needs_clip = name not in ("compare_exit",)
+        if needs_clip and self.session is None:
+            self.status("Open a clip first (File > Open)")
+            return
+        command()
+
+    # ---- messages
+    def status(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 8000)
+
+    def error(self, text: str) -> None:
+        self.window.banner.show_message(text, offer_reconnect=not self.link.online and bool(self.link.address))
+
+    # ---- opening clips
+    def _ask_open(self, kind: str) -> None:
+        w = self.window
+        if kind == "sequence":
+            path = QFileDialog.getExistingDirectory(w, "Open an image sequence folder")
+        elif kind == "timeline":
+            path, _ = QFileDialog.getOpenFileName(w, "Open a timeline", "", "Timelines (*.otio *.xml *.edl)")
+        else:
+            path, _ = QFileDialog.getOpenFileName(w, "Open media", "", "Media (*.mov *.mp4 *.mxf *.mkv);;All (*)")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> None:
+        path = Path(path)
+        self.status(f"Opening {path.name}…")
+        if path.suffix.lower() in clips.TIMELINE_SUFFIXES:
+            self.tasks.run(lambda: clips.timeline_entries(path), self._pick_from_timeline,
+                           lambda exc: self.error(plain(exc, doing=f"read the timeline {path.name}")))
+        else:
+            self.tasks.run(lambda: clips.open_media(path), lambda r: self.load_clip(*r),
+                           lambda exc: self.error(plain(exc, doing=f"open {path.name}")))
+
+    def _pick_from_timeline(self, entries: list[clips.TimelineEntry]) -> None:
+        usable = [e for e in entries if e.clip is not None]
+        if not usable:
+            reasons = "; ".join(f"{e.label}: {e.refused}" for e in entries) or "it has no video clips"
+            self.error(f"No clip on that timeline can be edited ({reasons})")
+            return
+        labels = [e.label if e.clip else f"{e.label}  — {e.refused}" for e in entries]
+        choice = self.pick_clip(labels)
+        entry = entries[labels.index(choice)] if choice in labels else None
+        if entry is not None and entry.clip is None:
+            self.error(f"That clip can't be edited: {entry.refused}")
+        elif entry is not None:
+            self.open_clip(entry.clip)
+
+    def pick_clip(self, labels: list[str]) -> str | None:
+        """Asks which clip to edit (tests replace this)."""
+        choice, ok = QInputDialog.getItem(self.window, "Pick a clip", "Clip on the timeline:", labels, 0, False)
+        return choice if ok else None
+
+    def open_clip(self, clip: ClipRef) -> None:
+        self.tasks.run(lambda: clips.probe_clip(clip), lambda info: self.load_clip(clip, info),
+                       lambda exc: self.error(plain(exc, doing=f"open {clip.name}")))
+
+    def load_from_resolve(self) -> None:
+        if self.resolve is None:
+            self.error("No Resolve connection: start retakes from Resolve (Workspace > Scripts > retakes).")
+            return
+        from retakes.bridge.resolve.read import current_clip
+
+        self.tasks.run(lambda: current_clip(self.resolve), self.open_clip,
+                       lambda exc: self.error(plain(exc, doing="read the clip selected in Resolve")))
+
+    def load_clip(self, clip: ClipRef, info: MediaInfo) -> None:
+        self.stop()
+        self.versions.close_compare()
+        self.session = ClipSession(clip, info)
+        self.frames.register(info)
+        tb = clip.source_timebase or info.timebase
+        tc_in, tc_out = clip.source_timecodes if clip.source_timebase else (
+            tb.timecode_of(clip.source_range.start), tb.timecode_of(clip.source_range.end))
+        rate = f"{float(clip.source_rate):.3f}".rstrip("0").rstrip(".")
+        where = clip.timeline.name if clip.timeline.name != "(no timeline)" else "file"
+        self.window.header.show_clip(clip.name, tc_in, tc_out, rate, f"{info.width}×{info.height}", where)
+        s = self.window.scrubber
+        rendered = clip.range_with_handles
+        s.rate = clip.source_rate.nominal
+        s.set_range(rendered.start, rendered.end, (clip.source_range.start, clip.source_range.end))
+        s.keyframes, s.tracked = set(), None
+        self.window.viewer.message = "Decoding…"
+        self.window.banner.hide() if self.link.online else None
+        self.versions.refresh()
+        self._restore_masks()
+        self.show_frame()
+        self.jobs.update_ready()
+        self.status(f"Loaded {clip.name} ({len(clip.source_range)} frames)")
+
+    # ---- frames and transport
+    def seek(self, frame: int) -> None:
+        if self.session is None:
+            return
+        self.session.transport.seek(frame)
+        self.show_frame()
+
+    def step(self, delta: int) -> None:
+        self._play.stop()
+        self.session.transport.step(delta)
+        self.show_frame()
+
+    def stop(self) -> None:
+        self._play.stop()
+        if self.session is not None:
+            self.session.transport.stop()
+            self._show_speed()
+
+    def _toggle_play(self) -> None:
+        if self.session.transport.speed:
+            self.stop()
+        else:
+            self._shuttle(self.session.transport.forward)
+
+    def _shuttle(self, change: Any) -> None:
+        change()
+        self._play.start(max(1, int(1000 / float(self.session.clip.source_rate))))
+        self._show_speed()
+
+    def _tick(self) -> None:
+        if self.session is None or not self.session.transport.tick():
+            self._play.stop()
+        self._show_speed()
+        self.show_frame()
+
+    def _show_speed(self) -> None:
+        speed = self.session.transport.speed if self.session else 0
+        self.window.speed_label.setText("" if not speed else f"{'◀' if speed < 0 else '▶'} {abs(speed)}×")
+
+    def _jump_keyframe(self, direction: int) -> None:
+        f = self.session.frame
+        keys = sorted(k for k in self.session.keyframes if (k - f) * direction > 0)
+        if keys:
+            self.seek(keys[0] if direction > 0 else keys[-1])
+
+    def mark_keyframe(self) -> None:
+        added = self.session.toggle_keyframe()
+        self.window.scrubber.keyframes = set(self.session.keyframes)
+        self.window.scrubber.update()
+        self.status(f"Keyframe {'marked' if added else 'removed'} at {self.timecode()}")
+
+    def timecode(self, frame: int | None = None) -> str:
+        s = self.session
+        tb = s.clip.source_timebase or s.info.timebase
+        return tb.timecode_of(s.frame if frame is None else frame)
+
+    def show_frame(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        w = self.window
+        w.timecode.setText(self.timecode())
+        clip_frame = s.frame - s.clip.source_range.start
+        w.frame_label.setText(f"frame {s.frame}  ·  clip {clip_frame + 1}/{len(s.clip.source_range)}")
+        w.scrubber.set_frame(s.frame)
+        if s.compare is not None:
+            self.versions.show_compare()
+            return
+        rgb = self.frames.request(str(s.info.path), s.frame)
+        if rgb is not None:
+            self._display(rgb)
+
+    def _frame_ready(self, source: str, index: int, rgb: np.ndarray) -> None:
+        s = self.session
+        if s is None:
+            return
+        if s.compare is not None:
+            self.versions.show_compare()
+        elif source == str(s.info.path) and index == s.frame:
+            self._display(rgb)
+        elif source == f"mask:{s.tracked_dir}" and s.tracked_index(s.frame) == index:
+            self._show_overlay()
+
+    def _display(self, rgb: np.ndarray) -> None:
+        w = self.window
+        w.viewer.badges = [b for b in self.jobs.badges_for(self.session.frame)]
+        preview = self.jobs.preview_for(self.session.frame)
+        w.viewer.set_frame(preview if preview is not None else rgb, (self.session.info.width, self.session.info.height))
+        self._show_overlay()
+
+    def _show_overlay(self) -> None:
+        s, v = self.session, self.window.viewer
+        mask = s.masks.get(s.frame)
+        if mask is not None and not mask.empty:
+            v.set_overlay(mask.data)
+            return
+        index = s.tracked_index(s.frame)
+        tracked = self.frames.request(f"mask:{s.tracked_dir}", index) if index is not None else None
+        v.set_overlay(tracked)
+
+    # ---- masks
+    def set_tool(self, tool: str) -> None:
+        self.tool = tool
+        self.window.viewer.tool = tool
+        self._show_mask_state()
+
+    def _stroke(self, points: list, erase: bool, first: bool) -> None:
+        if self.session is None or self.session.compare is not None:
+            return
+        mask = self.session.mask_here(create=True)
+        if first:
+            mask.checkpoint()
+        mask.dab(points, erase=erase)
+        self._mask_changed()
+
+    def _lasso(self, points: list, erase: bool) -> None:
+        if self.session is None:
+            return
+        mask = self.session.mask_here(create=True)
+        mask.checkpoint()
+        mask.lasso(points, erase=erase)
+        self._mask_changed()
+
+    def _mask_cmd(self, name: str) -> None:
+        if self.session is None:
+            return
+        mask = self.session.mask_here(create=name not in ("undo", "clear"))
+        brush_only = name in ("grow_brush", "shrink_brush", "feather_up", "feather_down")
+        target = mask or self._brush_holder()
+        if name == "feather_up" or name == "feather_down":
+            target.step_feather(name == "feather_up")
+        elif name in ("grow_brush", "shrink_brush"):
+            getattr(target, name)()
+        elif mask is not None:
+            getattr(mask, name)()
+        for other in self.session.masks.values():  # one brush and feather for every keyframe
+            other.brush, other.feather = target.brush, target.feather
+        self._brush_state = (target.brush, target.feather)
+        if not brush_only:
+            self._mask_changed()
+        else:
+            self._show_mask_state()
+
+    def _brush_holder(self) -> Any:
+        from .model.mask import MaskDocument
+
+        holder = MaskDocument(1, 1)
+        holder.brush, holder.feather = getattr(self, "_brush_state", (32, 0))
+        return holder
+
+    def _mask_changed(self) -> None:
+        s = self.session
+        mask = s.masks.get(s.frame)
+        self.window.viewer.set_overlay(None if mask is None else mask.data)
+        self.window.scrubber.keyframes = set(s.keyframes)
+        self.window.scrubber.update()
+        self._show_mask_state()
+        self.jobs.update_ready()
+        self._save_masks.start()
+
+    def _show_mask_state(self) -> None:
+        s = self.session
+        brush, feather = getattr(self, "_brush_state", (32, 0))
+        mask = s.masks.get(s.frame) if s else None
+        if mask is not None:
+            brush, feather = mask.brush, mask.feather
+        self.window.viewer.brush = brush
+        text = f"keyframe mask · {mask.coverage() * 100:.1f}% of frame" if mask and not mask.empty else ""
+        if s and s.tracked_dir and not text:
+            text = "tracked mask" + ("" if s.tracked_is_current() else " (mask changed since: track again)")
+        self.window.mask_tools.show_state(self.tool, brush, feather, text)
+
+    def mask_dir(self) -> Path:
+        return self.session.session_dir(self.settings.session_dir) / "masks"
+
+    def save_masks(self) -> None:
+        """Mirrors painted masks to disk (worker thread): nothing painted is lost."""
+        if self.session is None:
+            return
+        folder = self.mask_dir()
+        snapshot = {f: (m.data.copy(), m.feather) for f, m in self.session.masks.items()}
+
+        def write() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("*.png"):
+                if int(old.stem.split("_")[0]) not in snapshot:
+                    old.unlink()
+            for f, (data, feather) in snapshot.items():
+                write_png(data, str(folder / f"{f}_{feather}.png"))
+        self.tasks.run(write, None, lambda exc: self.error(plain(exc, doing="save the mask")))
+
+    def _restore_masks(self) -> None:
+        folder, session = self.mask_dir(), self.session
+
+        def read() -> dict[int, tuple[np.ndarray, int]]:
+            found = {}
+            for path in sorted(folder.glob("*.png")) if folder.exists() else []:
+                frame, feather = (int(x) for x in path.stem.split("_"))
+                data = read_png(str(path))
+                if data is not None and data.shape == (session.info.height, session.info.width):
+                    found[frame] = (data, feather)
+            return found
+
+        def restore(found: dict[int, tuple[np.ndarray, int]]) -> None:
+            if self.session is not session or not found:
+                return
+            from .model.mask import MaskDocument
+
+            for frame, (data, feather) in found.items():
+                doc = MaskDocument(session.info.width, session.info.height, data)
+                doc.feather = feather
+                session.masks[frame] = doc
+                session.keyframes.add(frame)
+            self.window.scrubber.keyframes = set(session.keyframes)
+            self.status(f"Restored {len(found)} painted mask(s) from the last session")
+            self.show_frame()
+            self.jobs.update_ready()
+        self.tasks.run(read, restore, lambda exc: self.error(plain(exc, doing="read saved masks")))
+
+    # ---- engine settings
+    def _ask_engine(self) -> None:
+        address, ok = QInputDialog.getText(self.window, "Engine", "Engine address (socket path or host:port):",
+                                           text=self.settings.engine_address)
+        if not ok:
+            return
+        token, ok = QInputDialog.getText(self.window, "Engine", "Token (blank on a local socket):",
+                                         text=self.settings.engine_token)
+        if ok:
+            self.connect_engine(address, token)
+
+    def connect_engine(self, address: str, token: str = "") -> None:
+        self.settings.remember_engine(address, token)
+        self.window.engine_state.setText(f"engine: connecting to {address}…")
+        self.link.connect_to(address, token)
+
+    def close(self) -> None:
+        self._play.stop()
+        if self.session is not None:
+            self.save_masks()
+        self.jobs.save_queue()
+        self.link.close()
+        self.tasks.wait(5000)
+        self.frames.close()

@@ -1,0 +1,90 @@
+"""The dark, dense look of a grading suite: neutral greys, one warm accent, small type.
+
+Colours follow Resolve's own panels (near-black viewer surround, #1e1e20 panels, #2a2a2d
+controls, red playhead); the accent is kept for what starts work (Generate) and the playhead.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+BG = "#161618"
+PANEL = "#1e1e21"
+RAISED = "#28282c"
+CONTROL = "#303035"
+BORDER = "#0c0c0d"
+TEXT = "#c9c9cc"
+DIM = "#7d7d84"
+ACCENT = "#e0803a"
+PLAYHEAD = "#e5483b"
+KEYFRAME = "#f2c14e"
+MASK = (229, 72, 59)  # overlay tint, RGB
+GOOD, BAD, INFO = "#6fbf73", "#e5675b", "#6aa8d8"
+
+STYLE = f"""
+* {{ color: {TEXT}; font-size: 11px; }}
+QMainWindow, QWidget#root {{ background: {BG}; }}
+QWidget {{ background: {PANEL}; }}
+QLabel {{ background: transparent; }}
+QLabel[role="dim"] {{ color: {DIM}; }}
+QLabel[role="title"] {{ font-size: 13px; font-weight: 600; color: #e6e6e8; }}
+QLabel[role="tc"] {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 15px;
+                     color: #f0f0f2; background: {BORDER}; padding: 2px 8px; border-radius: 2px; }}
+QLabel[role="section"] {{ color: {DIM}; font-size: 10px; font-weight: 600; letter-spacing: 1px;
+                          padding: 6px 0 2px 0; }}
+QFrame#header, QFrame#toolbar, QFrame#transport {{ background: {PANEL}; border-bottom: 1px solid {BORDER}; }}
+QFrame#side {{ background: {PANEL}; border-left: 1px solid {BORDER}; }}
+QPushButton, QToolButton {{ background: {CONTROL}; border: 1px solid {BORDER}; border-radius: 3px;
+                            padding: 3px 9px; min-height: 18px; }}
+QPushButton:hover, QToolButton:hover {{ background: #3a3a40; }}
+QPushButton:pressed, QToolButton:pressed {{ background: #232326; }}
+QToolButton:checked, QPushButton:checked {{ background: #4a4a52; color: #ffffff; border-color: #5c5c66; }}
+QPushButton:disabled, QToolButton:disabled {{ color: #55555b; background: #252528; }}
+QPushButton[role="primary"] {{ background: {ACCENT}; color: #1a1006; font-weight: 600; border-color: #9a5320; }}
+QPushButton[role="primary"]:hover {{ background: #ee9250; }}
+QPushButton[role="primary"]:disabled {{ background: #4a3a2e; color: #8a7a6e; }}
+QLineEdit, QPlainTextEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
+    background: #121214; border: 1px solid #3a3a40; border-radius: 3px; padding: 2px 5px;
+    selection-background-color: {ACCENT}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{
+    border-color: {ACCENT}; }}
+QComboBox QAbstractItemView {{ background: {RAISED}; border: 1px solid {BORDER}; }}
+QProgressBar {{ background: #121214; border: 1px solid {BORDER}; border-radius: 2px; height: 10px;
+                text-align: center; font-size: 10px; }}
+QProgressBar::chunk {{ background: {ACCENT}; }}
+QTreeWidget, QListWidget {{ background: #18181a; border: 1px solid {BORDER}; alternate-background-color: #1c1c1f; }}
+QTreeWidget::item, QListWidget::item {{ padding: 2px 0; }}
+QTreeWidget::item:selected, QListWidget::item:selected {{ background: #3b3326; color: #ffffff; }}
+QHeaderView::section {{ background: {RAISED}; color: {DIM}; border: none; border-right: 1px solid {BORDER};
+                        padding: 3px 6px; font-size: 10px; }}
+QTabWidget::pane {{ border: none; border-top: 1px solid {BORDER}; }}
+QTabBar::tab {{ background: {PANEL}; color: {DIM}; padding: 5px 12px; border: none; }}
+QTabBar::tab:selected {{ color: #f0f0f2; border-bottom: 2px solid {ACCENT}; }}
+QSplitter::handle {{ background: {BORDER}; }}
+QScrollBar:vertical {{ background: {PANEL}; width: 8px; }}
+QScrollBar::handle:vertical {{ background: #3a3a40; border-radius: 4px; min-height: 20px; }}
+QSlider::groove:horizontal {{ background: #121214; height: 4px; border-radius: 2px; }}
+QSlider::handle:horizontal {{ background: #bdbdc2; width: 10px; margin: -4px 0; border-radius: 5px; }}
+QMenuBar {{ background: {PANEL}; border-bottom: 1px solid {BORDER}; }}
+QMenuBar::item:selected, QMenu::item:selected {{ background: #3b3326; }}
+QMenu {{ background: {RAISED}; border: 1px solid {BORDER}; }}
+QStatusBar {{ background: {PANEL}; color: {DIM}; border-top: 1px solid {BORDER}; }}
+QFrame#banner {{ background: #3a1e1b; border-bottom: 1px solid #6a2c25; }}
+QFrame#banner[level="info"] {{ background: #1d2a35; border-bottom: 1px solid #2f4a60; }}
+QToolTip {{ background: {RAISED}; color: {TEXT}; border: 1px solid {BORDER}; }}
+"""
+
+
+def apply(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    palette = QPalette()
+    for role, color in ((QPalette.Window, PANEL), (QPalette.Base, "#121214"), (QPalette.Text, TEXT),
+                        (QPalette.WindowText, TEXT), (QPalette.Button, CONTROL), (QPalette.ButtonText, TEXT),
+                        (QPalette.Highlight, ACCENT), (QPalette.ToolTipBase, RAISED)):
+        palette.setColor(role, QColor(color))
+    app.setPalette(palette)
+    font = QFont(app.font())
+    font.setPointSizeF(8.5)
+    app.setFont(font)
+    app.setStyleSheet(STYLE)

@@ -1,0 +1,190 @@
+"""Versions of the clip: listing, compare (synced to the playhead), place, review, reveal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from retakes.bridge.versions import Version, VersionStore
+from retakes.engine.media import probe
+
+from .errors import plain
+from .model.compare import compose
+from .model.session import Compare
+
+if TYPE_CHECKING:
+    from .studio import Studio
+
+
+class VersionsController:
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self.window = studio.window
+        self.list: list[Version] = []
+        self.reveal_opener = lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        v = self.window.versions
+        v.compare_requested.connect(self.compare)
+        v.place_requested.connect(self.place)
+        v.review_requested.connect(self.send_to_review)
+        v.reveal_requested.connect(self.reveal)
+        self.window.compare_bar.mode_chosen.connect(self.set_mode)
+        self.window.compare_bar.close_requested.connect(self.close_compare)
+        self.window.viewer.wipe_moved.connect(self._wipe_moved)
+
+    def _store_call(self, fn: Any, done: Any, doing: str) -> None:
+        root = self.studio.settings.versions_root
+
+        def run() -> Any:
+            with VersionStore.open(root) as store:
+                return fn(store)
+        self.studio.tasks.run(run, done, lambda exc: self.studio.error(plain(exc, doing=doing)))
+
+    def refresh(self, select: int = 0) -> None:
+        s = self.studio.session
+        if s is None:
+            return
+        clip = s.clip
+
+        def done(versions: list[Version]) -> None:
+            if self.studio.session is not s:
+                return
+            self.list = versions
+            self.window.versions.show_versions(versions)
+            self.window.header.set_versions(len(versions))
+            if select:
+                self.window.versions.select(select)
+                self.window.tabs.setCurrentWidget(self.window.versions)
+        self._store_call(lambda store: store.versions_of(clip), done, "read this clip's versions")
+
+    def by_id(self, version_id: int) -> Version | None:
+        return next((v for v in self.list if v.id == version_id), None)
+
+    # ---- compare
+    def compare(self, left: int, right: int) -> None:
+        s = self.studio.session
+        if s is None or right == left:
+            self.studio.status("Pick two different things to compare")
+            return
+        paths = [self.by_id(i).output_path for i in (left, right) if i]
+
+        def register() -> list:
+            return [probe(p) for p in paths]
+
+        def done(infos: list) -> None:
+            for info in infos:
+                self.studio.frames.register(info)
+            mode = s.compare.mode if s.compare else "wipe"
+            s.compare = Compare(left, right, mode)
+            self.window.tool_stack.setCurrentWidget(self.window.compare_bar)
+            self.window.viewer.tool = None
+            self.set_mode(mode)
+        self.studio.tasks.run(register, done, lambda exc: self.studio.error(plain(exc, doing="open the version")))
+
+    def _name(self, version_id: int) -> str:
+        v = self.by_id(version_id)
+        return v.label if v else "Original"
+
+    def _source(self, version_id: int, frame: int) -> tuple[str, int]:
+        """Where source frame `frame` lives in the original or in a version's output."""
+        s = self.studio.session
+        v = self.by_id(version_id)
+        if v is None:
+            return str(s.info.path), frame
+        first = v.source_start - v.handle_head  # the output's frame 0
+        return v.output_path, min(max(frame - first, 0), v.output_frames - 1)
+
+    def set_mode(self, mode: str) -> None:
+        s = self.studio.session
+        if s is None or s.compare is None:
+            return
+        s.compare.mode = mode
+        c = s.compare
+        self.window.viewer.wipe = c.wipe if mode == "wipe" else None
+        self.window.compare_bar.show_state(mode, self._name(c.left), self._name(c.right))
+        self.show_compare()
+
+    def flip(self) -> None:
+        c = self.studio.session.compare if self.studio.session else None
+        if c is None:
+            return
+        if c.mode == "toggle":
+            c.show_right = not c.show_right
+        else:
+            c.left, c.right = c.right, c.left
+        self.set_mode(c.mode)
+
+    def _wipe_moved(self, x: float) -> None:
+        s = self.studio.session
+        if s and s.compare:
+            s.compare.wipe = x
+            self.show_compare()
+
+    def show_compare(self) -> None:
+        """Composes the two sides at the playhead (both sides follow every seek)."""
+        s = self.studio.session
+        c = s.compare
+        sides = [self._source(i, s.frame) for i in (c.left, c.right)]
+        frames = [self.studio.frames.request(*side) for side in sides]
+        if any(f is None for f in frames):
+            return  # decoding; _frame_ready calls back here
+        image = compose(frames[0], frames[1], c.mode, wipe=c.wipe, show_b=c.show_right)
+        v = self.window.viewer
+        v.badges = {"side": [f"{self._name(c.left)}  |  {self._name(c.right)}"],
+                    "wipe": [f"◂ {self._name(c.left)}   {self._name(c.right)} ▸"],
+                    "difference": [f"DIFFERENCE {self._name(c.left)} / {self._name(c.right)}"],
+                    "toggle": [self._name(c.right if c.show_right else c.left)]}[c.mode]
+        v.set_frame(image)
+        v.set_overlay(None)
+
+    def close_compare(self) -> None:
+        s = self.studio.session
+        if s is None or s.compare is None:
+            return
+        s.compare = None
+        self.window.tool_stack.setCurrentWidget(self.window.mask_tools)
+        self.window.viewer.wipe = None
+        self.window.viewer.tool = self.studio.tool
+        self.studio.show_frame()
+
+    # ---- actions
+    def place(self, version_id: int, mode: str) -> None:
+        s, version = self.studio.session, self.by_id(version_id)
+        if s is None or version is None:
+            return
+        resolve = self.studio.resolve
+        if resolve is None:
+            self.studio.error("Placing needs Resolve: start retakes from Resolve (Workspace > Scripts > retakes).")
+            return
+        if not s.clip.item_id and s.clip.timeline.name == "(no timeline)":
+            self.studio.error("This clip was opened from a file, not a timeline; load it from Resolve to place it.")
+            return
+        from retakes.bridge.workflow import place_recorded
+
+        clip = s.clip
+
+        def done(placed: Any) -> None:
+            where = f"a take on V{placed.track}" if placed.mode == "take" else f"new track V{placed.track}"
+            tc = clip.timeline.timecode_of(placed.record.start)
+            self.studio.status(f"Placed {version.label} as {where} at {tc}")
+            for warning in placed.warnings:
+                self.studio.error(warning)
+            self.refresh(select=version_id)
+        self._store_call(lambda store: place_recorded(resolve, store, clip, version, mode=mode), done,
+                         f"place {version.label} on the timeline")
+
+    def send_to_review(self, version_id: int) -> None:
+        version = self.by_id(version_id)
+
+        def done(updated: Version) -> None:
+            self.studio.status(f"{updated.label} is in review")
+            self.refresh(select=version_id)
+        self._store_call(lambda store: store.set_status(version_id, "in review", note="sent from the panel",
+                                                        actor="panel"), done, f"send {version.label} to review")
+
+    def reveal(self, version_id: int) -> None:
+        version = self.by_id(version_id)
+        if version is not None:
+            self.reveal_opener(Path(version.output_path).parent)
+            self.studio.status(f"Revealed {Path(version.output_path).name}")

@@ -1,0 +1,76 @@
+"""The right-hand edit column: op, prompt, Track / Preview / Generate, and the active job."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from ..model.prompt import HINT
+from .op_panel import OpPanel
+
+
+def section(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    label.setProperty("role", "section")
+    return label
+
+
+class EditPanel(QFrame):
+    def __init__(self, keys: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 8)
+        layout.setSpacing(4)
+        layout.addWidget(section("Prompt"))
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("change the ball to blue")
+        self.prompt.setClearButtonEnabled(True)
+        layout.addWidget(self.prompt)
+        self.prompt_hint = QLabel(HINT)
+        self.prompt_hint.setWordWrap(True)
+        self.prompt_hint.setProperty("role", "dim")
+        layout.addWidget(self.prompt_hint)
+        layout.addWidget(section("Operation"))
+        self.ops = OpPanel()
+        layout.addWidget(self.ops)
+        layout.addWidget(section("Run"))
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        self.track = QPushButton("Track mask")
+        self.track.setToolTip(f"Carry the keyframe mask through the clip ({keys['track']})")
+        self.preview = QPushButton("Preview frame")
+        self.preview.setToolTip(f"Run the edit on this frame only ({keys['preview']})")
+        self.generate = QPushButton("Generate")
+        self.generate.setProperty("role", "primary")
+        self.generate.setToolTip(f"Render the whole clip as a new version ({keys['generate']})")
+        for b in (self.track, self.preview, self.generate):
+            row.addWidget(b)
+        layout.addLayout(row)
+        self.ready = QLabel()
+        self.ready.setWordWrap(True)
+        self.ready.setProperty("role", "dim")
+        layout.addWidget(self.ready)
+        self.latency = QLabel()
+        self.latency.setProperty("role", "dim")
+        layout.addWidget(self.latency)
+        job = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFixedHeight(16)
+        job.addWidget(self.progress, 1)
+        self.cancel = QPushButton("Cancel")
+        job.addWidget(self.cancel)
+        layout.addLayout(job)
+        self.job_label = QLabel()
+        self.job_label.setProperty("role", "dim")
+        layout.addWidget(self.job_label)
+        self.show_job(None)
+
+    def show_job(self, text: str | None, fraction: float = 0.0, eta: str = "") -> None:
+        running = text is not None
+        self.progress.setVisible(running)
+        self.cancel.setVisible(running)
+        self.job_label.setVisible(running)
+        if running:
+            self.progress.setValue(int(fraction * 1000))
+            self.progress.setFormat(f"{fraction * 100:.0f}%")
+            self.job_label.setText(f"{text}   {eta}".strip())

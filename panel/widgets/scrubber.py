@@ -1,0 +1,78 @@
+"""The frame-accurate scrubber: one position per source frame, keyframes, the tracked span."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from .. import theme
+
+
+class Scrubber(QWidget):
+    seek = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(34)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.first, self.end, self.frame = 0, 1, 0
+        self.clip_span: tuple[int, int] | None = None  # the clip's range inside its handles
+        self.keyframes: set[int] = set()
+        self.tracked: tuple[int, int] | None = None
+        self.rate = 24
+
+    def set_range(self, first: int, end: int, clip_span: tuple[int, int] | None = None) -> None:
+        self.first, self.end, self.clip_span = first, max(end, first + 1), clip_span
+        self.update()
+
+    def set_frame(self, frame: int) -> None:
+        self.frame = frame
+        self.update()
+
+    def x_of(self, frame: float) -> float:
+        usable = self.width() - 16
+        return 8 + (frame - self.first) / max(self.end - self.first, 1) * usable
+
+    def frame_at(self, x: float) -> int:
+        usable = max(self.width() - 16, 1)
+        f = self.first + (x - 8) / usable * (self.end - self.first)
+        return int(min(max(f, self.first), self.end - 1))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.seek.emit(self.frame_at(event.position().x()))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.LeftButton:
+            self.seek.emit(self.frame_at(event.position().x()))
+
+    def paintEvent(self, event: object) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        p.fillRect(self.rect(), QColor("#131315"))
+        h = self.height()
+        span = self.end - self.first
+        # Ticks: every frame when there is room, else every second (the rate's nominal count).
+        step = 1 if self.width() / max(span, 1) > 6 else max(1, self.rate)
+        p.setPen(QColor("#3a3a40"))
+        for f in range(self.first - self.first % step, self.end + 1, step):
+            x = self.x_of(f)
+            tall = f % max(1, self.rate) == 0
+            p.drawLine(QPointF(x, h - (12 if tall else 6)), QPointF(x, h))
+        if self.clip_span:
+            a, b = self.clip_span
+            p.fillRect(QRectF(self.x_of(a), 4, self.x_of(b) - self.x_of(a), 5), QColor("#3d3d44"))
+        if self.tracked:
+            a, b = self.tracked
+            p.fillRect(QRectF(self.x_of(a), 4, self.x_of(b) - self.x_of(a), 5), QColor(*theme.MASK, 170))
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(theme.KEYFRAME))
+        for k in sorted(self.keyframes):
+            x, y = self.x_of(k + 0.5) if span < self.width() / 6 else self.x_of(k), 16
+            p.drawPolygon(QPolygonF([QPointF(x, y - 5), QPointF(x + 5, y), QPointF(x, y + 5), QPointF(x - 5, y)]))
+        x = self.x_of(self.frame)
+        w = max(self.x_of(self.frame + 1) - x, 2)
+        p.setBrush(QColor(theme.PLAYHEAD))
+        p.drawRect(QRectF(x, 0, w, h))
+        p.setPen(QPen(QColor(theme.PLAYHEAD), 1))
+        p.drawLine(QPointF(x + w / 2, 0), QPointF(x + w / 2, h))

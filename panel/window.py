@@ -1,0 +1,140 @@
+"""The Edit Studio window: layout only. Behaviour lives in the controllers (studio.py, jobs.py)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .shortcuts import KEYS
+from .widgets.banner import Banner
+from .widgets.edit_panel import EditPanel, section
+from .widgets.header import ClipHeader
+from .widgets.render_queue import RenderQueueView
+from .widgets.scrubber import Scrubber
+from .widgets.toolbars import CompareBar, MaskTools
+from .widgets.versions import VersionsView
+from .widgets.viewer import Viewer
+
+
+class StudioWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("retakes — Edit Studio")
+        self.resize(1440, 860)
+        root = QWidget()
+        root.setObjectName("root")
+        self.setCentralWidget(root)
+        outer = QVBoxLayout(root)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.banner = Banner()
+        outer.addWidget(self.banner)
+        self.header = ClipHeader()
+        outer.addWidget(self.header)
+        split = QSplitter(Qt.Horizontal)
+        split.setHandleWidth(1)
+        outer.addWidget(split, 1)
+        split.addWidget(self._viewer_column())
+        split.addWidget(self._side_column())
+        split.setStretchFactor(0, 1)
+        split.setSizes([1060, 380])
+        self.actions: dict[str, QAction] = {}
+        self._menus()
+        self.statusBar().showMessage("Ready")
+        self.engine_state = QLabel("engine: not connected")
+        self.engine_state.setProperty("role", "dim")
+        self.statusBar().addPermanentWidget(self.engine_state)
+
+    def _viewer_column(self) -> QWidget:
+        host = QWidget()
+        col = QVBoxLayout(host)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        self.tool_stack = QStackedWidget()
+        self.mask_tools = MaskTools(KEYS)
+        self.compare_bar = CompareBar(KEYS)
+        self.tool_stack.addWidget(self.mask_tools)
+        self.tool_stack.addWidget(self.compare_bar)
+        self.tool_stack.setFixedHeight(34)
+        col.addWidget(self.tool_stack)
+        self.viewer = Viewer()
+        col.addWidget(self.viewer, 1)
+        bar = QFrame()
+        bar.setObjectName("transport")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(8, 5, 8, 5)
+        row.setSpacing(4)
+        self.timecode = QLabel("--:--:--:--")
+        self.timecode.setProperty("role", "tc")
+        row.addWidget(self.timecode)
+        self.transport_buttons: dict[str, QToolButton] = {}
+        for name, text in (("first_frame", "⏮"), ("play_reverse", "◀◀"), ("step_back", "◀|"), ("stop", "■"),
+                           ("step_forward", "|▶"), ("play_forward", "▶▶"), ("last_frame", "⏭"),
+                           ("mark_keyframe", "◆")):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(f"{name.replace('_', ' ')} ({KEYS[name]})")
+            row.addWidget(b)
+            self.transport_buttons[name] = b
+        self.frame_label = QLabel()
+        self.frame_label.setProperty("role", "dim")
+        self.frame_label.setMinimumWidth(150)
+        row.addWidget(self.frame_label)
+        row.addStretch(1)
+        self.speed_label = QLabel()
+        self.speed_label.setProperty("role", "dim")
+        row.addWidget(self.speed_label)
+        col.addWidget(bar)
+        self.scrubber = Scrubber()
+        col.addWidget(self.scrubber)
+        return host
+
+    def _side_column(self) -> QWidget:
+        side = QFrame()
+        side.setObjectName("side")
+        side.setMinimumWidth(340)
+        col = QVBoxLayout(side)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        self.edit = EditPanel(KEYS)
+        col.addWidget(self.edit)
+        self.tabs = QTabWidget()
+        self.versions = VersionsView()
+        self.queue = RenderQueueView()
+        for widget in (self.versions, self.queue):
+            widget.layout().setContentsMargins(8, 6, 8, 8)
+        self.tabs.addTab(self.versions, "Versions")
+        self.tabs.addTab(self.queue, "Render queue")
+        col.addWidget(section(""), 0)
+        col.addWidget(self.tabs, 1)
+        return side
+
+    def _menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        for name, text, key in (("open_media", "Open media file…", QKeySequence.Open),
+                                ("open_sequence", "Open image sequence…", None),
+                                ("open_timeline", "Open timeline (OTIO, FCP7 XML, EDL)…", None),
+                                ("from_resolve", "Load clip selected in Resolve", None),
+                                ("engine_settings", "Engine address and token…", None)):
+            action = QAction(text, self)
+            if key is not None:
+                action.setShortcut(key)
+            file.addAction(action)
+            self.actions[name] = action
+        file.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.Quit)
+        quit_action.triggered.connect(self.close)
+        file.addAction(quit_action)
