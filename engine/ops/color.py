@@ -173,30 +173,24 @@ def gamut_clip(lin: Array, L: Array) -> Array:
 
     Per-channel clipping of an out-of-gamut colour shifts its hue (a dark saturated yellow clips to
     orange); moving along the line to grey keeps lightness and most of the hue, and only loses chroma.
-    numpy: only the out-of-gamut pixels are touched (usually few), and `lin` is modified in place.
+    The move is the largest k in [0, 1] with grey + k (lin - grey) inside [0, 1] on every channel,
+    found from the pixel's largest and smallest channel.
     """
-    if torch_of(lin) is not None:
-        return _toward_grey(lin, L)
-    flat, lf = lin.reshape(-1, 3), L.reshape(-1)
-    bad = ((flat < 0.0) | (flat > 1.0)).any(axis=1)
-    if bad.any():
-        flat[bad] = _toward_grey(flat[bad], lf[bad])
-    return lin
-
-
-def _toward_grey(lin: Array, L: Array) -> Array:
     t = torch_of(lin)
-    g = (clip(L, 0.0, 1.0) ** 3)[..., None]
-    d = lin - g
-    # Largest k in [0, 1] with g + k (lin - g) inside [0, 1] on every channel. Where a channel is out
-    # of range, d is nonzero (g lies in [0, 1]); elsewhere the division's value is not selected.
+    g = clip(L, 0.0, 1.0)
+    g = g * g * g
     if t is not None:
-        k = t.minimum(t.where(lin > 1.0, (1.0 - g) / d, 1.0), t.where(lin < 0.0, -g / d, 1.0)).amin(-1)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            k = np.minimum(np.where(lin > 1.0, (1.0 - g) / d, 1.0), np.where(lin < 0.0, -g / d, 1.0)).min(-1)
-    k = clip(k, 0.0, 1.0)
-    return clip(g + k[..., None] * d, 0.0, 1.0)
+        mx, mn = lin.amax(-1), lin.amin(-1)
+        k = t.minimum(t.where(mx > 1.0, (1.0 - g) / (mx - g), 1.0), t.where(mn < 0.0, g / (g - mn), 1.0))
+        return clip(g[..., None] + clip(k, 0.0, 1.0)[..., None] * (lin - g[..., None]), 0.0, 1.0)
+    # numpy: channel planes and elementwise ops (reductions over a last axis of 3 are slow in numpy).
+    r, gr, b = lin[..., 0], lin[..., 1], lin[..., 2]
+    mx, mn = np.maximum(np.maximum(r, gr), b), np.minimum(np.minimum(r, gr), b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.minimum(np.where(mx > 1.0, (1.0 - g) / (mx - g), 1.0), np.where(mn < 0.0, g / (g - mn), 1.0))
+    k = np.clip(k, 0.0, 1.0, dtype=np.float32)[..., None]
+    g3 = g[..., None]
+    return np.clip(g3 + k * (lin - g3), 0.0, 1.0)
 
 
 def oklab_to_oklch(lab: Array) -> tuple[Array, Array, Array]:
