@@ -22,8 +22,11 @@ def plain(exc: BaseException, *, doing: str = "") -> str:
             return prefix + "the engine refused the token. Check the token in Engine settings."
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             return prefix + "the engine took too long to answer."
-        field = f" ({exc.field.replace('_', ' ')})" if exc.field else ""
-        return prefix + _sentence(exc.message or code.name.lower().replace("_", " ")) + field
+        message = exc.message or code.name.lower().replace("_", " ")
+        if exc.field and message.startswith(exc.field + ":"):
+            message = message[len(exc.field) + 1:].strip()  # the field is named in words below
+        field = f" (in {exc.field.split('.')[-1].replace('_', ' ')})" if exc.field else ""
+        return prefix + _sentence(message)[:-1] + field + "."
     if isinstance(exc, ClipRefused | NoClipSelected | AgentError):
         return prefix + _sentence(str(exc))
     if isinstance(exc, FileNotFoundError):

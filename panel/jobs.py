@@ -231,9 +231,8 @@ class JobsController:
         def run(client: Any) -> tuple[pb.Job, str]:
             write()
             if output is not None:
-                path = output()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                request.output_path = str(path)
+                request.output_path = str(output())
+            Path(request.output_path).parent.mkdir(parents=True, exist_ok=True)
             return client.submit(request), request.output_path
 
         def done(result: tuple[pb.Job, str]) -> None:

@@ -84,6 +84,9 @@ class OpPanel(QWidget):
         self.controls: dict[str, _Control] = {}
         self._groups: dict[str, QButtonGroup] = {}
 
+    def _changed(self, *_: object) -> None:
+        self.changed.emit()
+
     def set_ops(self, ops: list[pb.OpDescriptor], hidden: tuple[str, ...] = ()) -> None:
         """`hidden`: ops with their own button (track) rather than a place in the picker."""
         current = self.picker.currentText()
@@ -175,13 +178,13 @@ class OpPanel(QWidget):
             radio.setToolTip(f"use {_label(spec)} (one of {spec.exclusive_group})")
             group.addButton(radio)
             radio.setChecked(len(group.buttons()) == 1)
-            radio.toggled.connect(self.changed.emit)
+            radio.toggled.connect(self._changed)
             return radio
         if not spec.required and default_of(spec) is None and spec.type != BOOL:
             box = QCheckBox()
             box.setToolTip(f"set {_label(spec)} (off: leave it to the engine)")
             box.toggled.connect(widget.setEnabled)
-            box.toggled.connect(self.changed.emit)
+            box.toggled.connect(self._changed)
             widget.setEnabled(False)
             return box
         return None
@@ -203,22 +206,22 @@ class OpPanel(QWidget):
                 box.setValue(default)
             elif spec.type == NUMBER and lo <= 0 <= hi:
                 box.setValue(0)
-            box.valueChanged.connect(self.changed.emit)
+            box.valueChanged.connect(self._changed)
             return box, box.value
         if spec.type == CHOICE:
             combo = QComboBox()
             combo.addItems(list(spec.choices))
             if default:
                 combo.setCurrentText(str(default))
-            combo.currentIndexChanged.connect(self.changed.emit)
+            combo.currentIndexChanged.connect(self._changed)
             return combo, combo.currentText
         if spec.type == BOOL:
             check = QCheckBox()
             check.setChecked(bool(default))
-            check.toggled.connect(self.changed.emit)
+            check.toggled.connect(self._changed)
             return check, check.isChecked
         line = QLineEdit("" if default is None else str(default))
-        line.textChanged.connect(self.changed.emit)
+        line.textChanged.connect(self._changed)
         if spec.type not in (COLOR, PATH):
             return line, line.text
         host = QWidget()
