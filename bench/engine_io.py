@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from common import Figure, median, write_report
+
 from retakes.engine.client import EngineClient
 from retakes.engine.config import EngineConfig
 from retakes.engine.media.synthetic import write_index_clip

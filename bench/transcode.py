@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from common import Figure, alternate, median, write_report
+
 from retakes.engine.media import FrameReader, SegmentWriter, probe, resolve_codec
 from retakes.engine.media.synthetic import DemoScene
 from retakes.engine.timecode import FrameRange

@@ -26,6 +26,8 @@ def add_engine_parser(subparsers) -> None:
     serve.add_argument("--chunk-frames", type=int, default=48, help="frames per checkpointed chunk")
     serve.add_argument("--lease-seconds", type=float, default=10.0,
                        help="how long a job stays claimed by an engine that stopped answering")
+    serve.add_argument("--render-workers", type=int, default=0,
+                       help="chunks of a job rendered at once (default: one per 4 cores, at most 4)")
     serve.set_defaults(run=run_serve)
 
 
@@ -34,7 +36,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = EngineConfig(socket_path=args.socket, tcp_port=args.port, max_concurrent_jobs=args.max_jobs,
-                          chunk_frames=args.chunk_frames, lease_seconds=args.lease_seconds)
+                          chunk_frames=args.chunk_frames, lease_seconds=args.lease_seconds,
+                          render_workers=args.render_workers)
     if args.state_dir:
         config.state_dir = args.state_dir
     if args.token_file:

@@ -29,6 +29,13 @@ class EngineConfig:
     #: Frames per checkpointed chunk: a restarted engine redoes at most this many.
     chunk_frames: int = 48
     lease_seconds: float = 10.0
+    #: Chunks of one job rendered at once; 0 picks by core count (one per 4 cores, at most 4).
+    render_workers: int = 0
+
+    def workers(self) -> int:
+        if self.render_workers > 0:
+            return self.render_workers
+        return max(1, min(4, (os.cpu_count() or 1) // 4))
 
     @property
     def jobs_db(self) -> Path:

@@ -158,7 +158,8 @@ class Engine:
         request = engine_pb2.EditRequest.FromString(record.request)
         ctx.report("plan", 0, 0)
         plan = self.plan(request)
-        result = render_plan(plan, self.workdir_of(record.id), _Hooks(ctx), chunk_frames=self.config.chunk_frames)
+        result = render_plan(plan, self.workdir_of(record.id), _Hooks(ctx), chunk_frames=self.config.chunk_frames,
+                             workers=self.config.workers())
         return engine_pb2.JobResult(
             outputs=result.outputs,
             frames_written=result.frames_written,

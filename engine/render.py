@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from ..v1 import engine_pb2
 from .masks_tracked import keyframe_mask_provider
 from .media import FrameReader, KeyframeMask, SegmentWriter, finalize_output
 from .ops import EditContext
+from .pipeline import BackgroundConsumer, prefetch
 from .plan import EditPlan
 from .timecode import FrameRange
 
@@ -89,37 +92,63 @@ def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hook
     )
 
 
-def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames: int = 48) -> RenderResult:
-    """Renders the whole range to `plan.output`; resumable from `hooks.finished_chunks()`."""
+class _Progress:
+    """Frames done across the chunks being rendered (possibly by several threads)."""
+
+    def __init__(self, hooks: JobHooks, total: int, done: int) -> None:
+        self._hooks, self._total, self._done = hooks, total, done
+        self._lock = threading.Lock()
+
+    def advance(self, frames: int = 1) -> None:
+        with self._lock:
+            self._done += frames
+            done = self._done
+        self._hooks.report("render", done, self._total)
+
+
+def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames: int = 48,
+                workers: int = 1) -> RenderResult:
+    """Renders the whole range to `plan.output`; resumable from `hooks.finished_chunks()`.
+
+    With `workers` > 1, that many chunks render at once, each on its own decoder, op
+    instance and encoder: intra-frame codecs (ProRes, DNxHR, FFV1, PNG) and the frame-wise
+    work after `prepare` have no dependency between chunks, so a many-core machine is
+    not held to one encoder stream's speed.
+    """
     assert plan.output is not None and plan.codec is not None
     workdir.mkdir(parents=True, exist_ok=True)
     segments_dir = workdir / "segments"
     segments_dir.mkdir(exist_ok=True)
-    chunks = plan.frame_range.chunks(chunk_frames)
+    op_dir = workdir / "op"
+    op_dir.mkdir(exist_ok=True)
     total = len(plan.frame_range)
+    # Segments share the output's container, so assembly copies packets unchanged.
+    suffix = "" if plan.codec.image_sequence else plan.output.suffix.lower()
+    finished = hooks.finished_chunks()
+    segments: list[Path] = []
+    todo: list[tuple[int, FrameRange, Path]] = []
+    already = 0
+    for index, chunk in enumerate(plan.frame_range.chunks(chunk_frames)):
+        segment = segments_dir / f"{index:05d}{suffix}"
+        segments.append(segment)
+        if index in finished and segment.exists() and sha256_of(segment) == finished[index]:
+            already += len(chunk)
+        else:
+            todo.append((index, chunk, segment))
+    progress = _Progress(hooks, total, already)
+    hooks.report("render", already, total)
+
     with FrameReader(plan.source) as reader:
-        ctx = make_context(plan, reader, workdir / "op", hooks)
-        if ctx.workdir is not None:
-            ctx.workdir.mkdir(exist_ok=True)
+        ctx = make_context(plan, reader, op_dir, hooks)
         op = plan.op()
         hooks.check_cancelled()
-        op.prepare(ctx)
-
-        finished = hooks.finished_chunks()
-        segments: list[Path] = []
-        done = 0
-        for index, chunk in enumerate(chunks):
-            # Segments share the output's container, so assembly copies packets unchanged.
-            suffix = "" if plan.codec.image_sequence else plan.output.suffix.lower()
-            segment = segments_dir / f"{index:05d}{suffix}"
-            segments.append(segment)
-            if index in finished and segment.exists() and sha256_of(segment) == finished[index]:
-                done += len(chunk)
-                hooks.report("render", done, total)
-                continue
-            _render_chunk(op, ctx, reader, plan, chunk, segment, hooks, done_before=done, total=total)
-            hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
-            done += len(chunk)
+        op.prepare(ctx)  # the analysis, once; resumable through op_dir
+        if workers <= 1 or len(todo) <= 1:
+            for index, chunk, segment in todo:
+                _render_chunk(op, ctx, plan, chunk, segment, hooks, progress)
+                hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
+        else:
+            _render_parallel(plan, todo, op_dir, hooks, progress, workers)
 
     hooks.check_cancelled()
     hooks.report("finalize", total, total)
@@ -137,19 +166,57 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     return RenderResult([out], total)
 
 
-def _render_chunk(op, ctx, reader, plan: EditPlan, chunk: FrameRange, segment: Path, hooks: JobHooks,
-                  *, done_before: int, total: int) -> None:
+def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progress: _Progress, workers: int) -> None:
+    local = threading.local()
+    readers: list[FrameReader] = []
+    lock = threading.Lock()
+
+    def worker_op():
+        if not hasattr(local, "op"):
+            reader = FrameReader(plan.source)
+            with lock:
+                readers.append(reader)
+            local.ctx = make_context(plan, reader, op_dir, hooks)
+            local.op = plan.op()
+            local.op.prepare(local.ctx)  # reads back what the first prepare wrote
+        return local.op, local.ctx
+
+    def render(item) -> None:
+        index, chunk, segment = item
+        op, ctx = worker_op()
+        _render_chunk(op, ctx, plan, chunk, segment, hooks, progress)
+        hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retakes-chunk")
+    try:
+        for future in as_completed([pool.submit(render, item) for item in todo]):
+            future.result()  # the first failure (or Cancelled) ends the render
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for reader in readers:
+            reader.close()
+
+
+def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hooks: JobHooks,
+                  progress: _Progress) -> None:
     partial = segment.with_name(f"{segment.stem}.partial{segment.suffix}")
     if partial.is_dir():
         shutil.rmtree(partial)
     else:
         partial.unlink(missing_ok=True)
     with SegmentWriter(partial, plan.codec, plan.source.width, plan.source.height, plan.source.rate,
-                       plan.source.bit_depth, plan.source.color) as w:
-        for n, (index, frame) in enumerate(reader.frames(chunk), start=1):
-            hooks.check_cancelled()
-            w.write(op.render(index, frame, ctx))
-            hooks.report("render", done_before + n, total)
+                       plan.source.bit_depth, plan.source.color) as writer:
+        # Decode runs ahead and encode behind the op, each on its own thread (engine.pipeline).
+        # The chunk gets its own decoder: the op may read other frames through ctx.source meanwhile.
+        encoder = BackgroundConsumer(writer.write)
+        try:
+            with FrameReader(plan.source) as chunk_reader:
+                for index, frame in prefetch(chunk_reader.frames(chunk)):
+                    hooks.check_cancelled()
+                    encoder.put(op.render(index, frame, ctx))
+                    progress.advance()
+        finally:
+            encoder.close()
     partial.replace(segment)
 
 

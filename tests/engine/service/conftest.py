@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from retakes.engine.client import EngineClient
 from retakes.engine.config import EngineConfig
 from retakes.engine.service.server import RunningEngine, engine_in_thread

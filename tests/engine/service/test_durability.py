@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+
 from retakes.engine.client import EngineClient
 from retakes.engine.media.synthetic import write_index_clip
 from retakes.engine.timecode import FrameRate

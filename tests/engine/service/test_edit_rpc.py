@@ -10,6 +10,7 @@ import cv2
 import grpc
 import numpy as np
 import pytest
+
 from retakes.engine.client import EngineError
 from retakes.engine.media import FrameReader, probe
 from retakes.engine.media.synthetic import read_burnt_index, write_index_clip

@@ -8,6 +8,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
 from retakes.engine.client import EngineClient, EngineError
 from retakes.engine.service.server import SERVICE_NAME
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import grpc
 import pytest
+
 from retakes.engine.client import EngineClient, EngineError
 from retakes.engine.media.synthetic import write_index_clip
 from retakes.engine.timecode import FrameRate
