@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+
 from retakes.engine.client import EngineClient
 from retakes.v1 import engine_pb2 as pb
 

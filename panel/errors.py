@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+
 from retakes.bridge.agent.client import AgentError
 from retakes.bridge.clipref import ClipRefused, NoClipSelected
 from retakes.engine.client import EngineError

@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+
 from retakes.engine.media import FrameReader, MediaInfo, probe
 
 from .tasks import Tasks

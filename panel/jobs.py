@@ -7,6 +7,7 @@ before anything else looks at it, so a version the panel showed is always in the
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtGui import QImage
+
 from retakes.bridge.versions import NewVersion, VersionStore, label
 from retakes.v1 import engine_pb2 as pb
 
@@ -30,16 +32,25 @@ if TYPE_CHECKING:
 QUEUE_FILE = "queue.json"
 
 
-def next_output(root: Path, clip: Any, reserved: set[str], ext: str = ".mov") -> Path:
-    """The store's next version path, skipping paths that queued jobs have already claimed."""
-    with VersionStore.open(root) as store:
-        path = store.output_path_for(clip, ext)
-    stem, number = path.stem.rsplit("_v", 1)
-    n = int(number)
-    while str(path) in reserved or path.exists():
-        n += 1
-        path = path.with_name(f"{stem}_{label(n)}{ext}")
-    return path
+_claim_lock = threading.Lock()
+
+
+def next_output(root: Path, clip: Any, claimed: set[str], ext: str = ".mov") -> Path:
+    """The store's next version path, skipping paths that queued jobs have already claimed.
+
+    Runs on worker threads: two Generates in a row must not both get v001 before either
+    job's output exists, so the claim is made under a lock, in the same step as the choice.
+    """
+    with _claim_lock:
+        with VersionStore.open(root) as store:
+            path = store.output_path_for(clip, ext)
+        stem, number = path.stem.rsplit("_v", 1)
+        n = int(number)
+        while str(path) in claimed or path.exists():
+            n += 1
+            path = path.with_name(f"{stem}_{label(n)}{ext}")
+        claimed.add(str(path))
+        return path
 
 
 class JobsController:
@@ -49,6 +60,7 @@ class JobsController:
         self.queue = RenderQueue.load(studio.settings.session_dir / QUEUE_FILE)
         self._preview: tuple[str, int, np.ndarray, float] | None = None  # clip key, frame, image, ms
         self.active_job = ""
+        self._claimed: set[str] = set()  # version outputs promised to submitted jobs
         e = self.window.edit
         e.track.clicked.connect(self.track)
         e.preview.clicked.connect(self.preview)
@@ -220,8 +232,9 @@ class JobsController:
         entry = QueueEntry("", s.clip.name, choice.op.name, clip_json=clips.clip_to_json(s.clip),
                            params=choice.plain_params())
         root, clip = self.studio.settings.versions_root, s.clip
-        reserved = {e.output_path for e in self.queue.entries}
-        self._submit(request, mask_file, entry, lambda: next_output(root, clip, reserved))
+        claimed = self._claimed
+        claimed.update(e.output_path for e in self.queue.entries)
+        self._submit(request, mask_file, entry, lambda: next_output(root, clip, claimed))
 
     def _submit(self, request: pb.EditRequest, mask_file: Path | None, entry: QueueEntry,
                 output: Any = None) -> None:

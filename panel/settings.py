@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+
 from retakes.bridge.agent.retakes_agent import state_dir
 
 

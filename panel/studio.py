@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QInputDialog
+
 from retakes.bridge.clipref import ClipRef
 from retakes.engine.media import MediaInfo
 

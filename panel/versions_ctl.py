@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
+
 from retakes.bridge.versions import Version, VersionStore
 from retakes.engine.media import probe
 

@@ -59,6 +59,7 @@ class TimelineEntry:
 def timeline_entries(path: str | Path) -> list[TimelineEntry]:
     """Every video clip of an OTIO / FCP7 XML / EDL file, refused ones with their reason."""
     import opentimelineio as otio
+
     from retakes.bridge.timeline.formats import read_timeline
     from retakes.bridge.timeline.otio_model import clip_ref, video_tracks
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 from retakes.v1 import engine_pb2 as pb
 
 from ..model.edit import BOOL, CHOICE, COLOR, INTEGER, NUMBER, PANEL_OWNED, PATH, OpChoice, default_of
