@@ -35,6 +35,9 @@ from ..vision.walk import walk
 from . import register
 from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
 
+#: residual magnitude (unit range) below which the keyframe's residual is LUT noise
+RESIDUAL_FLOOR = 6.0 / 255
+
 
 @dataclass
 class _Key:
@@ -135,17 +138,20 @@ class PropagateOp(Op):
         folder = workdir / f"propagate-{k}-{digest}"
         folder.mkdir(parents=True, exist_ok=True)
         if (folder / "done").exists():
-            lut = ColourLUT(np.load(folder / "lut.npy"))
+            lut = ColourLUT(np.load(folder / "lut.npy"), np.load(folder / "lut-domain.npy"))
             residual = np.load(folder / "residual.npy").astype(np.float32)
             return _Key(k, folder, lut, residual, span)
         o, e = to_unit(original), to_unit(edited)
-        h, w = region.shape
-        r = max(2, int(0.02 * w))
-        around = cv2.dilate(region.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
-        lut = ColourLUT.fit(o[around], e[around])
+        lut = ColourLUT.fit(o[region], e[region])
         residual = np.zeros_like(o)
-        residual[around] = e[around] - lut.apply(o[around])
+        res = e[region] - lut.apply(o[region])
+        # what the colour function cannot express (painted detail) is carried along the flow;
+        # its small part is the LUT's own fitting noise, which would only move around: shrunk.
+        # Outside the region nothing was edited: no residual there (flow that slips across the
+        # edge must not drag the LUT's answer for background colours into the object)
+        residual[region] = np.sign(res) * np.maximum(np.abs(res) - RESIDUAL_FLOOR, 0.0)
         np.save(folder / "lut.npy", lut.grid)
+        np.save(folder / "lut-domain.npy", lut.domain)
         np.save(folder / "residual.npy", residual.astype(np.float16))
         for direction in (1, -1):
             self._walk(ctx, k, span, est, region, folder, direction)
