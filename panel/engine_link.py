@@ -7,6 +7,7 @@ streams on the long pool; closing the client on shutdown ends them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from retakes.v1 import engine_pb2 as pb
 
 from .errors import is_engine_down, plain
 from .tasks import Tasks
+
+RETRY_SECONDS = 6.0
 
 
 def normalize(address: str) -> str:
@@ -49,12 +52,18 @@ class EngineLink(QObject):
         target = normalize(address)
 
         def attempt() -> tuple[EngineClient, pb.Capabilities]:
+            # An engine that just came back can still be refused for a moment: gRPC shares
+            # one subchannel per target, and it may be in reconnect backoff from the outage.
+            deadline = time.monotonic() + RETRY_SECONDS
             client = EngineClient(target, token=token or None)
-            try:
-                return client, client.capabilities()
-            except BaseException:
-                client.close()
-                raise
+            while True:
+                try:
+                    return client, client.capabilities()
+                except BaseException as exc:
+                    if not is_engine_down(exc) or time.monotonic() > deadline or self._closing:
+                        client.close()
+                        raise
+                    time.sleep(0.25)
 
         self.tasks.run(attempt, self._on_connected, self._on_connect_failed)
 

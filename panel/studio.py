@@ -288,7 +288,10 @@ class Studio(QObject):
         w.viewer.badges = [b for b in self.jobs.badges_for(self.session.frame)]
         preview = self.jobs.preview_for(self.session.frame)
         w.viewer.set_frame(preview if preview is not None else rgb, (self.session.info.width, self.session.info.height))
-        self._show_overlay()
+        if preview is None:
+            self._show_overlay()
+        else:
+            w.viewer.set_overlay(None)  # a tint over the result would misstate its colours
 
     def _show_overlay(self) -> None:
         s, v = self.session, self.window.viewer

@@ -80,8 +80,8 @@ class StudioWindow(QMainWindow):
         self.timecode.setProperty("role", "tc")
         row.addWidget(self.timecode)
         self.transport_buttons: dict[str, QToolButton] = {}
-        for name, text in (("first_frame", "⏮"), ("play_reverse", "◀◀"), ("step_back", "◀|"), ("stop", "■"),
-                           ("step_forward", "|▶"), ("play_forward", "▶▶"), ("last_frame", "⏭"),
+        for name, text in (("first_frame", "|◀◀"), ("play_reverse", "◀"), ("step_back", "◀|"), ("stop", "■"),
+                           ("step_forward", "|▶"), ("play_forward", "▶"), ("last_frame", "▶▶|"),
                            ("mark_keyframe", "◆")):
             b = QToolButton()
             b.setText(text)

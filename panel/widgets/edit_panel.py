@@ -50,6 +50,7 @@ class EditPanel(QFrame):
         self.ready.setProperty("role", "dim")
         layout.addWidget(self.ready)
         self.latency = QLabel()
+        self.latency.setWordWrap(True)
         self.latency.setProperty("role", "dim")
         layout.addWidget(self.latency)
         job = QHBoxLayout()

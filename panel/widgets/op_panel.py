@@ -231,7 +231,7 @@ class OpPanel(QWidget):
         row.setSpacing(3)
         row.addWidget(line, 1)
         button = QPushButton("…" if spec.type == PATH else "")
-        button.setFixedWidth(26)
+        button.setFixedWidth(32)
         if spec.type == COLOR:
             line.setPlaceholderText("#RRGGBB")
             line.textChanged.connect(lambda text: button.setStyleSheet(

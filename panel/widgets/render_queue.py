@@ -33,6 +33,7 @@ class RenderQueueView(QWidget):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.tree.header().setSectionResizeMode(0, QHeaderView.Stretch)
         for col, width in ((1, 64), (2, 70), (3, 110), (4, 60)):
             self.tree.header().setSectionResizeMode(col, QHeaderView.Fixed)

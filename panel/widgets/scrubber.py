@@ -70,9 +70,17 @@ class Scrubber(QWidget):
         for k in sorted(self.keyframes):
             x, y = self.x_of(k + 0.5) if span < self.width() / 6 else self.x_of(k), 16
             p.drawPolygon(QPolygonF([QPointF(x, y - 5), QPointF(x + 5, y), QPointF(x, y + 5), QPointF(x - 5, y)]))
+        if self.clip_span is None:
+            return  # no clip: no playhead
+        # The playhead: the current frame's cell lightly filled (frame-accurate), a thin line
+        # and a small head, as in Resolve; a solid block would hide the keyframes under it.
         x = self.x_of(self.frame)
-        w = max(self.x_of(self.frame + 1) - x, 2)
-        p.setBrush(QColor(theme.PLAYHEAD))
+        w = max(self.x_of(self.frame + 1) - x, 1)
+        p.setBrush(QColor(229, 72, 59, 60))
         p.drawRect(QRectF(x, 0, w, h))
-        p.setPen(QPen(QColor(theme.PLAYHEAD), 1))
-        p.drawLine(QPointF(x + w / 2, 0), QPointF(x + w / 2, h))
+        mid = x + w / 2
+        p.setPen(QPen(QColor(theme.PLAYHEAD), 1.5))
+        p.drawLine(QPointF(mid, 0), QPointF(mid, h))
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(theme.PLAYHEAD))
+        p.drawPolygon(QPolygonF([QPointF(mid - 6, 0), QPointF(mid + 6, 0), QPointF(mid, 8)]))
