@@ -48,16 +48,40 @@ class _Key:
     span: FrameRange
 
 
-def feather_alpha(mask_small: np.ndarray, shape: tuple[int, int], radius: int) -> np.ndarray:
-    """Soft mask at full size, grown by `radius` and feathered; exactly 0 far outside."""
+def feather_alpha(
+    mask_small: np.ndarray, shape: tuple[int, int], radius: int
+) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """Soft mask at full size, grown by `radius` (full-size pixels) and feathered; exactly 0 far
+    outside. Grown and blurred at the mask's own (working) resolution, only the bounding box of
+    the result is upsampled. Returns (alpha, its nonzero box (y0, y1, x0, x1) or None)."""
     h, w = shape
-    up = cv2.resize(mask_small.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    grown = cv2.dilate(up, k)
-    alpha = cv2.GaussianBlur(grown, (0, 0), radius / 2.0)
-    alpha = np.maximum(alpha, up)  # the object itself stays fully edited
-    alpha[alpha < 1.0 / 512] = 0.0
-    return alpha
+    hs, ws = mask_small.shape
+    sx, sy = w / ws, h / hs
+    rs = max(radius / sx, 0.5)
+    m = mask_small.astype(np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    ys, xs = np.nonzero(mask_small)
+    if len(ys) == 0:
+        return alpha, None
+    pad = int(np.ceil(3 * rs)) + 2
+    y0, y1 = max(0, ys.min() - pad), min(hs, ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(ws, xs.max() + pad + 1)
+    sub = m[y0:y1, x0:x1]
+    ri = max(1, int(round(rs)))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ri + 1, 2 * ri + 1))
+    soft = np.maximum(cv2.GaussianBlur(cv2.dilate(sub, k), (0, 0), rs / 2.0), sub)
+    # full-size box of the small box; INTER_LINEAR with the same pixel-centre mapping as a
+    # whole-frame resize, so the result does not depend on where the box lies
+    fy0, fy1 = int(np.floor(y0 * sy)), min(h, int(np.ceil(y1 * sy)))
+    fx0, fx1 = int(np.floor(x0 * sx)), min(w, int(np.ceil(x1 * sx)))
+    gx = ((np.arange(fx0, fx1, dtype=np.float32) + 0.5) / sx - 0.5 - x0)[None, :]
+    gy = ((np.arange(fy0, fy1, dtype=np.float32) + 0.5) / sy - 0.5 - y0)[:, None]
+    mx = np.broadcast_to(gx, (fy1 - fy0, fx1 - fx0)).astype(np.float32)
+    my = np.broadcast_to(gy, (fy1 - fy0, fx1 - fx0)).astype(np.float32)
+    up = cv2.remap(soft, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    up[up < 1.0 / 512] = 0.0
+    alpha[fy0:fy1, fx0:fx1] = up
+    return alpha, (fy0, fy1, fx0, fx1)
 
 
 def compose_roi(
@@ -84,7 +108,7 @@ class PropagateOp(Op):
                 "preset", ParamType.CHOICE, "optical flow quality", "medium", choices=("fast", "medium")
             ),
             ParamSpec(
-                "flow_width", ParamType.INTEGER, "max width for flow analysis", 640, minimum=64, unit=" px"
+                "flow_width", ParamType.INTEGER, "max width for flow analysis", 480, minimum=64, unit=" px"
             ),
             ParamSpec(
                 "threshold", ParamType.NUMBER, "delta E that counts as changed (no mask)", 4.0, minimum=0.5
@@ -115,7 +139,7 @@ class PropagateOp(Op):
             workdir = Path(self._tmp.name)
         else:
             workdir = Path(ctx.workdir)
-        est = FlowEstimator(ctx.params.get("preset") or "medium", int(ctx.params.get("flow_width") or 640))
+        est = FlowEstimator(ctx.params.get("preset") or "medium", int(ctx.params.get("flow_width") or 480))
         self._keys = []
         for n, k in enumerate(keys):
             lo = keys[n - 1] + 1 if n > 0 else ctx.frame_range.start
@@ -194,10 +218,15 @@ class PropagateOp(Op):
             parts.append((key, mask, conf, chain))
         if not parts or not any(p[1].any() for p in parts):
             return frame.copy()
-        alphas = [feather_alpha(p[1], (h, w), radius) for p in parts]
-        union = np.maximum.reduce(alphas)
-        ys, xs = np.nonzero(union)
-        roi = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+        feathered = [feather_alpha(p[1], (h, w), radius) for p in parts]
+        alphas = [a for a, _ in feathered]
+        boxes = [b for _, b in feathered if b is not None]
+        roi = (
+            slice(min(b[0] for b in boxes), max(b[1] for b in boxes)),
+            slice(min(b[2] for b in boxes), max(b[3] for b in boxes)),
+        )
+        union = np.zeros((h, w), np.float32)
+        union[roi] = np.maximum.reduce([a[roi] for a in alphas])
         img = to_unit(frame[roi])
         device = torch_device(ctx.device)
         num = np.zeros(img.shape, np.float32)

@@ -171,14 +171,35 @@ class ColourLUT:
         lut.grid = _push_pull3(num, den).astype(np.float32)
         return lut
 
+    def _atlas(self) -> np.ndarray:
+        """The grid as one 2D float image (X rows, Z tiles of Y columns) for cv2.remap."""
+        if getattr(self, "_atlas_cache", None) is None:
+            n = self.grid.shape[0]
+            self._atlas_cache = np.ascontiguousarray(self.grid.transpose(0, 2, 1, 3).reshape(n, n * n, 3))
+        return self._atlas_cache
+
     def apply(self, rgb: np.ndarray) -> np.ndarray:
-        """Unit-range (..., 3) -> edited, trilinear (numpy)."""
+        """Unit-range (..., 3) -> edited, trilinear (numpy + cv2.remap: bilinear in chromaticity
+        within two intensity slices, then linear between them)."""
         shape = rgb.shape
         flat = rgb.reshape(-1, 3).astype(np.float32)
-        g = self.grid.reshape(-1, 3)
-        rel = np.zeros_like(flat)
-        for idx, w in _corners(self._unit(lut_coords(flat))):
-            rel += g[idx] * w[:, None]
+        n = self.grid.shape[0]
+        u = np.clip(self._unit(lut_coords(flat)), 0.0, 1.0) * (n - 1)
+        z0 = np.minimum(np.floor(u[:, 2]), n - 2)
+        fz = (u[:, 2] - z0)[:, None]
+        atlas = self._atlas()
+        rows = max(1, min(4096, len(flat)))
+        size = (rows, -(-len(flat) // rows))
+        pad = size[0] * size[1] - len(flat)
+
+        def lookup(col: np.ndarray) -> np.ndarray:
+            mx = np.pad(col, (0, pad)).reshape(size[1], size[0]).astype(np.float32)
+            my = np.pad(u[:, 0], (0, pad)).reshape(size[1], size[0]).astype(np.float32)
+            return cv2.remap(atlas, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 3)[
+                : len(flat)
+            ]
+
+        rel = lookup(u[:, 1] + z0 * n) * (1 - fz) + lookup(u[:, 1] + (z0 + 1) * n) * fz
         return (flat + (flat.mean(-1, keepdims=True) + EPS) * rel).reshape(shape)
 
     def apply_torch(self, rgb):
