@@ -95,15 +95,44 @@ def blend(source: np.ndarray, edited: np.ndarray, alpha: np.ndarray | None, regi
     separate mask; where a == 1 it is the rounded edit.
     """
     out = source.copy()
-    full = float(np.iinfo(source.dtype).max)
     s = region.slices
-    e = np.clip(np.rint(edited), 0, full).astype(np.float32, copy=False)
+    e = to_codes(edited, source.dtype)
+    dst = out[s]
     if alpha is None:
-        out[s] = e
+        dst[...] = e
         return out
-    src = source[s].astype(np.float32)
-    out[s] = np.rint(src + (e - src) * alpha[..., None])
+    # Most of the region's alpha is exactly 0 (nothing to do) or exactly 1 (the rounded edit: a masked
+    # copy); only the feather band 0 < a < 1 needs the float blend, on its pixels alone.
+    one = cv2.compare(alpha, 1.0, cv2.CMP_EQ)
+    if e.flags.c_contiguous and dst.strides[1:] == e.strides[1:]:
+        cv2.copyTo(e, one, dst)  # in place into the view (the same rows/pixel layout)
+    else:
+        np.copyto(dst, e, where=one.view(bool)[..., None])
+    band = cv2.inRange(alpha, _ABOVE_ZERO, _BELOW_ONE)  # inclusive bounds: exactly 0 < a < 1
+    pts = cv2.findNonZero(band)
+    if pts is not None:
+        # Flat pixel indices: one gather per array along axis 0, much cheaper than 2-D fancy indexing.
+        pts = pts.reshape(-1, 2).astype(np.intp)
+        local = pts[:, 1] * alpha.shape[1] + pts[:, 0]
+        flat = out.reshape(-1, out.shape[2] if out.ndim == 3 else 1)
+        at = (pts[:, 1] + region.y0) * out.shape[1] + (pts[:, 0] + region.x0)
+        src = np.take(flat, at, axis=0).astype(np.float32)  # still the source there
+        ec = np.take(np.ascontiguousarray(e).reshape(-1, flat.shape[1]), local, axis=0)
+        a = np.take(np.ascontiguousarray(alpha).reshape(-1), local)[:, None]
+        flat[at] = np.rint(src + (ec.astype(np.float32) - src) * a)
     return out
+
+
+_ABOVE_ZERO = float(np.nextafter(np.float32(0), np.float32(1)))
+_BELOW_ONE = float(np.nextafter(np.float32(1), np.float32(0)))
+
+
+def to_codes(edited: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Edited code values (float or integer) as rounded, clipped codes of `dtype`."""
+    if edited.dtype == dtype:
+        return edited
+    full = float(np.iinfo(dtype).max)
+    return np.clip(np.rint(edited), 0, full).astype(dtype)
 
 
 def blend_torch(source: np.ndarray, edited, alpha, region: Region) -> np.ndarray:

@@ -15,15 +15,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from . import register
 from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType, parse_color
 from .color import (
+    OKLAB_M1,
+    OKLAB_M1_INV,
+    OKLAB_M2,
+    OKLAB_M2_INV,
     clip,
     decode_linear,
     encode_codes,
-    gamut_clip,
     linear_to_oklab,
     linear_to_srgb,
     matmul3,
@@ -40,6 +44,8 @@ from .feather import alpha_for, alpha_tensor, blend, blend_torch, check_mask
 NEUTRAL_CHROMA = 0.04
 #: Pixel chroma may reach at most this multiple of the target chroma (keeps saturated texture sane).
 MAX_RELATIVE_CHROMA = 2.0
+#: Rows per strip of the CPU path (a 1080p crop's temporaries per strip: well under a megabyte).
+STRIP_ROWS = 48
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,85 @@ def recolor_lab(lab, t: Target):
     if tt is not None:
         return tt.stack([L, a2, b2], dim=-1)
     return np.stack([L, a2, b2], axis=-1).astype(np.float32, copy=False)
+
+
+def recolor_codes(frame: np.ndarray, t: Target) -> np.ndarray:
+    """The CPU path: uint8/uint16 frame -> recoloured code values of its dtype.
+
+    The formulas of `recolor_lab` and `gamut_clip`, evaluated with OpenCV on channel planes and with
+    the linear maps folded together (a hue rotation is one 3x3 matrix from LMS' to LMS'), in float32,
+    with in-place temporaries, in strips of rows: each strip's temporaries stay in cache and are
+    reused by the allocator instead of being page-faulted in afresh for every frame (which cost as
+    much as the arithmetic on a whole 1080p crop).
+    """
+    out = np.empty(frame.shape, frame.dtype)
+    for y in range(0, frame.shape[0], STRIP_ROWS):
+        out[y : y + STRIP_ROWS] = _recolor_strip(frame[y : y + STRIP_ROWS], t)
+    return out
+
+
+def _recolor_strip(frame: np.ndarray, t: Target) -> np.ndarray:
+    lin = decode_linear(frame)
+    lms = np.cbrt(cv2.transform(lin, OKLAB_M1.astype(np.float32)))
+    if t.rotate is not None:
+        c, s = math.cos(t.rotate), math.sin(t.rotate)
+        rot = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+        m = (1.0 - t.strength) * np.eye(3) + t.strength * rot
+        L = cv2.transform(lms, OKLAB_M2[:1].astype(np.float32))
+        lms = cv2.transform(lms, (OKLAB_M2_INV @ m @ OKLAB_M2).astype(np.float32))
+    else:
+        L, a, b = cv2.split(cv2.transform(lms, OKLAB_M2.astype(np.float32)))
+        neutral = min(1.0, t.median_chroma / NEUTRAL_CHROMA)
+        c_new = cv2.magnitude(a, b)
+        # rel = clip(C / median, 0, MAX); c_new = chroma (neutral rel + 1 - neutral) clip((1 - L) / 0.15, 0, 1)
+        c_new *= np.float32(1.0 / max(t.median_chroma, 1e-4))
+        np.minimum(c_new, np.float32(MAX_RELATIVE_CHROMA), out=c_new)
+        c_new *= np.float32(t.chroma * neutral)
+        c_new += np.float32(t.chroma * (1.0 - neutral))
+        hl = np.float32(1.0 / 0.15) - L * np.float32(1.0 / 0.15)
+        np.clip(hl, 0.0, 1.0, out=hl)
+        c_new *= hl
+        s = t.strength
+        a *= np.float32(1.0 - s)
+        a += c_new * np.float32(s * math.cos(t.hue))
+        b *= np.float32(1.0 - s)
+        b += c_new * np.float32(s * math.sin(t.hue))
+        lms = cv2.transform(cv2.merge([L, a, b]), OKLAB_M2_INV.astype(np.float32))
+    cube = cv2.multiply(lms, lms)
+    cube *= lms
+    return encode_codes(gamut_clip_planes(cv2.transform(cube, OKLAB_M1_INV.astype(np.float32)), L), frame.dtype)
+
+
+def gamut_clip_planes(lin: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """`color.gamut_clip` for a contiguous float32 (H, W, 3) numpy array, computed in place.
+
+    Branch-free: k1 = (1 - g) / (max(mx, 1) - g) is exactly 1 where mx <= 1 (x / x), and
+    k2 = g / (g - min(mn, 0)) exactly 1 where mn >= 0; the only 0/0 cases (g = 1 with mx <= 1, g = 0
+    with mn >= 0) are NaN, which `fmin` passes over, leaving the other factor: the same k as the
+    `where` form.
+    """
+    g = np.clip(L, 0.0, 1.0)
+    g = cv2.multiply(cv2.multiply(g, g), g)
+    mx = np.maximum(np.maximum(lin[..., 0], lin[..., 1]), lin[..., 2])
+    mn = np.minimum(np.minimum(lin[..., 0], lin[..., 1]), lin[..., 2])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.maximum(mx, 1.0, out=mx)
+        mx -= g
+        k = np.subtract(1.0, g, dtype=np.float32)
+        k /= mx
+        np.minimum(mn, 0.0, out=mn)
+        np.subtract(g, mn, out=mn)
+        np.divide(g, mn, out=mn)
+        np.fmin(k, mn, out=k)
+    np.clip(k, 0.0, 1.0, out=k)
+    # g + k (lin - g), per channel, then clip to [0, 1]
+    g3 = cv2.merge([g, g, g])
+    lin -= g3
+    lin *= cv2.merge([k, k, k])
+    lin += g3
+    cv2.threshold(lin, 1.0, 0, cv2.THRESH_TRUNC, dst=lin)
+    cv2.threshold(lin, 0, 0, cv2.THRESH_TOZERO, dst=lin)
+    return lin
 
 
 def first_mask(ctx: EditContext, frame: np.ndarray) -> tuple[int, np.ndarray] | None:
@@ -128,9 +213,12 @@ class Recolor(Op):
             return 0.0
         ref_index, mask = found
         ref = frame if ref_index == index or ctx.source is None else ctx.source.frame(ref_index)
-        inside = mask >= 128
-        lab = linear_to_oklab(decode_linear(ref[inside][:, None, :]))
-        return float(np.median(np.hypot(lab[..., 1], lab[..., 2])))
+        px = ref[mask >= 128][:, None, :]
+        # OKLab (a, b) straight from LMS' (the L row is not needed), chroma as their magnitude.
+        ab = cv2.transform(np.cbrt(cv2.transform(decode_linear(px), OKLAB_M1.astype(np.float32))),
+                           OKLAB_M2[1:].astype(np.float32))
+        a, b = cv2.split(ab)
+        return float(np.median(cv2.magnitude(a, b)))
 
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         mask = ctx.masks.mask(index) if ctx.masks is not None else None
@@ -142,9 +230,7 @@ class Recolor(Op):
         crop = frame[region.slices]
         device = torch_device(ctx.device)
         if device is None:
-            lab = recolor_lab(linear_to_oklab(decode_linear(crop)), target)
-            lin = np.ascontiguousarray(gamut_clip(oklab_to_linear(lab), lab[..., 0]), dtype=np.float32)
-            return blend(frame, encode_codes(lin, frame.dtype), alpha, region)
+            return blend(frame, recolor_codes(crop, target), alpha, region)
         full = float(np.iinfo(frame.dtype).max)
         lin = oklab_to_linear(
             recolor_lab(linear_to_oklab(srgb_to_linear(to_unit_torch(crop, device))), target)

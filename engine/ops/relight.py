@@ -37,6 +37,8 @@ from .feather import alpha_for, alpha_tensor, blend, blend_torch
 
 #: Entries of the per-channel output LUT, indexed by linear light in [0, xmax].
 LUT_SIZE = 65536
+#: Rows per strip of the CPU path.
+STRIP_ROWS = 48
 
 
 @dataclass(frozen=True)
@@ -136,17 +138,22 @@ class Grade:
         return table
 
     def apply_numpy(self, frame: np.ndarray) -> np.ndarray:
-        scale = (LUT_SIZE - 1) / self.xmax
-        lin = decode_linear(frame)
-        # Matrix, scale to LUT index and +0.5 (rounding) in one cv2.transform.
-        idx = matmul3(lin, self.matrix * scale, np.full(3, 0.5))
-        cv2.threshold(idx, LUT_SIZE - 1, 0, cv2.THRESH_TRUNC, dst=idx)
-        cv2.threshold(idx, 0, 0, cv2.THRESH_TOZERO, dst=idx)
-        idx = idx.astype(np.uint16)
-        table = self.table(frame.dtype.name)
+        """Strip by strip (`STRIP_ROWS`): temporaries stay in cache and are reused by the allocator
+        instead of being page-faulted in afresh for every frame."""
         out = np.empty(frame.shape, frame.dtype)
-        for c in range(3):
-            np.take(table[c], idx[..., c], out=out[..., c])
+        table = self.table(frame.dtype.name)
+        m = (self.matrix * ((LUT_SIZE - 1) / self.xmax)).astype(np.float32)
+        m = np.hstack([m, np.full((3, 1), 0.5, np.float32)])
+        for y in range(0, frame.shape[0], STRIP_ROWS):
+            lin = decode_linear(frame[y : y + STRIP_ROWS])
+            # Matrix, scale to LUT index and +0.5 (rounding) in one cv2.transform.
+            idx = cv2.transform(lin, m, dst=lin)
+            cv2.threshold(idx, LUT_SIZE - 1, 0, cv2.THRESH_TRUNC, dst=idx)
+            cv2.threshold(idx, 0, 0, cv2.THRESH_TOZERO, dst=idx)
+            idx = idx.astype(np.uint16)
+            strip = out[y : y + STRIP_ROWS]
+            for c in range(3):
+                np.take(table[c], idx[..., c], out=strip[..., c])
         return out
 
     def apply_torch(self, unit):

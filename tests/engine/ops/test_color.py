@@ -3,7 +3,7 @@ import pytest
 import torch
 from retakes.engine.errors import InvalidArgument
 from retakes.engine.ops import color
-from retakes.engine.ops.feather import check_mask, soft_alpha
+from retakes.engine.ops.feather import Region, blend, check_mask, soft_alpha
 
 from .colorkit import deep_inside, ellipse_mask, far_outside
 
@@ -57,3 +57,24 @@ def test_mask_of_wrong_size_names_the_field():
     with pytest.raises(InvalidArgument) as e:
         check_mask(np.zeros((10, 10), np.uint8), np.zeros((12, 10, 3), np.uint8))
     assert e.value.field == "mask"
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_blend_is_exactly_the_float_rule_of_composite(dtype):
+    """The fast blend (masked copy where a == 1, float only on the 0 < a < 1 band) equals
+    rint(src + (rint(edit) - src) * a) on every pixel, including denormal and just-below-1 alphas."""
+    rng = np.random.default_rng(1)
+    full = np.iinfo(dtype).max
+    f = rng.integers(0, full + 1, (50, 70, 3)).astype(dtype)
+    a = rng.random((30, 40)).astype(np.float32)
+    a[a < 0.3], a[a > 0.7] = 0.0, 1.0
+    a[0, 0], a[0, 1] = np.float32(1e-45), np.nextafter(np.float32(1), np.float32(0))
+    edit = rng.random((30, 40, 3)).astype(np.float32) * full * 1.2 - 10
+    region = Region(5, 35, 10, 50)
+    src = f[region.slices].astype(np.float32)
+    want = f.copy()
+    want[region.slices] = np.rint(src + (np.clip(np.rint(edit), 0, full) - src) * a[..., None])
+    for e in (edit, np.clip(np.rint(edit), 0, full).astype(dtype)):  # float and integer edits
+        out = blend(f, e, a, region)
+        assert (out == want).all()
+    assert (blend(f, edit, None, region)[region.slices] == np.clip(np.rint(edit), 0, full)).all()
