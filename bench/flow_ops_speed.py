@@ -1,7 +1,9 @@
 """ms/frame of track, propagate and remove (prepare + render, op only: no decode/encode).
 
-Synthetic clips (engine.vision.scenes) at 1920x1080 and 854x480, N frames each.
-Usage: python bench/flow_ops_speed.py [--frames 12]
+Synthetic clips (engine.vision.scenes) at 1920x1080 and 854x480, N frames each; cv2 and
+torch limited to --threads (2: this CPU). With --device cuda (or torch:cpu) the ops' torch
+path does the per-pixel work; prepare and render are also reported apart.
+Usage: python bench/flow_ops_speed.py [--frames 12] [--ops propagate] [--device cuda]
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ import argparse
 import time
 
 import cv2
+
 from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, hue_rotate, make_scene
+
+SPLIT: dict[str, tuple[float, float]] = {}
 
 
 def measure(name: str, frames, **kw) -> float:
@@ -21,28 +26,44 @@ def measure(name: str, frames, **kw) -> float:
     op = get_op(name)()
     t = time.perf_counter()
     op.prepare(ctx)
+    t1 = time.perf_counter()
     for i, f in src.frames(src.frame_range):
         op.render(i, f, ctx)
-    return (time.perf_counter() - t) / len(frames) * 1000
+    t2 = time.perf_counter()
+    n = len(frames)
+    SPLIT[name] = ((t1 - t) / n * 1000, (t2 - t1) / n * 1000)
+    return (t2 - t) / n * 1000
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=12)
+    ap.add_argument("--ops", default="track,propagate,remove")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
-    cv2.setNumThreads(2)
+    cv2.setNumThreads(args.threads)
+    if args.device != "cpu":
+        import torch
+
+        torch.set_num_threads(args.threads)
+    ops = args.ops.split(",")
+    dev = args.device
     for w, h in ((1920, 1080), (854, 480)):
         sc = make_scene(w // 4, h // 4, args.frames, seed=0)
         frames = [cv2.resize(f, (w, h), interpolation=cv2.INTER_CUBIC) for f in sc.frames]
         masks = [cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST) for m in sc.masks]
         per = ArrayMasks(dict(enumerate(masks)))
         edited = hue_rotate(frames[0], 90, masks[0])
-        res = {
-            "track": measure("track", frames, masks=ArrayMasks({0: masks[0]}), params={"mask_frame": 0}),
-            "propagate": measure("propagate", frames, keyframes={0: edited}),
-            "remove": measure("remove", frames, masks=per),
+        kwargs = {
+            "track": {"masks": ArrayMasks({0: masks[0]}), "params": {"mask_frame": 0}},
+            "propagate": {"keyframes": {0: edited}, "device": dev},
+            "remove": {"masks": per},
         }
-        print(f"{w}x{h}: " + "  ".join(f"{k} {v:.0f} ms/frame" for k, v in res.items()), flush=True)
+        res = {k: measure(k, frames, **kwargs[k]) for k in ops}
+        print(f"{w}x{h} [{dev}]: " + "  ".join(
+            f"{k} {v:.0f} ms/frame (prepare {SPLIT[k][0]:.0f} + render {SPLIT[k][1]:.0f})" for k, v in res.items()
+        ), flush=True)  # fmt: skip
     return 0
 
 
