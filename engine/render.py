@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class JobHooks:
 class RenderResult:
     outputs: list[engine_pb2.OutputFile]
     frames_written: int
+    #: Busy seconds per stage, summed over every thread ("decode", "op", "encode", "prepare",
+    #: "finalize"): where a job's time went, for benchmarks and logs.
+    stage_seconds: dict[str, float]
 
 
 def sha256_of(path: Path) -> str:
@@ -93,11 +97,29 @@ def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hook
 
 
 class _Progress:
-    """Frames done across the chunks being rendered (possibly by several threads)."""
+    """Frames done across the chunks being rendered (possibly by several threads), and the
+    time each stage was busy."""
 
     def __init__(self, hooks: JobHooks, total: int, done: int) -> None:
         self._hooks, self._total, self._done = hooks, total, done
         self._lock = threading.Lock()
+        self.stage_seconds: dict[str, float] = {}
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
+    def timed(self, stage: str, items):
+        """Yields from `items`, charging the time spent producing each to `stage`."""
+        iterator = iter(items)
+        while True:
+            started = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            self.add_time(stage, time.perf_counter() - started)
+            yield item
 
     def advance(self, frames: int = 1) -> None:
         with self._lock:
@@ -142,7 +164,9 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
         ctx = make_context(plan, reader, op_dir, hooks)
         op = plan.op()
         hooks.check_cancelled()
+        started = time.perf_counter()
         op.prepare(ctx)  # the analysis, once; resumable through op_dir
+        progress.add_time("prepare", time.perf_counter() - started)
         if workers <= 1 or len(todo) <= 1:
             for index, chunk, segment in todo:
                 _render_chunk(op, ctx, plan, chunk, segment, hooks, progress)
@@ -152,6 +176,7 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
 
     hooks.check_cancelled()
     hooks.report("finalize", total, total)
+    started = time.perf_counter()
     finalize_output(
         segments,
         plan.output,
@@ -161,9 +186,10 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
         color=plan.source.color,
         audio_source=(plan.source, plan.frame_range) if plan.source.audio else None,
     )
+    progress.add_time("finalize", time.perf_counter() - started)
     shutil.rmtree(workdir, ignore_errors=True)
     out = engine_pb2.OutputFile(path=str(plan.output), sha256=sha256_of(plan.output), size_bytes=size_of(plan.output))
-    return RenderResult([out], total)
+    return RenderResult([out], total, progress.stage_seconds)
 
 
 def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progress: _Progress, workers: int) -> None:
@@ -208,12 +234,20 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
                        plan.source.bit_depth, plan.source.color) as writer:
         # Decode runs ahead and encode behind the op, each on its own thread (engine.pipeline).
         # The chunk gets its own decoder: the op may read other frames through ctx.source meanwhile.
-        encoder = BackgroundConsumer(writer.write)
+        def encode(frame) -> None:
+            started = time.perf_counter()
+            writer.write(frame)
+            progress.add_time("encode", time.perf_counter() - started)
+
+        encoder = BackgroundConsumer(encode)
         try:
             with FrameReader(plan.source) as chunk_reader:
-                for index, frame in prefetch(chunk_reader.frames(chunk)):
+                for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
                     hooks.check_cancelled()
-                    encoder.put(op.render(index, frame, ctx))
+                    started = time.perf_counter()
+                    edited = op.render(index, frame, ctx)
+                    progress.add_time("op", time.perf_counter() - started)
+                    encoder.put(edited)
                     progress.advance()
         finally:
             encoder.close()
