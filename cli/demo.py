@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -46,7 +47,7 @@ def run_demo(args: argparse.Namespace) -> int:
     masks = out / "masks"
     print(f"1/4 generating the built-in clip ({width}x{height}, {args.frames} frames, 24000/1001 fps, "
           f"starting {START_TIMECODE}, with a tone)", flush=True)
-    scene = DemoScene(width=width, height=height, frames=args.frames)
+    scene = DemoScene(width=width, height=height, frames=args.frames, rate=Fraction(24000, 1001))
     scene.write(source, codec="prores_422hq", start_timecode=START_TIMECODE)
     scene.write_masks(masks)
 

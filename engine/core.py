@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ class Engine:
 
     def start(self) -> None:
         self.executor.start()
+        # Finding GPUs imports torch (seconds): do it now, off the serving path, so the
+        # first preview does not pay for it.
+        threading.Thread(target=list_devices, name="retakes-devices", daemon=True).start()
 
     def stop(self) -> None:
         self.executor.shutdown(wait=True)
