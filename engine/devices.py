@@ -48,6 +48,8 @@ def resolve_device(requested: str, *, field: str = "device") -> str:
         return next((n for n in names if n.startswith("cuda")), "cpu")
     if wanted == "cuda":
         wanted = "cuda:0"
+    if wanted == "torch:cpu" and importlib.util.find_spec("torch") is not None:
+        return wanted  # the GPU code path run on the CPU: for checking it where there is no GPU
     if wanted not in names:
         raise InvalidArgument(f"device {requested!r} is not available here; available: {', '.join(names)}",
                               field=field)
