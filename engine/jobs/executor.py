@@ -138,6 +138,7 @@ class JobRunContext:
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._last_write = -float("inf")
         self._last_stage: str | None = None
+        self._last_done = 0
         self._last_db_check = clock()
         if record.cancel_requested:
             self.cancel_event.set()
@@ -156,9 +157,12 @@ class JobRunContext:
         first_t, first_done = self._samples[0]
         fps = (done - first_done) / (now - first_t) if now - first_t > 1e-3 and done > first_done else 0.0
         eta = (total - done) / fps if fps > 0 and total > 0 else -1.0
-        if stage == self._last_stage and done < total and now - self._last_write < self._progress_interval:
+        # The first frame done is written at once: it is what a watching editor waits for.
+        first_frame = done > 0 and self._last_done == 0
+        if (stage == self._last_stage and done < total and not first_frame
+                and now - self._last_write < self._progress_interval):
             return
-        self._last_stage, self._last_write = stage, now
+        self._last_stage, self._last_write, self._last_done = stage, now, done
         if not self.store.update_progress(self.job_id, self.owner, stage, done, total, eta, fps):
             self.lost_event.set()
 
