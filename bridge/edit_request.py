@@ -13,21 +13,10 @@ from pathlib import Path
 from retakes.engine.timecode import frames_to_timecode
 from retakes.v1 import engine_pb2
 
+from ..engine.service.convert import param_value
 from .clipref import ClipRef
 
 ParamLike = engine_pb2.ParamValue | bool | int | float | str
-
-
-def param_value(value: ParamLike) -> engine_pb2.ParamValue:
-    if isinstance(value, engine_pb2.ParamValue):
-        return value
-    if isinstance(value, bool):  # before int: bool is an int in Python
-        return engine_pb2.ParamValue(bool_value=value)
-    if isinstance(value, int):
-        return engine_pb2.ParamValue(int_value=value)
-    if isinstance(value, float):
-        return engine_pb2.ParamValue(number_value=value)
-    return engine_pb2.ParamValue(text_value=str(value))
 
 
 def range_spec(clip: ClipRef) -> engine_pb2.RangeSpec:

@@ -17,7 +17,10 @@ _PARAM_TYPE = {t: engine_pb2.ParamType.Value(f"PARAM_TYPE_{t.name}") for t in Pa
 
 
 def param_value(value: object) -> engine_pb2.ParamValue:
-    if isinstance(value, bool):
+    """A Python value (or a ParamValue, passed through) as the proto's ParamValue."""
+    if isinstance(value, engine_pb2.ParamValue):
+        return value
+    if isinstance(value, bool):  # before int: bool is an int in Python
         return engine_pb2.ParamValue(bool_value=value)
     if isinstance(value, int):
         return engine_pb2.ParamValue(int_value=value)
