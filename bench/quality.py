@@ -13,7 +13,9 @@ Protocol (to be copied into docs/BENCHMARKS.md):
 - temporal stability: E_warp (fast_blind_video_consistency formula, DIS flow instead of
   FlowNet2, occlusion + motion boundary excluded) of the propagate output and of the source.
 Runs on synthetic scenes (engine.vision.scenes) and on ../shared/media/davis-dev if present.
-Usage: python bench/quality.py [--json out.json] [--quick]
+Usage: python bench/quality.py [--json out.json] [--quick] [--only remove,track,...] [--clips a,b]
+(--only / --clips run a subset with the same protocol, for iterating; their results are merged into the
+existing JSON, entries not run are kept.)
 """
 
 from __future__ import annotations
@@ -128,7 +130,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default="bench/quality.json")
     ap.add_argument("--quick", action="store_true", help="synthetic scenes only")
+    ap.add_argument("--only", default="track,propagate,remove", help="comma list of benches to run")
+    ap.add_argument("--clips", default="", help="comma list of clip names (default: all)")
     args = ap.parse_args(argv)
+    only = set(args.only.split(","))
+    wanted = set(filter(None, args.clips.split(",")))
     clips = {}
     for s in range(3):
         sc = make_scene(432, 240, 30, seed=s)
@@ -138,15 +144,40 @@ def main(argv=None) -> int:
             clips[d.name] = load_davis(d)
     results = {}
     print(f"{'clip':14} {'J':>6} {'P-obj':>7} {'P-frm':>7} {'Ew-out':>8} {'Ew-src':>8} {'rm-PSNR':>8} {'rm-SSIM':>8}")
-    for n, (name, (frames, masks)) in enumerate(clips.items()):
-        r = {"track_J": bench_track(frames, masks), "propagate": bench_propagate(frames, masks)}
-        r["remove"] = bench_remove(frames, n)
+    nan = float("nan")
+    for n, (name, (frames, masks)) in enumerate(clips.items()):  # n (the mask seed) is kept for subsets
+        if wanted and name not in wanted:
+            continue
+        r = {}
+        if "track" in only:
+            r["track_J"] = bench_track(frames, masks)
+        if "propagate" in only:
+            r["propagate"] = bench_propagate(frames, masks)
+        if "remove" in only:
+            t = time.perf_counter()
+            r["remove"] = bench_remove(frames, n)
+            r["remove"]["ms_per_frame"] = (time.perf_counter() - t) / len(frames) * 1000
         results[name] = r
-        p, rm = r["propagate"], r["remove"]
-        print(f"{name:14} {r['track_J']:6.3f} {p['psnr_object']:7.2f} {p['psnr_frame']:7.2f} "
+        p = r.get("propagate", dict.fromkeys(("psnr_object", "psnr_frame", "ewarp_out", "ewarp_src"), nan))
+        rm = r.get("remove", {"psnr": nan, "ssim": nan})
+        print(f"{name:14} {r.get('track_J', nan):6.3f} {p['psnr_object']:7.2f} {p['psnr_frame']:7.2f} "
               f"{p['ewarp_out']:8.5f} {p['ewarp_src']:8.5f} {rm['psnr']:8.2f} {rm['ssim']:8.4f}")  # fmt: skip
         sys.stdout.flush()
-    Path(args.json).write_text(json.dumps(results, indent=2))
+    if "remove" in only:
+        rms = [r["remove"] for r in results.values()]
+        real = [r["remove"] for k, r in results.items() if not k.startswith("synthetic")]
+        real = real or [{"psnr": nan, "ssim": nan}]
+
+        def mean(rs, key):
+            return np.mean([r[key] for r in rs])
+
+        print(f"{'remove mean':14} PSNR {mean(rms, 'psnr'):.2f} SSIM {mean(rms, 'ssim'):.4f}  "
+              f"davis-dev: PSNR {mean(real, 'psnr'):.2f} SSIM {mean(real, 'ssim'):.4f}")  # fmt: skip
+    out = Path(args.json)
+    merged = json.loads(out.read_text()) if out.exists() else {}
+    for name, r in results.items():
+        merged.setdefault(name, {}).update(r)
+    out.write_text(json.dumps(merged, indent=2))
     return 0
 
 

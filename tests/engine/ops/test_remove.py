@@ -58,3 +58,23 @@ def test_remove_checks_cancellation(scene):
     with pytest.raises(Cancelled):
         get_op("remove")().prepare(ctx)
     assert len(src.reads) < 16
+
+
+def test_remove_never_looks_under_the_hole(scene):
+    """What the mask covers must not leak into the fill (the benchmark compares against it)."""
+    rng = np.random.default_rng(0)
+    noisy = []
+    for f, m in zip(scene.frames, scene.masks, strict=True):
+        g = f.copy()
+        hole = hole_of(m, 2)
+        g[hole] = rng.integers(0, 256, (int(hole.sum()), 3), dtype=np.uint8)
+        noisy.append(g)
+    outs = []
+    for frames in (scene.frames, noisy):
+        src = ArraySource(frames)
+        ctx = EditContext(src, src.frame_range, {"grow": 2}, masks=ArrayMasks(dict(enumerate(scene.masks))))
+        op = get_op("remove")()
+        op.prepare(ctx)
+        outs.append([op.render(i, f, ctx) for i, f in src.frames(src.frame_range)])
+    for a, b in zip(*outs, strict=True):
+        assert np.array_equal(a, b)
