@@ -63,8 +63,9 @@ def main() -> int:
         with ProcessPoolExecutor(k, mp_context=multiprocessing.get_context("spawn")) as pool:
             list(pool.map(encode, [f"{tmp}/p{i}.mov" for i in range(k)], [size] * k, [n] * k))
         in_processes = time.perf_counter() - started
-    print(f"ProRes 422 HQ {args.size}: 1 stream {n / one:.1f} fps; "
-          f"{k} streams on threads {k * n / in_threads:.1f} fps; {k} streams in processes {k * n / in_processes:.1f} fps (frame generation included)")
+    print(f"ProRes 422 HQ {args.size}: 1 stream {n / one:.1f} fps;",
+          f"{k} streams on threads {k * n / in_threads:.1f} fps;",
+          f"{k} streams in processes {k * n / in_processes:.1f} fps (frame generation included)")
     return 0
 
 

@@ -82,6 +82,7 @@ def _timeline() -> Any | None:
     """The open Resolve timeline, or None (notes then wait in the ledger)."""
     try:
         import DaVinciResolveScript  # type: ignore[import-not-found]
+
         from retakes.bridge.resolve.api import current_timeline
 
         return current_timeline(DaVinciResolveScript.scriptapp("Resolve"))[1]

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
+
 from retakes.engine.timecode import FrameRange, FrameRate, Timebase, timecode_to_frames
 
 from ..clipref import NAMESPACE, ClipRef, ClipRefused, Placement, TimelineInfo, VersionMedia

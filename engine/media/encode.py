@@ -68,6 +68,11 @@ def add_video_stream(
     stream = container.add_stream(spec.encoder, rate=rate.value, options=dict(spec.options))
     stream.width, stream.height = width, height
     stream.pix_fmt = spec.pix_fmt(bit_depth)
+    if "threads" not in spec.options:
+        # An API user gets one encoder thread by default. ProRes and DNxHR split their
+        # work across frames and slices without changing a byte of output (tested), so
+        # they use every core; libx264 and FFV1 pin their thread count in their options.
+        stream.thread_type, stream.thread_count = "AUTO", 0
     ctx = stream.codec_context
     ctx.time_base = 1 / rate.value
     if color.primaries in _CODE["primaries"]:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from retakes.bridge.agent import retakes_agent as agent_mod
 from retakes.bridge.agent.client import AgentClient, AgentError, AgentTimeout
 from retakes.bridge.agent.retakes_agent import Agent, check_host, write_agent_file

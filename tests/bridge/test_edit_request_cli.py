@@ -10,6 +10,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 from opentimelineio.opentime import RationalTime, TimeRange
+
 from retakes.bridge import cli
 from retakes.bridge.clipref import ClipRef, Placement, TimelineInfo
 from retakes.bridge.edit_request import edit_request

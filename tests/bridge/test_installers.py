@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from retakes.bridge.agent import retakes_agent
 
 _spec = importlib.util.spec_from_file_location(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from resolve_scenes import DURATION, Scene
+
 from retakes.bridge.clipref import ClipRef
 from retakes.bridge.resolve.place import LATEST_COLOR, OUTDATED_COLOR, PlacementError, place_version
 from retakes.bridge.resolve.read import current_clip, find_item

@@ -10,6 +10,7 @@ import opentimelineio as otio
 import pytest
 from opentimelineio.opentime import RationalTime, TimeRange
 from resolve_scenes import DURATION, LEFT_OFFSET, Scene
+
 from retakes.bridge.clipref import ClipRefused, VersionMedia
 from retakes.bridge.resolve.read import current_clip
 from retakes.bridge.timeline.formats import read_timeline, write_timeline

@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+
 from retakes.bridge.clipref import ClipRef, Placement, TimelineInfo
 from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.engine.timecode import FrameRange, FrameRate, Timebase

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from retakes.bridge.agent.retakes_agent import check_host
 from retakes.bridge.clipref import VersionMedia
 from retakes.bridge.resolve.api import current_timeline, has_method

@@ -11,12 +11,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # the fake server and doubles beside the tests
 
 from fake_frameio import FakeFrameio  # noqa: E402
+from timeline_double import DoubleTimeline  # noqa: E402
+
 from retakes.bridge.review.auth import AuthConfig, FrameioAuth, TokenStore  # noqa: E402
 from retakes.bridge.review.frameio_api import FrameioApi  # noqa: E402
 from retakes.bridge.review.ledger import ReviewLedger  # noqa: E402
 from retakes.bridge.review.versions import MemoryVersions, ReviewVersion  # noqa: E402
 from retakes.engine.timecode import FrameRate  # noqa: E402
-from timeline_double import DoubleTimeline  # noqa: E402
 
 
 @pytest.fixture

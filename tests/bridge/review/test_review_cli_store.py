@@ -6,6 +6,7 @@ import argparse
 from fractions import Fraction
 
 import pytest
+
 from retakes.bridge.clipref import ClipRef, Placement, TimelineInfo
 from retakes.bridge.review import cli
 from retakes.bridge.review.store_adapter import StoreAdapter

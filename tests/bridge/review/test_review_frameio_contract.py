@@ -9,6 +9,7 @@ import time
 import pytest
 from conftest import make_versions
 from frameio.core.api_error import ApiError
+
 from retakes.bridge.review.handoff import Pusher
 from retakes.bridge.review.upload import PartUploader, UploadError
 

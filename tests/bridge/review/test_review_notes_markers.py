@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import make_versions
+
 from retakes.bridge.review.handoff import NotesPath, Pusher, pull_clip, pull_version
 from retakes.bridge.review.notes import frame_of_timecode
 from retakes.bridge.review.upload import PartUploader

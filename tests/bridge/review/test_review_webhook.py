@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+
 from retakes.bridge.review.webhook import SignatureError, make_server, sign, verify
 
 SECRET = "whsec-test"

@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from jobs_fakes import ChunkedJob  # noqa: E402
+
 from retakes.engine.jobs import JobStore, LocalExecutor  # noqa: E402
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from jobs_fakes import ChunkedJob, spec
+
 from retakes.engine.jobs import JobState, JobStore, LocalExecutor
 
 CHILD = Path(__file__).with_name("crash_child.py")

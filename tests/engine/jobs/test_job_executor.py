@@ -9,6 +9,7 @@ import time
 
 import pytest
 from jobs_fakes import ChunkedJob, spec
+
 from retakes.engine.jobs import JobRecord, JobState, JobStore, LocalExecutor, watch_job
 
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from jobs_fakes import claim_until_empty
+
 from retakes.engine.errors import FailedPrecondition, InvalidArgument, JobNotFound
 from retakes.engine.jobs import SCHEMA_VERSION, JobState, JobStore
 from retakes.engine.jobs import store as store_module

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from retakes.engine.media import synthetic
 
 # (file name, rate, frame size, start timecode, gop): one per container/codec default,

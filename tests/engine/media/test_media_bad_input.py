@@ -10,6 +10,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+
 from retakes.engine.errors import CorruptMedia, InvalidArgument, MediaNotFound, MediaUnreadable
 from retakes.engine.media import (
     FrameReader,

@@ -7,6 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from conftest import CLIPS, FRAMES
+
 from retakes.engine.errors import InvalidArgument
 from retakes.engine.media import FrameReader, probe
 from retakes.engine.media.synthetic import read_burnt_index

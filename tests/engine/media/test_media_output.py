@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
 from retakes.engine.media import (
     FrameReader,
     SegmentWriter,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from retakes.engine.media import FrameReader, probe, read_audio
 from retakes.engine.media.synthetic import DemoScene, index_frame, read_burnt_index, tone
 from retakes.engine.timecode import FrameRange

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from retakes.engine.ops.base import EditContext, Op
 from retakes.engine.timecode import FrameRange
 

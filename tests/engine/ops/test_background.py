@@ -1,6 +1,7 @@
 import cv2
 import numpy as np
 import pytest
+
 from retakes.engine.errors import CorruptMedia, InvalidArgument, MediaNotFound
 from retakes.engine.ops import get_op
 from retakes.engine.ops.background import subject_alpha

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+
 from retakes.engine.errors import InvalidArgument
 from retakes.engine.ops import color
 from retakes.engine.ops.feather import Region, blend, check_mask, soft_alpha

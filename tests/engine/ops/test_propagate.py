@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, hue_rotate, make_scene

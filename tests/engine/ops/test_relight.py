@@ -2,6 +2,7 @@ import time
 
 import numpy as np
 import pytest
+
 from retakes.engine.errors import InvalidArgument
 from retakes.engine.ops import get_op
 from retakes.engine.ops.color import srgb_to_linear

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from retakes.engine.errors import InvalidArgument
 from retakes.engine.ops import get_op
 from retakes.engine.ops.restyle import STYLES

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from retakes.engine.errors import Cancelled
 from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
