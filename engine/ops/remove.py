@@ -96,9 +96,10 @@ class RemoveOp(Op):
                 self._track[i] = tracked / f"{i:06d}.png"
         self._dir = work / f"remove-{ctx.frame_range}"
         self._dir.mkdir(parents=True, exist_ok=True)
-        # the first pass only seeds the next one's flow: its flow is computed at half the width
+        # passes before the last only seed the next one's flow: theirs is computed at half the width
         coarse = FlowEstimator(est.preset, max(est.max_width // 2, 432)) if PASSES > 1 else est
         for p in range(PASSES):
+            pe = est if p == PASSES - 1 else coarse  # passes before the last only seed the next one
             guide = None
             if p > 0:  # flow re-estimated on frames whose hole holds the previous pass's fill
                 guide = self._dir / f"g{p}"
@@ -106,7 +107,7 @@ class RemoveOp(Op):
                     guide.mkdir(exist_ok=True)
                     for n, (i, frame) in enumerate(ctx.source.frames(ctx.frame_range)):
                         ctx.check_cancelled()
-                        cv2.imwrite(str(guide / f"{i:06d}.png"), est.small(self._render(i, frame, ctx, self._names)))
+                        cv2.imwrite(str(guide / f"{i:06d}.png"), pe.small(self._render(i, frame, ctx, self._names)))
                         ctx.progress("remove: guide", n + 1, len(ctx.frame_range))
                     (self._dir / f"g{p}.done").touch()
                     for old in self._names:  # the previous pass's states are no longer needed
@@ -114,7 +115,7 @@ class RemoveOp(Op):
                             f.unlink()
             for direction, name in ((1, f"f{p}"), (-1, f"b{p}")):
                 if not (self._dir / f"{name}.done").exists():
-                    self._sweep(ctx, est if p else coarse, direction, name, guide)
+                    self._sweep(ctx, pe, direction, name, guide)
                     (self._dir / f"{name}.done").touch()
             self._names = (f"f{p}", f"b{p}")
 
@@ -181,8 +182,9 @@ class RemoveOp(Op):
         full = float(np.iinfo(frame.dtype).max)
         if never.any():
             base = np.clip(np.rint(fill * (255.0 / full)), 0, 255).astype(np.uint8)
-            spatial = cv2.inpaint(base, never.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32)
-            fill[never] = spatial[never] * (full / 255.0)
+            telea = cv2.inpaint(base, never.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32)
+            smooth = push_pull(fill, (~never).astype(np.float32))
+            fill[never] = 0.5 * telea[never] * (full / 255.0) + 0.5 * smooth[never]
         fill = seam_correction(fill, frame, hole)
         out = frame.copy()
         out[hole] = np.clip(np.rint(fill[hole]), 0, full).astype(frame.dtype)
