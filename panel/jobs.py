@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtGui import QImage
 
 from retakes.bridge.versions import NewVersion, VersionStore, label
 from retakes.v1 import engine_pb2 as pb
@@ -24,7 +23,6 @@ from .model.edit import edit_request
 from .model.mask import write_png
 from .model.prompt import check, suggest_op
 from .model.queue import QueueEntry, RenderQueue
-from .widgets.images import qimage_to_rgb
 
 if TYPE_CHECKING:
     from .studio import Studio
@@ -176,11 +174,11 @@ class JobsController:
 
         def run(client: Any) -> pb.PreviewResponse:
             write()
-            return client.preview(request, frame)
+            # Raw RGB: no PNG encode in the engine and no decode here (~150 ms at 1080p).
+            return client.preview(request, frame, pb.IMAGE_ENCODING_RGB24)
 
         def done(reply: pb.PreviewResponse) -> None:
-            image = QImage.fromData(reply.image)
-            rgb = qimage_to_rgb(image)
+            rgb = np.frombuffer(reply.image, np.uint8).reshape(reply.height, reply.width, 3)
             wall = (time.monotonic() - started) * 1000
             self._preview = (key, frame, rgb, reply.latency_ms)
             self.window.edit.latency.setText(

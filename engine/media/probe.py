@@ -8,6 +8,7 @@ an error naming the request field, instead of letting a job drift half-way throu
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -152,8 +153,17 @@ def probe(
     p = check_readable(Path(path), field=field)
     if p.is_dir():
         return _probe_sequence(p, sequence_rate or FrameRate(Fraction(24)), sequence_start_timecode, field)
-    with open_container(p, field=field) as container:
-        return _probe_video(p, container, field)
+    stat = p.stat()
+    return _probe_video_file(p.resolve(), stat.st_size, stat.st_mtime_ns, field)
+
+
+@functools.lru_cache(maxsize=128)
+def _probe_video_file(path: Path, size: int, mtime_ns: int, field: str) -> MediaInfo:
+    """Probing proves the frame count by decoding the last GOP: worth doing once per file
+    version, not on every preview of a scrubbing panel. Keyed by size and mtime, so a
+    replaced file is probed again; failures are not cached."""
+    with open_container(path, field=field) as container:
+        return _probe_video(path, container, field)
 
 
 def _probe_sequence(path: Path, rate: FrameRate, start_tc: str | None, field: str) -> MediaInfo:

@@ -26,10 +26,3 @@ def overlay_image(mask: np.ndarray, color: tuple[int, int, int], alpha: float = 
         out[..., 2 - i] = (a * c).astype(np.uint8)
     return QImage(out.data, w, h, out.strides[0], QImage.Format_ARGB32_Premultiplied).copy()
 
-
-def qimage_to_rgb(image: QImage) -> np.ndarray:
-    image = image.convertToFormat(QImage.Format_RGB888)
-    w, h = image.width(), image.height()
-    ptr = image.constBits()
-    arr = np.frombuffer(ptr, np.uint8, count=image.bytesPerLine() * h).reshape(h, image.bytesPerLine())
-    return arr[:, : w * 3].reshape(h, w, 3).copy()
