@@ -28,6 +28,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
 from retakes.engine.ops.track import track_masks

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from retakes.engine.errors import Cancelled
 from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
@@ -34,7 +35,7 @@ def test_remove_fills_the_hole_with_the_revealed_background(scene):
         assert np.array_equal(out[~hole], f[~hole])
         scores.append(psnr(out, scene.backgrounds[i], hole))
         before.append(psnr(f, scene.backgrounds[i], hole))
-    assert np.mean(scores) > 28.0 > np.mean(before) + 10, (scores, before)
+    assert np.mean(scores) > 32.0 > np.mean(before) + 10, (scores, before)  # 35.0 measured
 
 
 def test_remove_needs_a_mask(scene):
