@@ -2,7 +2,7 @@
 
     python bench/memory.py [--ops relight,propagate] [--lengths 300,1800] [--size 1920x1080]
 
-Each (op, length) runs `bench/edit_speed.py` in a fresh process (generation of the
+Each (op, length) runs `bench/edit_speed.py` (chunks of 24 frames) in a fresh process (generation of the
 1080p source, decode, op, H.264 encode, final mux) and reads that process's peak
 resident set size from the kernel (getrusage RUSAGE_CHILDREN, ru_maxrss).
 """
@@ -20,10 +20,11 @@ from common import Figure, write_report
 HERE = Path(__file__).resolve().parent
 
 
-def peak_mib(op: str, frames: int, size: str, device: str, workers: int) -> float:
+def peak_mib(op: str, frames: int, size: str, device: str, workers: int, chunk_frames: int = 24) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run([sys.executable, str(HERE / "edit_speed.py"), "--frames", str(frames), "--ops", op,
-                    "--size", size, "--device", device, "--workers", str(workers)],
+                    "--size", size, "--device", device, "--workers", str(workers),
+                    "--chunk-frames", str(chunk_frames)],
                    check=True, stdout=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the largest child so far: run the short clip first.
