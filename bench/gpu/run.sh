@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full]     # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory]     # results under $OUT (or bench/out)
 set -uo pipefail
 mode=${1:-full}
 out=${OUT:-bench/out}
@@ -23,16 +23,19 @@ nproc
 python3 -c "import torch, cv2, av; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'cv2', cv2.__version__, 'av', av.__version__)"
 
 run() { echo; echo "== $*"; "$@" 2>&1 | tee -a "$out/gpu.log"; }
+if [ "$mode" != memory ]; then
 run python3 bench/ops_speed.py --device cuda --frames 20
 run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview.json"
 run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,relight,recolor --container mov \
     --workers 4 --chunk-frames 24 --json "$out/gpu_edit_speed_prores.json"
+fi
 if [ "$mode" = full ]; then
   run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate --container mov \
       --workers 1 --chunk-frames 24 --json "$out/gpu_edit_speed_prores_1worker.json"
   run python3 bench/flow_ops_speed.py --device cuda --threads 16
 fi
 if [ "$mode" = memory ]; then
+  run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview.json"
   run python3 bench/memory.py --ops propagate --lengths 300,1800 --device cuda --workers 4 \
       --json "$out/gpu_memory.json"
 fi
