@@ -288,7 +288,7 @@ def render_preview(plan: EditPlan, frame: int) -> np.ndarray:
 
         raise InvalidArgument(f"frame {frame} lies outside the media's {plan.source.frame_count} frames",
                               field="frame")
-    with FrameReader(plan.source) as reader:
+    with FrameReader(plan.source, threads="SLICE") as reader:
         ctx = make_context(plan, reader, None, None, frame_range=preview_range(plan, frame))
         op = plan.op()
         preview: Callable | None = getattr(op, "preview", None)

@@ -167,9 +167,12 @@ class FrameReader:
     whatever the clip length. Use as a context manager, or call `close()`.
     """
 
-    def __init__(self, info: MediaInfo, *, field: str = "source") -> None:
+    def __init__(self, info: MediaInfo, *, field: str = "source", threads: str = "AUTO") -> None:
+        """`threads`: FFmpeg's decoder threading. "AUTO" (frame threads) is fastest for
+        streaming; "SLICE" has no frame-thread delay, for one frame after a seek (preview)."""
         self.info = info
         self.field = field
+        self.threads = threads
         self._container: av.container.InputContainer | None = None
         self._iter: Iterator[av.VideoFrame] | None = None
         self._pending: tuple[int, av.VideoFrame] | None = None
@@ -249,7 +252,7 @@ class FrameReader:
     def _seek(self, target: int) -> None:
         if self._container is None:
             self._container = open_container(self.info.path, field=self.field)
-            self._container.streams.video[0].thread_type = "AUTO"
+            self._container.streams.video[0].thread_type = self.threads
         stream = self._container.streams.video[0]
         back = 0
         while True:

@@ -82,11 +82,21 @@ class PerFrameMasks:
         # Whole-clip masks are indexed by source frame; range masks from the range start.
         self.offset = 0 if count == info.frame_count else frame_range.start
         self._reader: FrameReader | None = None
+        # The last mask read: an op and its preview often ask for the same frame twice.
+        self._last: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.frame_range)
 
     def soft(self, frame: int) -> np.ndarray:
+        if self._last is not None and self._last[0] == frame:
+            return self._last[1]
+        soft = self._read_soft(frame)
+        soft.setflags(write=False)  # shared by the cache: nobody may paint on it
+        self._last = (frame, soft)
+        return soft
+
+    def _read_soft(self, frame: int) -> np.ndarray:
         if frame not in self.frame_range:
             raise InvalidArgument(
                 f"frame {frame} is outside the masked range {self.frame_range}", field=self.field
