@@ -7,6 +7,7 @@ from retakes.engine.ops import get_op
 from retakes.engine.ops.background import subject_alpha
 
 from .colorkit import assert_paths_agree, ctx_for, deep_inside, ellipse_mask, far_outside, textured
+from .torch_device import TORCH_DEVICE
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_a_video_plate_is_read_in_step_and_loops(tmp_path):
 def test_cpu_and_torch_paths_agree(plate, dtype):
     f, m = textured(dtype=dtype, seed=2), ellipse_mask()
     params = {"plate": plate, "edge_softness": 5, "light_wrap": 0.4}
-    assert_paths_agree(run(params, f, m), run(params, f, m, device="torch:cpu"))
+    assert_paths_agree(run(params, f, m), run(params, f, m, device=TORCH_DEVICE))
 
 
 def test_bad_plate_and_params_name_the_field(tmp_path):

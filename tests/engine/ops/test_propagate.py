@@ -7,6 +7,8 @@ from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, hue_rotate, make_scene
 
+from .torch_device import TORCH_DEVICE
+
 
 def psnr(a, b, m=None):
     d = (a.astype(np.float64) - b) ** 2
@@ -65,6 +67,6 @@ def test_torch_path_agrees_with_numpy(scene):
     pytest.importorskip("torch")
     sc, truth = scene
     ref, _ = run(sc, {0: truth[0]})
-    got, _ = run(sc, {0: truth[0]}, device="torch:cpu")
+    got, _ = run(sc, {0: truth[0]}, device=TORCH_DEVICE)
     for a, b in zip(ref, got, strict=True):
         assert np.abs(a.astype(int) - b).max() <= 1  # stated tolerance: 1 code value (8-bit)

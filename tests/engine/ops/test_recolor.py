@@ -16,6 +16,7 @@ from retakes.engine.ops.color import (
 from retakes.engine.ops.recolor import Target, recolor_codes, recolor_lab
 
 from .colorkit import assert_paths_agree, ctx_for, deep_inside, ellipse_mask, far_outside, textured
+from .torch_device import TORCH_DEVICE
 
 
 def red_object(dtype=np.uint8):
@@ -86,7 +87,7 @@ def test_neutral_highlights_stay_neutral():
 @pytest.mark.parametrize("params", [{"color": "#2266FF", "feather": 3, "strength": 0.7}, {"hue": -60}])
 def test_cpu_and_torch_paths_agree(dtype, params):
     f, m = red_object(dtype)
-    assert_paths_agree(run(params, f, m), run(params, f, m, device="torch:cpu"))
+    assert_paths_agree(run(params, f, m), run(params, f, m, device=TORCH_DEVICE))
 
 
 def test_statistics_come_from_the_first_masked_frame_of_the_range():

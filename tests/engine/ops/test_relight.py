@@ -9,6 +9,7 @@ from retakes.engine.ops.color import srgb_to_linear
 from retakes.engine.ops.relight import LOOKS
 
 from .colorkit import assert_paths_agree, ctx_for, ellipse_mask, far_outside, textured
+from .torch_device import TORCH_DEVICE
 
 
 def run(params, frame, mask=None, device="cpu"):
@@ -57,7 +58,7 @@ def test_plus_one_ev_doubles_linear_light(dtype):
 def test_cpu_and_torch_paths_agree(dtype, look):
     f, m = textured(dtype=dtype, seed=3), ellipse_mask()
     params = {"look": look, "exposure": 0.5, "temperature": 4000, "feather": 3}
-    assert_paths_agree(run(params, f, m), run(params, f, m, device="torch:cpu"))
+    assert_paths_agree(run(params, f, m), run(params, f, m, device=TORCH_DEVICE))
 
 
 @pytest.mark.parametrize(

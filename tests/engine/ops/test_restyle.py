@@ -6,6 +6,7 @@ from retakes.engine.ops import get_op
 from retakes.engine.ops.restyle import STYLES
 
 from .colorkit import assert_paths_agree, ctx_for, ellipse_mask, far_outside, textured
+from .torch_device import TORCH_DEVICE
 
 
 def run(params, frame, mask=None, index=0, seed=0, device="cpu"):
@@ -66,7 +67,7 @@ def test_styles_do_what_they_say():
 def test_cpu_and_torch_paths_agree(dtype, style):
     f, m = textured(dtype=dtype, seed=4), ellipse_mask()
     assert_paths_agree(run({"style": style, "feather": 2}, f, m, index=3), run(
-        {"style": style, "feather": 2}, f, m, index=3, device="torch:cpu"))  # fmt: skip
+        {"style": style, "feather": 2}, f, m, index=3, device=TORCH_DEVICE))  # fmt: skip
 
 
 def test_bad_params_name_the_field():
