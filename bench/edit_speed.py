@@ -54,6 +54,8 @@ def request(source: Path, out: Path, op: str, masks: Path, keyframe: Path, devic
     elif op == "recolor":
         r.mask.path = str(masks)
         r.params["hue"].number_value = 140.0
+    elif op == "remove":
+        r.mask.path = str(masks)
     elif op == "propagate":
         r.keyframes.add(frame=0, edited=engine_pb2.MediaRef(path=str(keyframe)))
     return r

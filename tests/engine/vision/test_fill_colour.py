@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from retakes.engine.vision.colour import ColourLUT, change_region
 from retakes.engine.vision.fill import push_pull, seam_correction
 from retakes.engine.vision.scenes import hue_rotate, make_scene

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from retakes.engine.vision.flow import (
     FlowEstimator,
     chain,
