@@ -16,6 +16,7 @@ zero, the returned pixel is the source pixel, bit for bit. `composite` does that
 from __future__ import annotations
 
 import abc
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -189,6 +190,15 @@ class Op(abc.ABC):
     @abc.abstractmethod
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         """Returns the edited frame `index` (same shape and dtype as `frame`)."""
+
+    def scratch_dir(self, ctx: EditContext) -> Path:
+        """Where `prepare` keeps its analysis: the job's workdir (which survives a restart),
+        or, for a preview that has none, a temporary folder that lives as long as the op."""
+        if ctx.workdir is not None:
+            return Path(ctx.workdir)
+        if getattr(self, "_scratch", None) is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix=f"retakes-{self.spec.name}-")
+        return Path(self._scratch.name)
 
 
 def parse_color(text: str, *, field: str = "params.color") -> tuple[int, int, int]:

@@ -19,7 +19,6 @@ output is the source, bit for bit.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,7 +121,6 @@ class PropagateOp(Op):
 
     def __init__(self) -> None:
         self._keys: list[_Key] = []
-        self._tmp: tempfile.TemporaryDirectory | None = None
 
     # -- analysis -------------------------------------------------------------------------
     def prepare(self, ctx: EditContext) -> None:
@@ -134,12 +132,8 @@ class PropagateOp(Op):
                 raise InvalidArgument(
                     f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes"
                 )
-        if ctx.workdir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="retakes-propagate-")
-            workdir = Path(self._tmp.name)
-        else:
-            workdir = Path(ctx.workdir)
-        est = FlowEstimator(ctx.params.get("preset") or "medium", int(ctx.params.get("flow_width") or 480))
+        workdir = self.scratch_dir(ctx)
+        est = FlowEstimator.from_params(ctx.params, 480)
         self._keys = []
         for n, k in enumerate(keys):
             lo = keys[n - 1] + 1 if n > 0 else ctx.frame_range.start

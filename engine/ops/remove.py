@@ -16,7 +16,6 @@ Outside the (dilated) mask the output is the source, bit for bit.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -64,7 +63,6 @@ class RemoveOp(Op):
 
     def __init__(self) -> None:
         self._dir: Path | None = None
-        self._tmp: tempfile.TemporaryDirectory | None = None
         self._track: dict[int, Path] | None = None
         self._names: tuple[str, str] = ("f0", "b0")
 
@@ -77,12 +75,8 @@ class RemoveOp(Op):
     def prepare(self, ctx: EditContext) -> None:
         if ctx.masks is None:
             raise InvalidArgument("remove needs a mask of what to remove", field="mask")
-        if ctx.workdir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="retakes-remove-")
-            work = Path(self._tmp.name)
-        else:
-            work = Path(ctx.workdir)
-        est = FlowEstimator(ctx.params.get("preset") or "medium", int(ctx.params.get("flow_width") or 960))
+        work = self.scratch_dir(ctx)
+        est = FlowEstimator.from_params(ctx.params, 960)
         key = ctx.params.get("mask_frame")
         if key is not None:
             tracked = work / "remove-masks"

@@ -13,7 +13,6 @@ folder of the job's workdir named after the inputs, so a resumed job reads them 
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -132,7 +131,6 @@ class TrackOp(Op):
 
     def __init__(self) -> None:
         self._folder: Path | None = None
-        self._tmp: tempfile.TemporaryDirectory | None = None
 
     def prepare(self, ctx: EditContext) -> None:
         if ctx.masks is None:
@@ -143,14 +141,8 @@ class TrackOp(Op):
             raise InvalidArgument(
                 f"mask frame {key} lies outside the range {ctx.frame_range}", field="mask_frame"
             )
-        if ctx.workdir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="retakes-track-")
-            workdir = Path(self._tmp.name)
-        else:
-            workdir = Path(ctx.workdir)
-        estimator = FlowEstimator(
-            ctx.params.get("preset") or "medium", int(ctx.params.get("flow_width") or 960)
-        )
+        workdir = self.scratch_dir(ctx)
+        estimator = FlowEstimator.from_params(ctx.params, 960)
         key_mask = ctx.masks.mask(key)
         for _ in track_masks(
             ctx.source,

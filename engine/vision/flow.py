@@ -45,6 +45,11 @@ class FlowEstimator:
             raise ValueError(f"unknown DIS preset {self.preset!r}; one of {', '.join(PRESETS)}")
         self._dis = cv2.DISOpticalFlow_create(PRESETS[self.preset])
 
+    @classmethod
+    def from_params(cls, params: dict, default_width: int) -> FlowEstimator:
+        """From an op's `preset` and `flow_width` parameters (None: the defaults)."""
+        return cls(params.get("preset") or "medium", int(params.get("flow_width") or default_width))
+
     def size_for(self, frame: np.ndarray) -> tuple[int, int]:
         h, w = frame.shape[:2]
         return working_size(w, h, self.max_width)
