@@ -109,8 +109,13 @@ class Plate:
         return rgb
 
 
-def subject_alpha(frame: np.ndarray, mask: np.ndarray, softness: float) -> tuple[np.ndarray, Region] | None:
-    """Alpha of the subject (1 inside) in a region around it; outside the region alpha is 0."""
+def subject_alpha(frame: np.ndarray, mask: np.ndarray, softness: float,
+                  device=None) -> tuple[np.ndarray, Region] | None:
+    """Alpha of the subject (1 inside) in a region around it; outside the region alpha is 0.
+
+    With a torch `device` the guided filter (the costly part) runs there and the alpha is a
+    tensor on it; the band's bookkeeping (erode/dilate of the binary mask) stays on the CPU.
+    """
     binary = (mask >= 128).view(np.uint8)
     x, y, w, h = cv2.boundingRect(binary)
     if w == 0:
@@ -122,11 +127,19 @@ def subject_alpha(frame: np.ndarray, mask: np.ndarray, softness: float) -> tuple
         return crop.astype(np.float32), region
     full = float(np.iinfo(frame.dtype).max)
     luma = cv2.cvtColor(frame[region.slices], cv2.COLOR_RGB2GRAY).astype(np.float32) / np.float32(full)
-    alpha = np.clip(guided_filter(luma, crop.astype(np.float32), r, MATTE_EPS), 0.0, 1.0)
     rect = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
+    inside = cv2.erode(crop, rect, borderType=cv2.BORDER_REPLICATE) == 1
+    outside = cv2.dilate(crop, rect) == 0
+    guide, matte = luma, crop.astype(np.float32)
+    if device is not None:
+        import torch
+
+        guide, matte = (torch.from_numpy(a).to(device) for a in (guide, matte))
+        inside, outside = (torch.from_numpy(a).to(device) for a in (inside, outside))
+    alpha = guided_filter(guide, matte, r, MATTE_EPS).clip(0.0, 1.0)
     # The band: the refined matte decides only within r px of the editor's edge.
-    alpha[cv2.erode(crop, rect, borderType=cv2.BORDER_REPLICATE) == 1] = 1.0
-    alpha[cv2.dilate(crop, rect) == 0] = 0.0
+    alpha[inside] = 1.0
+    alpha[outside] = 0.0
     return alpha, region
 
 
@@ -173,7 +186,8 @@ class Background(Op):
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         mask = check_mask(ctx.masks.mask(index) if ctx.masks is not None else None, frame)
         codes = self.plate_codes(index, frame, ctx)
-        got = subject_alpha(frame, mask, ctx.params.get("edge_softness") or 0.0)
+        device = torch_device(ctx.device)
+        got = subject_alpha(frame, mask, ctx.params.get("edge_softness") or 0.0, device)
         out = codes.astype(frame.dtype)
         if got is None:
             return out
@@ -181,7 +195,6 @@ class Background(Op):
         src = frame[region.slices]
         bg = codes[region.slices]
         wrap = float(ctx.params.get("light_wrap") or 0.0)
-        device = torch_device(ctx.device)
         if device is None:
             lit = gaussian(bg, 8.0) if wrap > 0 else None
             out[region.slices] = composite_matte(src.astype(np.float32), bg, alpha, lit, wrap)
@@ -193,7 +206,8 @@ class Background(Op):
 
         bg_t = t(bg)
         lit_t = gaussian(bg_t, 8.0) if wrap > 0 else None
-        res = composite_matte(t(src).to(torch.float32), bg_t, t(alpha), lit_t, wrap)
+        alpha_t = alpha if isinstance(alpha, torch.Tensor) else t(alpha)
+        res = composite_matte(t(src).to(torch.float32), bg_t, alpha_t, lit_t, wrap)
         out[region.slices] = res.to(torch.int32).cpu().numpy().astype(frame.dtype)
         return out
 
