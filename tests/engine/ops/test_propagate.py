@@ -5,15 +5,10 @@ import pytest
 
 from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
+from retakes.engine.vision.metrics import psnr
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, hue_rotate, make_scene
 
 from .torch_device import TORCH_DEVICE
-
-
-def psnr(a, b, m=None):
-    d = (a.astype(np.float64) - b) ** 2
-    d = d[m] if m is not None else d
-    return 10 * np.log10(255**2 / max(d.mean(), 1e-10))
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,8 @@ from retakes.engine.errors import Cancelled
 from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
 from retakes.engine.ops.remove import hole_of
+from retakes.engine.vision.metrics import psnr
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, make_scene
-
-
-def psnr(a, b, m=None):
-    d = (a.astype(np.float64) - b) ** 2
-    d = d[m] if m is not None else d
-    return 10 * np.log10(255**2 / max(d.mean(), 1e-10))
 
 
 @pytest.fixture(scope="module")
