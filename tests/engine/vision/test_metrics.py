@@ -15,9 +15,11 @@ def test_psnr_of_a_uniform_error_and_of_a_masked_region():
     assert abs(psnr(a, b, top) - 10 * np.log10(255**2 / 100)) < 1e-9
 
 
-def test_ssim_is_one_for_identical_images_and_drops_with_noise():
+def test_ssim_is_one_for_identical_images_and_near_zero_for_unrelated_ones():
     rng = np.random.default_rng(0)
     a = rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)
+    other = rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)
     noisy = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
     assert abs(ssim(a, a, win=7) - 1.0) < 1e-9
-    assert ssim(a, noisy, win=7) < 0.9
+    assert abs(ssim(a, other, win=7)) < 0.1
+    assert ssim(a, other, win=7) < ssim(a, noisy, win=7) < 1.0
