@@ -45,27 +45,11 @@ class MaskTools(QFrame):
             row.addWidget(b)
         self.tools["brush"].setChecked(True)
         row.addSpacing(8)
-        smaller = _button("−", f"Smaller brush ({keys['brush_smaller']})")
-        smaller.clicked.connect(lambda: self.brush_step.emit(False))
-        bigger = _button("+", f"Bigger brush ({keys['brush_bigger']})")
-        bigger.clicked.connect(lambda: self.brush_step.emit(True))
-        self.size = QLabel("32 px")
-        self.size.setMinimumWidth(44)
-        row.addWidget(QLabel("Size"))
-        row.addWidget(smaller)
-        row.addWidget(self.size)
-        row.addWidget(bigger)
+        self.size = _stepper(row, "Size", "32 px", 44, self.brush_step,
+                             f"Smaller brush ({keys['brush_smaller']})", f"Bigger brush ({keys['brush_bigger']})")
         row.addSpacing(8)
-        soft = _button("−", f"Less feather ({keys['feather_less']})")
-        soft.clicked.connect(lambda: self.feather_step.emit(False))
-        softer = _button("+", f"More feather ({keys['feather_more']})")
-        softer.clicked.connect(lambda: self.feather_step.emit(True))
-        self.feather = QLabel("0 px")
-        self.feather.setMinimumWidth(36)
-        row.addWidget(QLabel("Feather"))
-        row.addWidget(soft)
-        row.addWidget(self.feather)
-        row.addWidget(softer)
+        self.feather = _stepper(row, "Feather", "0 px", 36, self.feather_step,
+                                f"Less feather ({keys['feather_less']})", f"More feather ({keys['feather_more']})")
         row.addSpacing(8)
         for text, signal, key in (("Invert", self.invert, "invert"), ("Clear", self.clear, "clear"),
                                   ("Undo", self.undo, "undo")):
@@ -116,3 +100,16 @@ class CompareBar(QFrame):
     def show_state(self, mode: str, left: str, right: str) -> None:
         self.modes[mode].setChecked(True)
         self.what.setText(f"{left}  ◂▸  {right}   (scrubbing stays in sync)")
+
+
+def _stepper(row, title: str, value: str, width: int, step, less_tip: str, more_tip: str) -> QLabel:
+    """"Title  -  value  +" in `row`; the buttons emit `step(False)` / `step(True)`; returns the value label."""
+    less = _button("−", less_tip)
+    less.clicked.connect(lambda: step.emit(False))
+    more = _button("+", more_tip)
+    more.clicked.connect(lambda: step.emit(True))
+    label = QLabel(value)
+    label.setMinimumWidth(width)
+    for widget in (QLabel(title), less, label, more):
+        row.addWidget(widget)
+    return label
