@@ -101,7 +101,9 @@ class EngineLink(QObject):
             return
 
         def failed(exc: BaseException) -> None:
-            if is_engine_down(exc):
+            # Only the current connection's failures say the engine is down: a call still
+            # running on the channel that Reconnect replaced fails when that channel closes.
+            if is_engine_down(exc) and client is self.client:
                 self._went_down(exc)
             on_error(plain(exc, doing=doing))
 
@@ -118,6 +120,8 @@ class EngineLink(QObject):
                 progress(snapshot)
 
         def failed(exc: BaseException) -> None:
+            if client is not self.client:
+                return  # a stream of the replaced connection; the job is watched again on the new one
             self._watching.discard(job_id)
             if is_engine_down(exc):
                 self._went_down(exc)

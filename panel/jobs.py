@@ -57,6 +57,7 @@ class JobsController:
         self.window = studio.window
         self.queue = RenderQueue.load(studio.settings.session_dir / QUEUE_FILE)
         self._preview: tuple[str, int, np.ndarray, float] | None = None  # clip key, frame, image, ms
+        self._queue_saves = 0  # generation of the last queue snapshot handed to a worker
         self.active_job = ""
         self._claimed: set[str] = set()  # version outputs promised to submitted jobs
         e = self.window.edit
@@ -331,5 +332,7 @@ class JobsController:
     def save_queue(self) -> None:
         text_queue = RenderQueue(self.queue.path)
         text_queue.entries = [QueueEntry(**vars(e)) for e in self.queue.entries]  # a copy for the worker
-        self.studio.tasks.run(text_queue.save, None, lambda exc: self.studio.error(
+        self._queue_saves += 1
+        generation = self._queue_saves
+        self.studio.tasks.run(lambda: text_queue.save(generation), None, lambda exc: self.studio.error(
             f"Could not save the render queue: {exc}"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,9 @@ STATE_NAMES = {pb.JOB_STATE_QUEUED: "queued", pb.JOB_STATE_RUNNING: "running",
                pb.JOB_STATE_CANCELLED: "cancelled"}
 FINISHED = ("done", "failed", "cancelled")
 
+
+_SAVE_LOCK = threading.Lock()
+_LAST_SAVED: dict[Path, int] = {}
 
 @dataclass
 class QueueEntry:
@@ -82,14 +86,23 @@ class RenderQueue:
     def to_json(self) -> str:
         return json.dumps([asdict(e) for e in self.entries], indent=1)
 
-    def save(self) -> None:
-        """Atomic write (call from a worker thread): a crash never leaves half a queue file."""
+    def save(self, generation: int = 0) -> None:
+        """Atomic write (call from a worker thread): a crash never leaves half a queue file.
+
+        Saves of one file run one at a time, and one older than the last written
+        (`generation`, counted by the caller) is dropped: worker threads may finish in any
+        order, and the file must end up holding the newest snapshot.
+        """
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(self.to_json())
-        os.replace(tmp, self.path)
+        with _SAVE_LOCK:
+            if generation < _LAST_SAVED.get(self.path, -1):
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(self.to_json())
+            os.replace(tmp, self.path)
+            _LAST_SAVED[self.path] = generation
 
     @classmethod
     def load(cls, path: Path) -> RenderQueue:

@@ -44,7 +44,7 @@ def test_engine_stopped_mid_job_then_reconnect(qtbot, studio, engine, demo_media
     qtbot.waitUntil(lambda: studio.link.online, timeout=10000)
     qtbot.waitUntil(lambda: all(e.state == "done" for e in studio.jobs.queue.entries), timeout=40000)
     qtbot.waitUntil(lambda: len(studio.versions.list) == 3, timeout=10000)
-    assert not w.banner.isVisible()
+    assert not w.banner.isVisible(), w.banner.text.text()
     assert [v.label for v in studio.versions.list] == ["v001", "v002", "v003"]
 
 

@@ -118,3 +118,30 @@ def test_timeline_entries_from_an_exported_otio(tmp_path, demo_media) -> None:
     entries = clips.timeline_entries(path)
     assert len(entries) == 1 and entries[0].clip is not None
     assert (entries[0].clip.source_range.start, entries[0].clip.source_range.end) == (4, 14)
+
+
+def test_concurrent_queue_saves_never_fail_and_leave_the_newest_snapshot(tmp_path) -> None:
+    import json
+    import threading
+
+    path = tmp_path / "queue.json"
+    snapshots = []
+    for generation in range(1, 41):
+        q = RenderQueue(path)
+        q.add(QueueEntry(f"j{generation}", "A001", "relight"))
+        snapshots.append((generation, q))
+    errors: list[BaseException] = []
+
+    def save(generation: int, q: RenderQueue) -> None:
+        try:
+            q.save(generation)
+        except BaseException as exc:  # the old code raised FileNotFoundError on a shared temp name
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=s) for s in reversed(snapshots)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert json.loads(path.read_text())[0]["job_id"] == "j40"
