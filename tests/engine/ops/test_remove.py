@@ -30,7 +30,7 @@ def test_remove_fills_the_hole_with_the_revealed_background(scene):
         assert np.array_equal(out[~hole], f[~hole])
         scores.append(psnr(out, scene.backgrounds[i], hole))
         before.append(psnr(f, scene.backgrounds[i], hole))
-    assert np.mean(scores) > 32.0 > np.mean(before) + 10, (scores, before)  # 35.0 measured
+    assert np.mean(scores) > 32.0 > np.mean(before) + 10, (scores, before)  # 33.3 measured
 
 
 def test_remove_needs_a_mask(scene):
