@@ -12,6 +12,7 @@ when shorter), fitted to the frame by `cover` (scale to fill, centre crop) or `s
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import cv2
@@ -55,9 +56,10 @@ class Plate:
         self._pos = 0  # index of the frame the capture reads next
         self._length: int | None = None  # known once the video has been read to its end
         self._cache: tuple[int, np.ndarray] | None = None
-        img = cv2.imread(str(self.path), cv2.IMREAD_UNCHANGED)
-        if img is not None:
-            self._still = self._prepare(img)
+        stat = self.path.stat()
+        self._version = (stat.st_mtime_ns, stat.st_size)
+        self._still = _fitted_still(str(self.path), self._version, size, mode)
+        if self._still is not None:
             return
         self._open()
         first = self.frame(0)
@@ -73,17 +75,17 @@ class Plate:
             raise CorruptMedia(f"cannot read {self.path} as an image or a video", field=FIELD)
 
     def _prepare(self, img: np.ndarray) -> np.ndarray:
-        if img.ndim == 2:
-            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-        if img.shape[2] == 4:
-            img = img[..., :3]
-        full = float(np.iinfo(img.dtype).max) if img.dtype.kind in "ui" else 1.0
-        rgb = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2RGB).astype(np.float32) / np.float32(full)
-        return fit(rgb, self.size, self.mode)
+        return _to_plate(img, self.size, self.mode)
 
     @property
     def is_still(self) -> bool:
         return self._still is not None
+
+    def codes(self, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """Frame `n` as (float32 code values of `dtype`, the same as `dtype`); read-only for stills."""
+        if self._still is not None:
+            return _still_codes(str(self.path), self._version, self.size, self.mode, np.dtype(dtype).str)
+        return _codes(self.frame(n), np.dtype(dtype))
 
     def frame(self, n: int) -> np.ndarray | None:
         """Plate frame `n` (0 = the clip's first frame), looping a shorter video."""
@@ -109,8 +111,47 @@ class Plate:
         return rgb
 
 
-def subject_alpha(frame: np.ndarray, mask: np.ndarray, softness: float,
-                  device=None) -> tuple[np.ndarray, Region] | None:
+def _to_plate(img: np.ndarray, size: tuple[int, int], mode: str) -> np.ndarray:
+    """An OpenCV image (gray, BGR or BGRA, any depth) as a fitted float32 RGB plate in 0..1."""
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        img = img[..., :3]
+    full = float(np.iinfo(img.dtype).max) if img.dtype.kind in "ui" else 1.0
+    rgb = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2RGB).astype(np.float32) / np.float32(full)
+    return fit(rgb, size, mode)
+
+
+@functools.lru_cache(maxsize=2)
+def _fitted_still(path: str, version: tuple[int, int], size: tuple[int, int], mode: str) -> np.ndarray | None:
+    """A still plate read and fitted once per file version: every preview builds a new op, and
+    reading, fitting and converting a 1080p plate cost more than the rest of a GPU preview.
+    None when the file is not an image (it may be a video). Read-only: it is shared."""
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        return None
+    plate = _to_plate(img, size, mode)
+    plate.flags.writeable = False
+    return plate
+
+
+def _codes(plate: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(float32 code values, the same in `dtype`) of a plate frame in 0..1."""
+    codes = np.rint(plate * np.float32(np.iinfo(dtype).max))
+    return codes, codes.astype(dtype)
+
+
+@functools.lru_cache(maxsize=2)
+def _still_codes(path: str, version: tuple[int, int], size: tuple[int, int], mode: str, dtype: str):
+    """`_codes` of a cached still plate, computed once; shared, read-only."""
+    codes, narrow = _codes(_fitted_still(path, version, size, mode), np.dtype(dtype))
+    codes.flags.writeable = narrow.flags.writeable = False
+    return codes, narrow
+
+
+def subject_alpha(
+    frame: np.ndarray, mask: np.ndarray, softness: float, device=None
+) -> tuple[np.ndarray, Region] | None:
     """Alpha of the subject (1 inside) in a region around it; outside the region alpha is 0.
 
     With a torch `device` the guided filter (the costly part) runs there and the alpha is a
@@ -162,15 +203,14 @@ class Background(Op):
 
     def __init__(self) -> None:
         self._plate: Plate | None = None
-        self._codes: tuple[int, np.ndarray] | None = None  # last plate frame as code values
+        self._codes: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None  # last plate frame, see Plate.codes
 
-    def plate_codes(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
-        """Plate frame for clip frame `index` in the frame's code values (float32, integral)."""
+    def plate_codes(self, index: int, frame: np.ndarray, ctx: EditContext) -> tuple[np.ndarray, np.ndarray]:
+        """Plate frame for clip frame `index`: (float32 code values, the same in the frame's dtype)."""
         plate = self.plate(frame, ctx)
         n = 0 if plate.is_still else index - ctx.frame_range.start
         if self._codes is None or self._codes[0] != n:
-            full = np.float32(np.iinfo(frame.dtype).max)
-            self._codes = (n, np.rint(plate.frame(n) * full))
+            self._codes = (n, plate.codes(n, frame.dtype))
         return self._codes[1]
 
     def plate(self, frame: np.ndarray, ctx: EditContext) -> Plate:
@@ -185,19 +225,20 @@ class Background(Op):
 
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         mask = check_mask(ctx.masks.mask(index) if ctx.masks is not None else None, frame)
-        codes = self.plate_codes(index, frame, ctx)
+        codes, narrow = self.plate_codes(index, frame, ctx)
         device = torch_device(ctx.device)
         got = subject_alpha(frame, mask, ctx.params.get("edge_softness") or 0.0, device)
-        out = codes.astype(frame.dtype)
+        out = narrow.copy()
         if got is None:
             return out
         alpha, region = got
         src = frame[region.slices]
         bg = codes[region.slices]
         wrap = float(ctx.params.get("light_wrap") or 0.0)
+        full = float(np.iinfo(frame.dtype).max)
         if device is None:
             lit = gaussian(bg, 8.0) if wrap > 0 else None
-            out[region.slices] = composite_matte(src.astype(np.float32), bg, alpha, lit, wrap)
+            out[region.slices] = composite_matte(src.astype(np.float32), bg, alpha, lit, wrap).clip(0.0, full)
             return out
         import torch
 
@@ -207,8 +248,10 @@ class Background(Op):
         bg_t = t(bg)
         lit_t = gaussian(bg_t, 8.0) if wrap > 0 else None
         alpha_t = alpha if isinstance(alpha, torch.Tensor) else t(alpha)
-        res = composite_matte(t(src).to(torch.float32), bg_t, alpha_t, lit_t, wrap)
-        out[region.slices] = res.to(torch.int32).cpu().numpy().astype(frame.dtype)
+        res = composite_matte(t(src).to(torch.float32), bg_t, alpha_t, lit_t, wrap).clamp_(0.0, full)
+        # read back in the narrowest integer type that holds the codes: the copy is the costly part
+        wire = torch.uint8 if frame.dtype == np.uint8 else torch.int32
+        out[region.slices] = res.to(wire).cpu().numpy()
         return out
 
 

@@ -95,3 +95,27 @@ def test_1080p_invariant(plate):
     out = run({"plate": plate, "edge_softness": 8}, f, m)
     inside = deep_inside(m, 8)
     assert (out[inside] == f[inside]).all()
+
+
+def test_a_still_plate_edited_on_disk_is_read_again(tmp_path):
+    """Plates are cached across previews; an editor who repaints the plate sees the new one."""
+    p = tmp_path / "plate.png"
+    f, m = textured(), ellipse_mask()
+    far = far_outside(m, 4)
+    for green in (200, 90):
+        img = np.zeros((48, 80, 3), np.uint8)
+        img[..., 1] = green
+        cv2.imwrite(str(p), img[..., ::-1])
+        out = run({"plate": str(p), "edge_softness": 4}, f, m)
+        assert (out[far] == (0, green, 0)).all()
+
+
+def test_light_wrap_never_wraps_around_the_code_range(tmp_path):
+    """A bright plate spilling over a dark edge must clip at full scale, not overflow to black."""
+    p = tmp_path / "white.png"
+    cv2.imwrite(str(p), np.full((48, 80, 3), 255, np.uint8))
+    f = np.full_like(textured(), 250)
+    m = ellipse_mask()
+    for device in ["cpu"] + ([TORCH_DEVICE] if TORCH_DEVICE else []):
+        out = run({"plate": str(p), "edge_softness": 6, "light_wrap": 1.0}, f, m, device=device)
+        assert out.min() >= 250, device
