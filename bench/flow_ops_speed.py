@@ -3,7 +3,9 @@
 Synthetic clips (engine.vision.scenes) at 1920x1080 and 854x480, N frames each; cv2 and
 torch limited to --threads (2: this CPU). With --device cuda (or torch:cpu) the ops' torch
 path does the per-pixel work; prepare and render are also reported apart.
-Usage: python bench/flow_ops_speed.py [--frames 12] [--ops propagate] [--device cuda]
+--lookahead 0,4 runs each op with vision.walk's flow look-ahead at each value in turn
+(interleaved, --repeat times), to compare them side by side in one run.
+Usage: python bench/flow_ops_speed.py [--frames 12] [--ops propagate] [--device cuda] [--lookahead 0,4]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 import cv2
 
 from retakes.engine.ops import get_op
+from retakes.engine.vision import walk
 from retakes.engine.ops.base import EditContext
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, hue_rotate, make_scene
 
@@ -41,6 +44,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ops", default="track,propagate,remove")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lookahead", default=str(walk.LOOKAHEAD), help="comma list of walk look-ahead values")
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args(argv)
     cv2.setNumThreads(args.threads)
     if args.device != "cpu":
@@ -60,10 +65,14 @@ def main(argv=None) -> int:
             "propagate": {"keyframes": {0: edited}, "device": dev},
             "remove": {"masks": per},
         }
-        res = {k: measure(k, frames, **kwargs[k]) for k in ops}
-        print(f"{w}x{h} [{dev}]: " + "  ".join(
-            f"{k} {v:.0f} ms/frame (prepare {SPLIT[k][0]:.0f} + render {SPLIT[k][1]:.0f})" for k, v in res.items()
-        ), flush=True)  # fmt: skip
+        for _ in range(args.repeat):
+            for ahead in map(int, args.lookahead.split(",")):
+                walk.LOOKAHEAD = ahead
+                res = {k: measure(k, frames, **dict(kwargs[k])) for k in ops}
+                print(f"{w}x{h} [{dev}] look-ahead {ahead}: " + "  ".join(
+                    f"{k} {v:.0f} ms/frame (prepare {SPLIT[k][0]:.0f} + render {SPLIT[k][1]:.0f})"
+                    for k, v in res.items()
+                ), flush=True)  # fmt: skip
     return 0
 
 

@@ -13,7 +13,8 @@ cost grows with pixel count while editing ops only need the flow to be locally r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -39,11 +40,12 @@ class FlowEstimator:
 
     preset: str = "medium"
     max_width: int = 960
+    #: one DIS object per thread: it keeps per-call buffers, so it cannot be shared
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ValueError(f"unknown DIS preset {self.preset!r}; one of {', '.join(PRESETS)}")
-        self._dis = cv2.DISOpticalFlow_create(PRESETS[self.preset])
 
     @classmethod
     def from_params(cls, params: dict, default_width: int) -> FlowEstimator:
@@ -64,8 +66,11 @@ class FlowEstimator:
         return cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
 
     def flow(self, gray_a: np.ndarray, gray_b: np.ndarray) -> np.ndarray:
-        """flow_ab on a's grid, from two uint8 gray images of the working size."""
-        return self._dis.calc(gray_a, gray_b, None)
+        """flow_ab on a's grid, from two uint8 gray images of the working size. Thread-safe."""
+        dis = getattr(self._local, "dis", None)
+        if dis is None:
+            dis = self._local.dis = cv2.DISOpticalFlow_create(PRESETS[self.preset])
+        return dis.calc(gray_a, gray_b, None)
 
 
 def gray(rgb: np.ndarray) -> np.ndarray:
@@ -89,9 +94,7 @@ def _maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gx + flow[..., 0], gy + flow[..., 1]
 
 
-def warp(
-    img: np.ndarray, flow: np.ndarray, *, interpolation: int = cv2.INTER_LINEAR, fill: float = 0.0
-) -> np.ndarray:
+def warp(img: np.ndarray, flow: np.ndarray, *, interpolation: int = cv2.INTER_LINEAR, fill: float = 0.0) -> np.ndarray:
     """Backward warp with cv2.remap: out(x) = img(x + flow(x)); outside samples get `fill`."""
     mx, my = _maps(flow)
     return cv2.remap(img, mx, my, interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)

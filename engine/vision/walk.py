@@ -5,11 +5,17 @@ keyframe toward the ends of the range. Doing that frame by frame keeps memory fl
 clip length: at any time only the current frame and its neighbour toward the key are
 held. Walking backward reads the source in small forward chunks and reverses each,
 so a decoder that is only fast sequentially is still read sequentially.
+
+The flows of the next few pairs are computed ahead, on a small thread pool (OpenCV
+releases the interpreter lock): they do not depend on each other, only the consumer's
+chaining does, and DIS alone keeps few cores busy on a working-size image.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +28,8 @@ if TYPE_CHECKING:  # ops imports vision at load time; a runtime import here woul
     from ..ops.base import FrameSource
 
 REVERSE_CHUNK = 16
+#: pairs whose flows may be in progress ahead of the consumer (frames held: one more than this)
+LOOKAHEAD = 4
 
 
 @dataclass
@@ -39,9 +47,7 @@ class Step:
     flow_from_prev: np.ndarray | None = None
 
 
-def frames_outward(
-    source: FrameSource, span: FrameRange, key: int, direction: int
-) -> Iterator[tuple[int, np.ndarray]]:
+def frames_outward(source: FrameSource, span: FrameRange, key: int, direction: int) -> Iterator[tuple[int, np.ndarray]]:
     """Frames of `span` from `key` (included) toward its end (+1) or its start (-1)."""
     if direction > 0:
         yield from source.frames(FrameRange(key, span.end))
@@ -69,19 +75,40 @@ def walk(
 
     `both_flows=False` skips flow_from_prev (no occlusion test wanted): half the flow cost.
     `for_flow(index, small)` may alter what flow sees (remove blanks the hole with it, so
-    no pixel it must not use can leak into the fill through the flow).
+    no pixel it must not use can leak into the fill through the flow); it is called in
+    order, up to LOOKAHEAD frames ahead of the step being yielded.
     """
-    prev: Step | None = None
-    prev_gray: np.ndarray | None = None
-    for index, frame in frames_outward(source, span, key, direction):
-        check_cancelled()
-        small = estimator.small(frame)
-        g = gray(for_flow(index, small) if for_flow else small)
-        step = Step(index, frame, small)
-        if prev is not None:
-            step.prev = prev.index
-            step.flow_to_prev = estimator.flow(g, prev_gray)
-            if both_flows:
-                step.flow_from_prev = estimator.flow(prev_gray, g)
-        yield step
-        prev, prev_gray = step, g
+    pending: deque[tuple[Step, Future | None]] = deque()
+    with ThreadPoolExecutor(max_workers=max(LOOKAHEAD, 1), thread_name_prefix="retakes-flow") as pool:
+        try:
+            prev_gray: np.ndarray | None = None
+            prev_index: int | None = None
+            for index, frame in frames_outward(source, span, key, direction):
+                check_cancelled()
+                small = estimator.small(frame)
+                g = gray(for_flow(index, small) if for_flow else small)
+                step = Step(index, frame, small, prev=prev_index)
+                flows = None if prev_gray is None else pool.submit(_flows, estimator, g, prev_gray, both_flows)
+                pending.append((step, flows))
+                prev_gray, prev_index = g, index
+                if len(pending) > LOOKAHEAD:
+                    yield _finished(*pending.popleft())
+            while pending:
+                check_cancelled()
+                yield _finished(*pending.popleft())
+        finally:
+            for _, flows in pending:
+                if flows is not None:
+                    flows.cancel()
+
+
+def _flows(
+    estimator: FlowEstimator, g: np.ndarray, prev_gray: np.ndarray, both: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    return estimator.flow(g, prev_gray), estimator.flow(prev_gray, g) if both else None
+
+
+def _finished(step: Step, flows: Future | None) -> Step:
+    if flows is not None:
+        step.flow_to_prev, step.flow_from_prev = flows.result()
+    return step
