@@ -83,9 +83,7 @@ def feather_alpha(
     return alpha, (fy0, fy1, fx0, fx1)
 
 
-def compose_roi(
-    source: np.ndarray, pred: np.ndarray, alpha: np.ndarray, roi: tuple[slice, slice]
-) -> np.ndarray:
+def compose_roi(source: np.ndarray, pred: np.ndarray, alpha: np.ndarray, roi: tuple[slice, slice]) -> np.ndarray:
     """Source with `pred` (unit range, ROI-sized) blended in by `alpha` (ROI); bit-exact at alpha == 0."""
     full = float(np.iinfo(source.dtype).max)
     out = source.copy()
@@ -103,15 +101,9 @@ class PropagateOp(Op):
         name="propagate",
         summary="Carry the edit of one or more keyframes through the clip, keeping each frame's shading.",
         params=(
-            ParamSpec(
-                "preset", ParamType.CHOICE, "optical flow quality", "medium", choices=("fast", "medium")
-            ),
-            ParamSpec(
-                "flow_width", ParamType.INTEGER, "max width for flow analysis", 480, minimum=64, unit=" px"
-            ),
-            ParamSpec(
-                "threshold", ParamType.NUMBER, "delta E that counts as changed (no mask)", 4.0, minimum=0.5
-            ),
+            ParamSpec("preset", ParamType.CHOICE, "optical flow quality", "medium", choices=("fast", "medium")),
+            ParamSpec("flow_width", ParamType.INTEGER, "max width for flow analysis", 480, minimum=64, unit=" px"),
+            ParamSpec("threshold", ParamType.NUMBER, "delta E that counts as changed (no mask)", 4.0, minimum=0.5),
             ParamSpec("feather", ParamType.NUMBER, "edge feather, fraction of width", 0.006, minimum=0.0),
         ),
         mask=MaskUse.OPTIONAL,
@@ -121,6 +113,7 @@ class PropagateOp(Op):
 
     def __init__(self) -> None:
         self._keys: list[_Key] = []
+        self._residuals: dict[tuple[int, str], object] = {}  # (key frame, device) -> tensor
 
     # -- analysis -------------------------------------------------------------------------
     def prepare(self, ctx: EditContext) -> None:
@@ -129,9 +122,7 @@ class PropagateOp(Op):
         keys = sorted(ctx.keyframes)
         for k in keys:
             if k not in ctx.frame_range:
-                raise InvalidArgument(
-                    f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes"
-                )
+                raise InvalidArgument(f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes")
         workdir = self.scratch_dir(ctx)
         est = FlowEstimator.from_params(ctx.params, 480)
         self._keys = []
@@ -221,17 +212,18 @@ class PropagateOp(Op):
         )
         union = np.zeros((h, w), np.float32)
         union[roi] = np.maximum.reduce([a[roi] for a in alphas])
-        img = to_unit(frame[roi])
         device = torch_device(ctx.device)
+        if device is not None:
+            return self._render_torch(index, frame, parts, alphas, union, roi, device)
+        img = to_unit(frame[roi])
         num = np.zeros(img.shape, np.float32)
         den = np.zeros(img.shape[:2], np.float32)
         alpha = np.zeros(img.shape[:2], np.float32)
         for (key, _mask, conf, chain), a in zip(parts, alphas, strict=True):
             flow = resize_flow(chain, (w, h))[roi]
             c = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)[roi]
-            pred = self._predict(key, img, flow, c, roi, device)
-            t_w = 1.0 / (1.0 + abs(index - key.index))  # nearer keyframe first
-            wgt = t_w * (0.1 + c) * np.maximum(a[roi], 1e-3)
+            pred = self._predict(key, img, flow, c, roi)
+            wgt = _key_weight(index, key) * (0.1 + c) * np.maximum(a[roi], 1e-3)
             num += pred * wgt[..., None]
             den += wgt
             alpha += a[roi] * wgt
@@ -239,27 +231,75 @@ class PropagateOp(Op):
         alpha = np.clip(alpha / den, 0, 1) * (union[roi] > 0)
         return compose_roi(frame, pred, alpha, roi)
 
-    @staticmethod
-    def _predict(key: _Key, img, flow, conf, roi, device) -> np.ndarray:
-        """LUT of this frame's pixels + the keyframe residual carried along the flow."""
-        y0, x0 = roi[0].start, roi[1].start
-        hh, ww = img.shape[:2]
-        gx, gy = np.meshgrid(
-            np.arange(x0, x0 + ww, dtype=np.float32), np.arange(y0, y0 + hh, dtype=np.float32)
-        )
-        mx, my = gx + flow[..., 0], gy + flow[..., 1]
-        if device is None:
-            res = cv2.remap(
-                key.residual, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-            )
-            return key.lut.apply(img) + conf[..., None] * res
+    def _render_torch(self, index, frame, parts, alphas, union, roi, device) -> np.ndarray:
+        """`render`'s blend on a torch device: only the frame's box and the small analysis maps are
+        uploaded (the keyframe residual stays there), and only the box comes back, as integers."""
         import torch
+        import torch.nn.functional as F
 
         from ..vision.flow import remap_torch
 
         dev = torch.device(device)
-        t_img = torch.from_numpy(np.ascontiguousarray(img)).to(dev).permute(2, 0, 1)[None]
-        t_res = torch.from_numpy(key.residual).to(dev).permute(2, 0, 1)[None]
-        res = remap_torch(t_res, torch.from_numpy(mx).to(dev)[None], torch.from_numpy(my).to(dev)[None])
-        out = key.lut.apply_torch(t_img) + torch.from_numpy(conf).to(dev)[None, None] * res
-        return out[0].permute(1, 2, 0).cpu().numpy()
+        h, w = frame.shape[:2]
+        full = float(np.iinfo(frame.dtype).max)
+        box = np.ascontiguousarray(frame[roi])
+        if box.dtype == np.uint16:  # few torch ops take uint16: widen through int16's bits
+            src = torch.from_numpy(box.view(np.int16)).to(dev).to(torch.int32).bitwise_and_(0xFFFF)
+        else:
+            src = torch.from_numpy(box).to(dev)
+        src = src.to(torch.float32).permute(2, 0, 1)[None]  # (1, 3, hh, ww) code values
+        img = src / full
+        ys = torch.arange(roi[0].start, roi[0].stop, device=dev, dtype=torch.float32)
+        xs = torch.arange(roi[1].start, roi[1].stop, device=dev, dtype=torch.float32)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+
+        def upsampled(small: np.ndarray) -> torch.Tensor:  # cv2.resize INTER_LINEAR's sampling, then the box
+            t = torch.from_numpy(np.ascontiguousarray(small, np.float32)).to(dev)
+            t = t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None]
+            return F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False)[0, :, roi[0], roi[1]]
+
+        num = den = alpha = None
+        for (key, _mask, conf, chain), a in zip(parts, alphas, strict=True):
+            flow = upsampled(chain)
+            hs, ws = chain.shape[:2]
+            c = upsampled(conf)[0]
+            residual = self._device_residual(key, dev)
+            res = remap_torch(residual, (gx + flow[0] * (w / ws))[None], (gy + flow[1] * (h / hs))[None])
+            pred = key.lut.apply_torch(img) + c * res
+            a_box = torch.from_numpy(np.ascontiguousarray(a[roi])).to(dev)
+            wgt = _key_weight(index, key) * (0.1 + c) * a_box.clamp_min(1e-3)
+            num = pred * wgt if num is None else num + pred * wgt
+            den = wgt if den is None else den + wgt
+            alpha = a_box * wgt if alpha is None else alpha + a_box * wgt
+        inside = torch.from_numpy(np.ascontiguousarray(union[roi] > 0)).to(dev)
+        a = ((alpha / den).clamp(0, 1) * inside)[None, None]
+        blend = (src * (1 - a) + (num / den) * full * a).round_().clamp_(0, full)
+        out_box = torch.where(a > 0, blend, src)[0].permute(1, 2, 0)
+        wire = torch.uint8 if frame.dtype == np.uint8 else torch.int32
+        out = frame.copy()
+        out[roi] = out_box.to(wire).cpu().numpy()
+        return out
+
+    def _device_residual(self, key: _Key, dev):
+        """The keyframe's residual as a (1, 3, H, W) tensor on `dev`, uploaded once per key."""
+        import torch
+
+        slot = (key.index, str(dev))
+        if slot not in self._residuals:
+            self._residuals[slot] = torch.from_numpy(key.residual).to(dev).permute(2, 0, 1)[None].contiguous()
+        return self._residuals[slot]
+
+    @staticmethod
+    def _predict(key: _Key, img, flow, conf, roi) -> np.ndarray:
+        """LUT of this frame's pixels + the keyframe residual carried along the flow."""
+        y0, x0 = roi[0].start, roi[1].start
+        hh, ww = img.shape[:2]
+        gx, gy = np.meshgrid(np.arange(x0, x0 + ww, dtype=np.float32), np.arange(y0, y0 + hh, dtype=np.float32))
+        mx, my = gx + flow[..., 0], gy + flow[..., 1]
+        res = cv2.remap(key.residual, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return key.lut.apply(img) + conf[..., None] * res
+
+
+def _key_weight(index: int, key: _Key) -> float:
+    """The nearer keyframe counts more."""
+    return 1.0 / (1.0 + abs(index - key.index))

@@ -1,5 +1,6 @@
 """`propagate`: an edited keyframe carried through a synthetic clip; invariant 1."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -65,3 +66,18 @@ def test_torch_path_agrees_with_numpy(scene):
     got, _ = run(sc, {0: truth[0]}, device=TORCH_DEVICE)
     for a, b in zip(ref, got, strict=True):
         assert np.abs(a.astype(int) - b).max() <= 1  # stated tolerance: 1 code value (8-bit)
+
+
+def test_torch_path_agrees_with_numpy_between_two_keys_on_16_bit_frames(scene):
+    """The GPU blend of two keyframes' predictions, on deep frames, within 1 code value at 8 bits."""
+    pytest.importorskip("torch")
+    sc, truth = scene
+    deep = type(sc)(**{**sc.__dict__, "frames": [f.astype(np.uint16) * 257 for f in sc.frames]})
+    keys = {0: truth[0].astype(np.uint16) * 257, 13: truth[13].astype(np.uint16) * 257}
+    ref, _ = run(deep, keys)
+    got, _ = run(deep, keys, device=TORCH_DEVICE)
+    for src, a, b in zip(deep.frames, ref, got, strict=True):
+        assert b.dtype == np.uint16
+        assert np.abs(a.astype(int) - b).max() <= 257
+        far = cv2.dilate((a != src).any(-1).astype(np.uint8), np.ones((25, 25), np.uint8)) == 0
+        assert np.array_equal(b[far], src[far])  # invariant 1 on the GPU path too
