@@ -115,7 +115,6 @@ class RemoveOp(Op):
         def blank(index: int, small: np.ndarray) -> np.ndarray:
             h = cv2.resize(self._hole(ctx, index).astype(np.uint8), small.shape[1::-1], interpolation=cv2.INTER_NEAREST)
             holes_small[index] = cv2.dilate(h, _CROSS, iterations=2).astype(bool)
-            holes_small.pop(index - 2, None)
             return np.rint(push_pull(small.astype(np.float32), 1.0 - holes_small[index])).astype(np.uint8)
 
         pairs = np.full((max(len(fr) - 1, 0), 3, 3), np.nan)  # pair k: frame fr.start+k -> the next, full res
@@ -135,7 +134,7 @@ class RemoveOp(Op):
                 )
                 if motion.homography is not None:
                     pairs[n - 1] = rescale(motion.homography, scale)
-                self._save_bad(folder, step.prev, holes_small[step.prev], moving_prev | motion.moving_a)
+                self._save_bad(folder, step.prev, holes_small.pop(step.prev), moving_prev | motion.moving_a)
                 moving_here = motion.moving_b
             moving_prev = moving_here
             ctx.progress("remove: analysis", n + 1, len(fr))
@@ -189,16 +188,19 @@ class RemoveOp(Op):
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         if self._dir is None:
             self.prepare(ctx)
-        hole = self._hole(ctx, index)
-        if not hole.any():
+        whole = self._hole(ctx, index)
+        if not whole.any():
             return frame.copy()
+        # everything below works in the hole's box with a margin: the spatial fill and the seam
+        # correction only need the hole's surroundings, and a small hole in a 4K frame stays cheap
+        box = _box_around(whole)
+        hole, source_box = whole[box], frame[box]
         h, w = hole.shape
         start = ctx.frame_range.start
-        fill = frame.astype(np.float32)
+        fill = source_box.astype(np.float32)
         filled = np.zeros((h, w), bool)
-        candidates = self._candidates(index, (w, h))
         ys, xs = np.nonzero(hole)
-        for source in candidates:  # nearest first; a candidate whose sample touches an unusable pixel falls through
+        for source in self._candidates(index, whole.shape, box):  # nearest first; unusable samples fall through
             pick = ~filled[ys, xs] & (source[ys, xs] != _NONE)
             if not pick.any():
                 continue
@@ -206,7 +208,8 @@ class RemoveOp(Op):
             for s in np.unique(src):
                 sel = src == s
                 to_source = self._to_frame[s - start] @ np.linalg.inv(self._to_frame[index - start])
-                values, ok = _sample(self._dir / "frames" / f"{s:06d}.npy", to_source, px[sel], py[sel])
+                at = (px[sel] + box[1].start, py[sel] + box[0].start)
+                values, ok = _sample(self._dir / "frames" / f"{s:06d}.npy", to_source, *at)
                 fy, fx = py[sel][ok], px[sel][ok]
                 fill[fy, fx] = values[ok]
                 filled[fy, fx] = True
@@ -217,20 +220,29 @@ class RemoveOp(Op):
             telea = cv2.inpaint(base, never.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32)
             smooth = push_pull(fill, (~never).astype(np.float32))
             fill[never] = 0.5 * telea[never] * (full / 255.0) + 0.5 * smooth[never]
-        fill = seam_correction(fill, frame, hole)
+        fill = seam_correction(fill, source_box, hole)
         out = frame.copy()
-        out[hole] = np.clip(np.rint(fill[hole]), 0, full).astype(frame.dtype)
+        out[box][hole] = np.clip(np.rint(fill[hole]), 0, full).astype(frame.dtype)
         return out
 
-    def _candidates(self, index: int, size: tuple[int, int]) -> list[np.ndarray]:
-        """Source-frame maps at full resolution, nearest in time first, then the other direction."""
+    def _candidates(self, index: int, shape: tuple[int, int], box: tuple[slice, slice]) -> list[np.ndarray]:
+        """Source-frame maps over `box` (full resolution), nearest in time first, then the other direction."""
         maps = [
-            cv2.resize(np.load(self._dir / name / f"{index:06d}.npy"), size, interpolation=cv2.INTER_NEAREST)
+            cv2.resize(np.load(self._dir / name / f"{index:06d}.npy"), shape[::-1], interpolation=cv2.INTER_NEAREST)[
+                box
+            ]
             for name in ("f", "b")
         ]
         age = [np.where(m == _NONE, np.iinfo(np.int32).max, np.abs(m - index)) for m in maps]
         backward_first = age[1] < age[0]
         return [np.where(backward_first, maps[1], maps[0]), np.where(backward_first, maps[0], maps[1])]
+
+
+def _box_around(hole: np.ndarray) -> tuple[slice, slice]:
+    """The hole's bounding box grown by half its size (at least 32 px), within the frame."""
+    x, y, w, h = cv2.boundingRect(hole.astype(np.uint8))
+    m = max(32, max(w, h) // 2)
+    return slice(max(0, y - m), min(hole.shape[0], y + h + m)), slice(max(0, x - m), min(hole.shape[1], x + w + m))
 
 
 def _sample(path: Path, homography: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
