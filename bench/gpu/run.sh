@@ -6,7 +6,9 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory]     # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests]     # results under $OUT (or bench/out)
+# quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
+# tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 set -uo pipefail
 mode=${1:-full}
 out=${OUT:-bench/out}
@@ -17,13 +19,20 @@ rm -rf /tmp/retakes-pkg && mkdir -p "$pkg"
 ln -s "$PWD/retakes/__init__.py" "$pkg/__init__.py"
 for room in engine bridge cli panel; do ln -s "$PWD/$room" "$pkg/$room"; done
 ln -s "$PWD/protos/retakes/v1" "$pkg/v1"
-export PYTHONPATH=/tmp/retakes-pkg:/tmp/site PYTHONUNBUFFERED=1
+export PYTHONPATH=/tmp/retakes-pkg:/tmp/site PYTHONUNBUFFERED=1 RETAKES_TEST_TORCH_DEVICE=cuda
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 nproc
 python3 -c "import torch, cv2, av; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'cv2', cv2.__version__, 'av', av.__version__)"
 
 run() { echo; echo "== $*"; "$@" 2>&1 | tee -a "$out/gpu.log"; }
+if [ "$mode" = tests ]; then
+  run python3 -m pytest -q -p no:cacheprovider -o addopts= tests/engine/ops tests/engine/vision \
+      -o timeout=0 -x
+  mode=quick
+fi
 if [ "$mode" != memory ]; then
+run python3 bench/flow_ops_speed.py --device cuda --threads 16 --frames 24 --ops propagate,remove \
+    --lookahead 0,4 --repeat 2
 run python3 bench/ops_speed.py --device cuda --frames 20
 run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview.json"
 run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,relight,recolor --container mov \
