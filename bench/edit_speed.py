@@ -90,7 +90,7 @@ def stage_note(out: Path, frames: int) -> str:
     """Busy ms per frame of each stage (summed over threads: stages overlap in time)."""
     stages = STAGES.get(str(out), {})
     per_frame = ", ".join(f"{k} {v * 1000 / frames:.0f}" for k, v in stages.items() if k in ("decode", "op", "encode"))
-    once = ", ".join(f"{k} {v:.2f}s" for k, v in stages.items() if k in ("prepare", "finalize"))
+    once = ", ".join(f"{k} {v:.2f}s" for k, v in stages.items() if k in ("prepare", "wait for analysis", "finalize"))
     return f"ms/frame: {per_frame}; once: {once}"
 
 

@@ -12,6 +12,7 @@ assembly writes a temp name beside it and renames.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import hashlib
 import shutil
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..v1 import engine_pb2
+from .analysis import BackgroundAnalysis
 from .masks_tracked import keyframe_mask_provider
 from .media import FrameReader, KeyframeMask, SegmentWriter, finalize_output
 from .ops import EditContext
@@ -162,19 +164,28 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     progress = _Progress(hooks, total, already)
     hooks.report("render", already, total)
 
-    with FrameReader(plan.source) as reader:
+    with FrameReader(plan.source) as reader, FrameReader(plan.source) as analysis_reader:
         ctx = make_context(plan, reader, op_dir, hooks)
         op = plan.op()
         hooks.check_cancelled()
         started = time.perf_counter()
-        op.prepare(ctx)  # the analysis, once; resumable through op_dir
+        # the analysis, once (resumable through op_dir): streamed beside the render when the op can
+        analysis = BackgroundAnalysis.start(op, dataclasses.replace(ctx, source=analysis_reader))
+        if analysis is None:
+            op.prepare(ctx)
         progress.add_time("prepare", time.perf_counter() - started)
-        if workers <= 1 or len(todo) <= 1:
-            for index, chunk, segment in todo:
-                _render_chunk(op, ctx, plan, chunk, segment, hooks, progress)
-                hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
-        else:
-            _render_parallel(plan, todo, op_dir, hooks, progress, workers)
+        try:
+            if workers <= 1 or len(todo) <= 1:
+                for index, chunk, segment in todo:
+                    _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis)
+                    hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
+            else:
+                _render_parallel(plan, todo, op_dir, hooks, progress, workers, analysis)
+            if analysis is not None:
+                analysis.join()
+        finally:
+            if analysis is not None:
+                analysis.close()
 
     hooks.check_cancelled()
     hooks.report("finalize", total, total)
@@ -194,7 +205,8 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     return RenderResult([out], total, progress.stage_seconds)
 
 
-def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progress: _Progress, workers: int) -> None:
+def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progress: _Progress, workers: int,
+                     analysis: BackgroundAnalysis | None) -> None:
     local = threading.local()
     readers: list[FrameReader] = []
     lock = threading.Lock()
@@ -206,13 +218,16 @@ def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progre
                 readers.append(reader)
             local.ctx = make_context(plan, reader, op_dir, hooks)
             local.op = plan.op()
-            local.op.prepare(local.ctx)  # reads back what the first prepare wrote
+            if analysis is not None:
+                local.op.start_analysis(local.ctx)  # its quick part; the walk itself runs once, elsewhere
+            else:
+                local.op.prepare(local.ctx)  # reads back what the first prepare wrote
         return local.op, local.ctx
 
     def render(item) -> None:
         index, chunk, segment = item
         op, ctx = worker_op()
-        _render_chunk(op, ctx, plan, chunk, segment, hooks, progress)
+        _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis)
         hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retakes-chunk")
@@ -226,7 +241,7 @@ def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progre
 
 
 def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hooks: JobHooks,
-                  progress: _Progress) -> None:
+                  progress: _Progress, analysis: BackgroundAnalysis | None = None) -> None:
     partial = segment.with_name(f"{segment.stem}.partial{segment.suffix}")
     if partial.is_dir():
         shutil.rmtree(partial)
@@ -246,6 +261,10 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
             with FrameReader(plan.source) as chunk_reader:
                 for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
                     hooks.check_cancelled()
+                    if analysis is not None:
+                        started = time.perf_counter()
+                        analysis.wait(op, index, hooks.check_cancelled)
+                        progress.add_time("wait for analysis", time.perf_counter() - started)
                     started = time.perf_counter()
                     edited = op.render(index, frame, ctx)
                     progress.add_time("op", time.perf_counter() - started)

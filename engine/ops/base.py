@@ -187,6 +187,21 @@ class Op(abc.ABC):
         """Analysis over the whole range before rendering (temporal ops). Must be resumable:
         results written to `ctx.workdir` are reused when present."""
 
+    def start_analysis(self, ctx: EditContext) -> Callable[[], None] | None:
+        """Streaming alternative to `prepare`, for ops whose analysis finishes frame by frame.
+
+        Does the quick part of the analysis and returns the long part as a callable, which
+        the engine runs on its own thread while it renders; a frame may be rendered once
+        `analysed(index)` is true. Every instance rendering the job calls this; only one
+        runs what it returns (the others find the results in `ctx.workdir`). None (the
+        default): this op cannot stream; the engine calls `prepare` instead.
+        """
+        return None
+
+    def analysed(self, index: int) -> bool:
+        """Whether frame `index` can be rendered yet (after `start_analysis`); cheap to call."""
+        return True
+
     @abc.abstractmethod
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         """Returns the edited frame `index` (same shape and dtype as `frame`)."""

@@ -19,6 +19,8 @@ output is the source, bit for bit.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +119,11 @@ class PropagateOp(Op):
 
     # -- analysis -------------------------------------------------------------------------
     def prepare(self, ctx: EditContext) -> None:
+        self.start_analysis(ctx)()
+
+    def start_analysis(self, ctx: EditContext) -> Callable[[], None]:
+        """Fits each keyframe's colour change now; returns the walks (tracking and flow chains
+        away from each key, the long part), which write each frame's results as they go."""
         if not ctx.keyframes:
             raise InvalidArgument("propagate needs at least one edited keyframe", field="keyframes")
         keys = sorted(ctx.keyframes)
@@ -125,13 +132,34 @@ class PropagateOp(Op):
                 raise InvalidArgument(f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes")
         workdir = self.scratch_dir(ctx)
         est = FlowEstimator.from_params(ctx.params, 480)
-        self._keys = []
+        self._keys, walks = [], []
         for n, k in enumerate(keys):
             lo = keys[n - 1] + 1 if n > 0 else ctx.frame_range.start
             hi = keys[n + 1] if n + 1 < len(keys) else ctx.frame_range.end
-            self._keys.append(self._analyse(ctx, k, FrameRange(lo, hi), est, workdir))
+            key, region = self._fit_key(ctx, k, FrameRange(lo, hi), est, workdir)
+            self._keys.append(key)
+            if not (key.folder / "done").exists():
+                walks.append((key, region))
 
-    def _analyse(self, ctx: EditContext, k: int, span: FrameRange, est: FlowEstimator, workdir: Path) -> _Key:
+        def walk_all() -> None:
+            for key, region in walks:
+                for direction in (1, -1):  # forward first: the order frames are rendered in
+                    self._walk(ctx, key.index, key.span, est, region, key.folder, direction)
+                (key.folder / "done").touch()
+
+        return walk_all
+
+    def analysed(self, index: int) -> bool:
+        return all(
+            (key.folder / "done").exists() or (key.folder / f"f{index:06d}.npy").exists()
+            for key in self._keys
+            if index in key.span
+        )
+
+    def _fit_key(
+        self, ctx: EditContext, k: int, span: FrameRange, est: FlowEstimator, workdir: Path
+    ) -> tuple[_Key, np.ndarray]:
+        """The keyframe's LUT and residual (computed once, then read back), and its edit region."""
         original, edited = ctx.source.frame(k), ctx.keyframes[k]
         if edited.shape != original.shape or edited.dtype != original.dtype:
             raise InvalidArgument(
@@ -146,10 +174,10 @@ class PropagateOp(Op):
         digest = hashlib.sha1(edited.tobytes() + region.tobytes() + f"{span}:{est}".encode()).hexdigest()[:12]
         folder = workdir / f"propagate-{k}-{digest}"
         folder.mkdir(parents=True, exist_ok=True)
-        if (folder / "done").exists():
+        if (folder / "lut.npy").exists():
             lut = ColourLUT(np.load(folder / "lut.npy"), np.load(folder / "lut-domain.npy"))
             residual = np.load(folder / "residual.npy").astype(np.float32)
-            return _Key(k, folder, lut, residual, span)
+            return _Key(k, folder, lut, residual, span), region
         o, e = to_unit(original), to_unit(edited)
         lut = ColourLUT.fit(o[region], e[region])
         residual = np.zeros_like(o)
@@ -159,13 +187,10 @@ class PropagateOp(Op):
         # Outside the region nothing was edited: no residual there (flow that slips across the
         # edge must not drag the LUT's answer for background colours into the object)
         residual[region] = np.sign(res) * np.maximum(np.abs(res) - RESIDUAL_FLOOR, 0.0)
-        np.save(folder / "lut.npy", lut.grid)
         np.save(folder / "lut-domain.npy", lut.domain)
         np.save(folder / "residual.npy", residual.astype(np.float16))
-        for direction in (1, -1):
-            self._walk(ctx, k, span, est, region, folder, direction)
-        (folder / "done").touch()
-        return _Key(k, folder, lut, residual, span)
+        _save_atomically(folder / "lut.npy", lut.grid)  # written last: it says the other two are whole
+        return _Key(k, folder, lut, residual, span), region
 
     def _walk(self, ctx, k, span, est, region, folder, direction) -> None:
         tracker = chain = conf = None
@@ -182,9 +207,11 @@ class PropagateOp(Op):
                 chain = step.flow_to_prev + warp(chain, step.flow_to_prev)
                 ok = ~occlusion(step.flow_to_prev, step.flow_from_prev)
                 conf = warp(conf, step.flow_to_prev) * ok
-            cv2.imwrite(str(folder / f"m{step.index:06d}.png"), mask.astype(np.uint8) * 255)
-            cv2.imwrite(str(folder / f"c{step.index:06d}.png"), np.rint(conf * 255).astype(np.uint8))
-            np.save(folder / f"f{step.index:06d}.npy", chain.astype(np.float16))
+            # written whole or not at all, the chain last: its presence says the frame is analysed
+            # (frames are rendered while the walk goes on; see `analysed`)
+            _write_png_atomically(folder / f"m{step.index:06d}.png", mask.astype(np.uint8) * 255)
+            _write_png_atomically(folder / f"c{step.index:06d}.png", np.rint(conf * 255).astype(np.uint8))
+            _save_atomically(folder / f"f{step.index:06d}.npy", chain.astype(np.float16))
             ctx.progress("propagate: analyse", step.index - span.start + 1, len(span))
 
     # -- synthesis ------------------------------------------------------------------------
@@ -303,3 +330,17 @@ class PropagateOp(Op):
 def _key_weight(index: int, key: _Key) -> float:
     """The nearer keyframe counts more."""
     return 1.0 / (1.0 + abs(index - key.index))
+
+
+def _save_atomically(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        np.save(fh, array)
+    os.replace(tmp, path)
+
+
+def _write_png_atomically(path: Path, image: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    if not cv2.imwrite(str(tmp), image):
+        raise OSError(f"cannot write {tmp}")
+    os.replace(tmp, path)
