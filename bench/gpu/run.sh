@@ -26,7 +26,8 @@ python3 -c "import torch, cv2, av; print('torch', torch.__version__, 'cuda', tor
 
 run() { echo; echo "== $*"; "$@" 2>&1 | tee -a "$out/gpu.log"; }
 if [ "$mode" = tests ]; then
-  run python3 -m pytest -q -p no:cacheprovider -o addopts= tests/engine/ops tests/engine/vision \
+  # -P and append mode: the checkout's own retakes/ (version only) must not shadow the linked package
+  run python3 -P -m pytest -q -p no:cacheprovider --import-mode=append -o addopts= tests/engine/ops tests/engine/vision \
       -o timeout=0 -x
   mode=quick
 fi
