@@ -29,10 +29,15 @@ from ..v1 import engine_pb2
 from .analysis import BackgroundAnalysis
 from .masks_tracked import keyframe_mask_provider
 from .media import FrameReader, KeyframeMask, SegmentWriter, finalize_output
+from .memory import limit_arenas
 from .ops import EditContext
 from .pipeline import BackgroundConsumer, prefetch
 from .plan import EditPlan
 from .timecode import FrameRange
+
+# At import, before a render starts its threads: with glibc's default of 8 arenas per core,
+# freed frame buffers piled up in ever more arenas and memory grew with clip length.
+limit_arenas()
 
 
 class JobHooks:

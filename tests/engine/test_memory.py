@@ -1,0 +1,51 @@
+"""engine.memory: the render's many threads share a few malloc arenas, whatever the core count."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+# A fresh process (glibc fixes its arena limit once): import the renderer, then let 32 threads
+# each allocate and free frame-sized buffers, and count the arenas malloc_info reports.
+_CHILD = r"""
+import ctypes, os, sys, tempfile, threading
+import retakes.engine.render  # noqa: F401  (limits the arenas at import)
+import numpy as np
+libc = ctypes.CDLL("libc.so.6")
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+libc.malloc_info.argtypes = (ctypes.c_int, ctypes.c_void_p)
+libc.fclose.argtypes = (ctypes.c_void_p,)
+go = threading.Barrier(32)
+def work():
+    go.wait()  # all alive at once: each needs an arena of its own unless limited
+    for _ in range(20):
+        a = np.ones((540, 960, 3), np.float32)
+        del a
+threads = [threading.Thread(target=work) for _ in range(32)]
+for t in threads: t.start()
+for t in threads: t.join()
+path = os.path.join(tempfile.mkdtemp(), "info.xml")
+fp = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, fp)
+libc.fclose(fp)
+print(open(path).read().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_many_render_threads_share_at_most_four_arenas():
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, check=True, capture_output=True, text=True)
+    assert 1 <= int(out.stdout.strip()) <= 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_without_the_limit_the_same_threads_spread_over_more_arenas():
+    """The control: the test above would pass for nothing if these threads never made arenas."""
+    env = dict(os.environ, MALLOC_ARENA_MAX="0")  # set: engine.memory leaves glibc's default
+    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, check=True, capture_output=True, text=True)
+    assert int(out.stdout.strip()) > 4
