@@ -36,7 +36,7 @@ run python3 bench/flow_ops_speed.py --device cuda --threads 16 --frames 24 --ops
     --lookahead 0,4 --repeat 2
 run python3 bench/ops_speed.py --device cuda --frames 20
 run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview.json"
-run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,relight,recolor --container mov \
+run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,relight,recolor,passthrough --container mov \
     --workers 4 --chunk-frames 24 --json "$out/gpu_edit_speed_prores.json"
 fi
 if [ "$mode" = full ]; then
