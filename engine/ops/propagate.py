@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..timecode import FrameRange
 from ..vision.colour import ColourLUT, change_region, to_unit
-from ..vision.flow import FlowEstimator, occlusion, resize_flow, torch_device, warp
+from ..vision.flow import FlowEstimator, occlusion, torch_device, warp
 from ..vision.segment import MaskTracker
 from ..vision.walk import walk
 from . import register
@@ -45,25 +45,37 @@ class _Key:
     index: int
     folder: Path
     lut: ColourLUT
-    residual: np.ndarray  # float32 (H, W, 3), unit range, keyframe grid
+    #: float32 (h, w, 3), unit range: the keyframe residual's nonzero box (zero elsewhere),
+    #: whose top-left pixel is `origin` (y, x) of the keyframe's grid. Every render instance
+    #: holds one per key: a full 1080p frame of it would be 25 MB each.
+    residual: np.ndarray
+    origin: tuple[int, int]
     span: FrameRange
+
+    @classmethod
+    def cropped(cls, index: int, folder: Path, lut: ColourLUT, residual: np.ndarray, span: FrameRange) -> _Key:
+        ys, xs = np.nonzero(np.any(residual != 0, axis=-1))
+        if len(ys) == 0:
+            return cls(index, folder, lut, np.zeros((1, 1, 3), np.float32), (0, 0), span)
+        box = residual[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        return cls(index, folder, lut, np.ascontiguousarray(box, np.float32), (int(ys.min()), int(xs.min())), span)
 
 
 def feather_alpha(
     mask_small: np.ndarray, shape: tuple[int, int], radius: int
-) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
     """Soft mask at full size, grown by `radius` (full-size pixels) and feathered; exactly 0 far
     outside. Grown and blurred at the mask's own (working) resolution, only the bounding box of
-    the result is upsampled. Returns (alpha, its nonzero box (y0, y1, x0, x1) or None)."""
+    the result is upsampled. Returns (alpha over its box, the box (y0, y1, x0, x1)), None for an
+    empty mask: outside the box alpha is 0."""
     h, w = shape
     hs, ws = mask_small.shape
     sx, sy = w / ws, h / hs
     rs = max(radius / sx, 0.5)
     m = mask_small.astype(np.float32)
-    alpha = np.zeros((h, w), np.float32)
     ys, xs = np.nonzero(mask_small)
     if len(ys) == 0:
-        return alpha, None
+        return None
     pad = int(np.ceil(3 * rs)) + 2
     y0, y1 = max(0, ys.min() - pad), min(hs, ys.max() + pad + 1)
     x0, x1 = max(0, xs.min() - pad), min(ws, xs.max() + pad + 1)
@@ -81,8 +93,31 @@ def feather_alpha(
     my = np.broadcast_to(gy, (fy1 - fy0, fx1 - fx0)).astype(np.float32)
     up = cv2.remap(soft, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     up[up < 1.0 / 512] = 0.0
-    alpha[fy0:fy1, fx0:fx1] = up
-    return alpha, (fy0, fy1, fx0, fx1)
+    return up, (fy0, fy1, fx0, fx1)
+
+
+def resize_box(small: np.ndarray, shape: tuple[int, int], roi: tuple[slice, slice]) -> np.ndarray:
+    """`cv2.resize(small, shape[::-1], INTER_LINEAR)[roi]` without the whole frame: the same
+    pixel-centre mapping and edge clamping, computed for the box alone (float32)."""
+    h, w = shape
+    hs, ws = small.shape[:2]
+
+    def taps(start: int, stop: int, n_small: int, n_full: int):
+        x = (np.arange(start, stop, dtype=np.float64) + 0.5) * (n_small / n_full) - 0.5
+        x0 = np.floor(x)
+        f = x - x0
+        low, high = x0 < 0, x0 >= n_small - 1
+        f[low | high] = 0.0
+        x0 = np.clip(x0, 0, n_small - 1).astype(np.intp)
+        return x0, np.minimum(x0 + 1, n_small - 1), f.astype(np.float32)
+
+    y0, y1, fy = taps(roi[0].start, roi[0].stop, hs, h)
+    x0, x1, fx = taps(roi[1].start, roi[1].stop, ws, w)
+    extra = (None,) * (small.ndim - 2)  # channels broadcast
+    fx, fy = fx[(slice(None), *extra)], fy[(slice(None), None, *extra)]
+    top = small[y0][:, x0] * (1 - fx) + small[y0][:, x1] * fx
+    bottom = small[y1][:, x0] * (1 - fx) + small[y1][:, x1] * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32)
 
 
 def compose_roi(source: np.ndarray, pred: np.ndarray, alpha: np.ndarray, roi: tuple[slice, slice]) -> np.ndarray:
@@ -176,8 +211,7 @@ class PropagateOp(Op):
         folder.mkdir(parents=True, exist_ok=True)
         if (folder / "lut.npy").exists():
             lut = ColourLUT(np.load(folder / "lut.npy"), np.load(folder / "lut-domain.npy"))
-            residual = np.load(folder / "residual.npy").astype(np.float32)
-            return _Key(k, folder, lut, residual, span), region
+            return _Key.cropped(k, folder, lut, np.load(folder / "residual.npy"), span), region
         o, e = to_unit(original), to_unit(edited)
         lut = ColourLUT.fit(o[region], e[region])
         residual = np.zeros_like(o)
@@ -190,7 +224,7 @@ class PropagateOp(Op):
         np.save(folder / "lut-domain.npy", lut.domain)
         np.save(folder / "residual.npy", residual.astype(np.float16))
         _save_atomically(folder / "lut.npy", lut.grid)  # written last: it says the other two are whole
-        return _Key(k, folder, lut, residual, span), region
+        return _Key.cropped(k, folder, lut, residual, span), region
 
     def _walk(self, ctx, k, span, est, region, folder, direction) -> None:
         tracker = chain = conf = None
@@ -231,14 +265,13 @@ class PropagateOp(Op):
         if not parts or not any(p[1].any() for p in parts):
             return frame.copy()
         feathered = [feather_alpha(p[1], (h, w), radius) for p in parts]
-        alphas = [a for a, _ in feathered]
-        boxes = [b for _, b in feathered if b is not None]
+        boxes = [f[1] for f in feathered if f is not None]
         roi = (
             slice(min(b[0] for b in boxes), max(b[1] for b in boxes)),
             slice(min(b[2] for b in boxes), max(b[3] for b in boxes)),
         )
-        union = np.zeros((h, w), np.float32)
-        union[roi] = np.maximum.reduce([a[roi] for a in alphas])
+        alphas = [_in_roi(f, roi) for f in feathered]  # each key's alpha over the ROI
+        union = np.maximum.reduce(alphas)
         device = torch_device(ctx.device)
         if device is not None:
             return self._render_torch(index, frame, parts, alphas, union, roi, device)
@@ -247,15 +280,17 @@ class PropagateOp(Op):
         den = np.zeros(img.shape[:2], np.float32)
         alpha = np.zeros(img.shape[:2], np.float32)
         for (key, _mask, conf, chain), a in zip(parts, alphas, strict=True):
-            flow = resize_flow(chain, (w, h))[roi]
-            c = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)[roi]
+            flow = resize_box(chain, (h, w), roi)
+            flow[..., 0] *= w / chain.shape[1]
+            flow[..., 1] *= h / chain.shape[0]
+            c = resize_box(conf, (h, w), roi)
             pred = self._predict(key, img, flow, c, roi)
-            wgt = _key_weight(index, key) * (0.1 + c) * np.maximum(a[roi], 1e-3)
+            wgt = _key_weight(index, key) * (0.1 + c) * np.maximum(a, 1e-3)
             num += pred * wgt[..., None]
             den += wgt
-            alpha += a[roi] * wgt
+            alpha += a * wgt
         pred = num / den[..., None]
-        alpha = np.clip(alpha / den, 0, 1) * (union[roi] > 0)
+        alpha = np.clip(alpha / den, 0, 1) * (union > 0)
         return compose_roi(frame, pred, alpha, roi)
 
     def _render_torch(self, index, frame, parts, alphas, union, roi, device) -> np.ndarray:
@@ -291,14 +326,15 @@ class PropagateOp(Op):
             hs, ws = chain.shape[:2]
             c = upsampled(conf)[0]
             residual = self._device_residual(key, dev)
-            res = remap_torch(residual, (gx + flow[0] * (w / ws))[None], (gy + flow[1] * (h / hs))[None])
+            oy, ox = key.origin
+            res = remap_torch(residual, (gx - ox + flow[0] * (w / ws))[None], (gy - oy + flow[1] * (h / hs))[None])
             pred = key.lut.apply_torch(img) + c * res
-            a_box = torch.from_numpy(np.ascontiguousarray(a[roi])).to(dev)
+            a_box = torch.from_numpy(a).to(dev)
             wgt = _key_weight(index, key) * (0.1 + c) * a_box.clamp_min(1e-3)
             num = pred * wgt if num is None else num + pred * wgt
             den = wgt if den is None else den + wgt
             alpha = a_box * wgt if alpha is None else alpha + a_box * wgt
-        inside = torch.from_numpy(np.ascontiguousarray(union[roi] > 0)).to(dev)
+        inside = torch.from_numpy(union > 0).to(dev)
         a = ((alpha / den).clamp(0, 1) * inside)[None, None]
         blend = (src * (1 - a) + (num / den) * full * a).round_().clamp_(0, full)
         out_box = torch.where(a > 0, blend, src)[0].permute(1, 2, 0)
@@ -322,7 +358,8 @@ class PropagateOp(Op):
         y0, x0 = roi[0].start, roi[1].start
         hh, ww = img.shape[:2]
         gx, gy = np.meshgrid(np.arange(x0, x0 + ww, dtype=np.float32), np.arange(y0, y0 + hh, dtype=np.float32))
-        mx, my = gx + flow[..., 0], gy + flow[..., 1]
+        oy, ox = key.origin  # the residual is stored as its nonzero box; zero around it
+        mx, my = gx - ox + flow[..., 0], gy - oy + flow[..., 1]
         res = cv2.remap(key.residual, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         return key.lut.apply(img) + conf[..., None] * res
 
@@ -344,3 +381,12 @@ def _write_png_atomically(path: Path, image: np.ndarray) -> None:
     if not cv2.imwrite(str(tmp), image):
         raise OSError(f"cannot write {tmp}")
     os.replace(tmp, path)
+
+
+def _in_roi(feathered: tuple[np.ndarray, tuple[int, int, int, int]] | None, roi: tuple[slice, slice]) -> np.ndarray:
+    """A key's box-sized alpha placed on the ROI (zeros where the key's alpha is zero)."""
+    out = np.zeros((roi[0].stop - roi[0].start, roi[1].stop - roi[1].start), np.float32)
+    if feathered is not None:
+        alpha, (y0, y1, x0, x1) = feathered
+        out[y0 - roi[0].start : y1 - roi[0].start, x0 - roi[1].start : x1 - roi[1].start] = alpha
+    return out

@@ -81,3 +81,19 @@ def test_torch_path_agrees_with_numpy_between_two_keys_on_16_bit_frames(scene):
         assert np.abs(a.astype(int) - b).max() <= 257
         far = cv2.dilate((a != src).any(-1).astype(np.uint8), np.ones((25, 25), np.uint8)) == 0
         assert np.array_equal(b[far], src[far])  # invariant 1 on the GPU path too
+
+
+@pytest.mark.parametrize("small_shape", [(27, 48), (135, 240, 2), (60, 80, 3)])
+def test_resize_box_is_the_box_of_a_whole_frame_resize(small_shape):
+    """Upsampling only the edited box must give what resizing the whole frame and cropping gave."""
+    from retakes.engine.ops.propagate import resize_box
+
+    small = np.random.default_rng(3).normal(size=small_shape).astype(np.float32)
+    full = (1080, 1920) if small_shape[0] != 60 else (101, 133)
+    whole = cv2.resize(small, full[::-1], interpolation=cv2.INTER_LINEAR)
+    for roi in (
+        (slice(0, full[0]), slice(0, full[1])),
+        (slice(0, 37), slice(50, full[1])),
+        (slice(7, 90), slice(3, 41)),
+    ):
+        assert np.allclose(resize_box(small, full, roi), whole[roi], atol=1e-5)
