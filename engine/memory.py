@@ -28,8 +28,11 @@ import sys
 
 #: glibc's mallopt() parameter number for the arena limit (malloc.h: M_ARENA_MAX)
 _M_ARENA_MAX = -8
-#: arenas for the whole process
-ARENA_MAX = 4
+#: arenas for the whole process. 4 was flat while analysis and render ran one after the
+#: other; with propagate's analysis streaming beside the render (engine.analysis) more threads
+#: allocate at once and 4 arenas grew again (960x540, 1 worker: 308 -> 361 MiB from 200 to 800
+#: frames); 2 kept it flat (295 / 295) at the same speed (bench/edit_speed.py, alternated).
+ARENA_MAX = 2
 
 _configured = False
 

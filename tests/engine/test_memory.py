@@ -37,10 +37,12 @@ print(open(path).read().count("<heap nr="))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
-def test_many_render_threads_share_at_most_four_arenas():
+def test_many_render_threads_share_a_few_arenas():
+    from retakes.engine.memory import ARENA_MAX
+
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
     out = subprocess.run([sys.executable, "-c", _CHILD], env=env, check=True, capture_output=True, text=True)
-    assert 1 <= int(out.stdout.strip()) <= 4
+    assert 1 <= int(out.stdout.strip()) <= ARENA_MAX
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
@@ -48,4 +50,4 @@ def test_without_the_limit_the_same_threads_spread_over_more_arenas():
     """The control: the test above would pass for nothing if these threads never made arenas."""
     env = dict(os.environ, MALLOC_ARENA_MAX="0")  # set: engine.memory leaves glibc's default
     out = subprocess.run([sys.executable, "-c", _CHILD], env=env, check=True, capture_output=True, text=True)
-    assert int(out.stdout.strip()) > 4
+    assert int(out.stdout.strip()) > 4  # more than any cap the engine would choose
