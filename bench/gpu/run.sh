@@ -45,7 +45,6 @@ if [ "$mode" = full ]; then
   run python3 bench/flow_ops_speed.py --device cuda --threads 16
 fi
 if [ "$mode" = memory ]; then
-  run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview.json"
   run python3 bench/memory.py --ops propagate --lengths 300,1800 --device cuda --workers 4 \
       --json "$out/gpu_memory.json"
 fi
