@@ -16,8 +16,8 @@ import time
 import cv2
 
 from retakes.engine.ops import get_op
-from retakes.engine.vision import walk
 from retakes.engine.ops.base import EditContext
+from retakes.engine.vision import walk
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, hue_rotate, make_scene
 
 SPLIT: dict[str, tuple[float, float]] = {}
