@@ -19,7 +19,6 @@ output is the source, bit for bit.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..media.paths import atomic_temp_path, publish
 from ..timecode import FrameRange
 from ..vision.colour import ColourLUT, change_region, to_unit
 from ..vision.flow import FlowEstimator, occlusion, torch_device, warp
@@ -370,17 +370,16 @@ def _key_weight(index: int, key: _Key) -> float:
 
 
 def _save_atomically(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array)
-    os.replace(tmp, path)
+    temp = atomic_temp_path(path)
+    np.save(temp, array)  # the temp name keeps the .npy suffix, so np.save adds none
+    publish(temp, path)
 
 
 def _write_png_atomically(path: Path, image: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    if not cv2.imwrite(str(tmp), image):
-        raise OSError(f"cannot write {tmp}")
-    os.replace(tmp, path)
+    temp = atomic_temp_path(path)
+    if not cv2.imwrite(str(temp), image):
+        raise OSError(f"cannot write {temp}")
+    publish(temp, path)
 
 
 def _in_roi(feathered: tuple[np.ndarray, tuple[int, int, int, int]] | None, roi: tuple[slice, slice]) -> np.ndarray:
