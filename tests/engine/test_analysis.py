@@ -129,13 +129,7 @@ def test_a_failing_analysis_fails_the_render_and_publishes_nothing(shot, tmp_pat
 
 
 def test_a_cancel_while_waiting_for_the_analysis_stops_it_too(shot, tmp_path):
-    instances: list[SlowAnalysis] = []
-
     class Endless(SlowAnalysis):
-        def __init__(self) -> None:
-            super().__init__()
-            instances.append(self)
-
         def analysed(self, index: int) -> bool:
             return index < 8  # frame 8 never becomes ready
 
