@@ -23,6 +23,7 @@ from ..errors import InvalidArgument
 from ..timecode import FrameRange
 from . import sequence
 from .decode import FrameReader
+from .paths import file_version
 from .probe import MediaInfo, probe
 
 THRESHOLD = 128
@@ -137,8 +138,7 @@ def load_masks(
     if p.is_dir():
         files = sequence.list_frames(p, field=field)
         _check_count(len(files), info, frame_range, f"{p.name} holds {len(files)} mask images", field)
-        stat = files[0].stat()
-        w, h = _image_size(files[0], (stat.st_mtime_ns, stat.st_size), field)
+        w, h = _image_size(files[0], file_version(files[0]), field)
         _check_size(np.empty((h, w), np.uint8), info, f"mask {files[0].name}", field)
         return PerFrameMasks(info, frame_range, files=files, field=field)
     if p.suffix.lower() in sequence.EXTENSIONS:

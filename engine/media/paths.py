@@ -24,6 +24,13 @@ def atomic_temp_path(dest: str | os.PathLike[str]) -> Path:
     return dest.parent / f".{dest.stem}.retakes-partial{dest.suffix}"
 
 
+def file_version(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(modification time in ns, size): what caches of a file's decoded content are keyed by,
+    so that a file replaced or edited in place is read again."""
+    stat = os.stat(path)
+    return stat.st_mtime_ns, stat.st_size
+
+
 def check_output_path(
     output: str | os.PathLike[str], sources: list[Path], *, field: str = "output_path"
 ) -> Path:

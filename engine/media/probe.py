@@ -21,6 +21,7 @@ import av.error
 from ..errors import CorruptMedia, InvalidArgument, MediaNotFound, MediaUnreadable
 from ..timecode import FrameRate, Timebase
 from . import sequence
+from .paths import file_version
 
 # FFmpeg's enum values -> names (libavutil/pixfmt.h), for the tags we read and write.
 PRIMARIES = {
@@ -153,12 +154,11 @@ def probe(
     p = check_readable(Path(path), field=field)
     if p.is_dir():
         return _probe_sequence(p, sequence_rate or FrameRate(Fraction(24)), sequence_start_timecode, field)
-    stat = p.stat()
-    return _probe_video_file(p.resolve(), stat.st_size, stat.st_mtime_ns, field)
+    return _probe_video_file(p.resolve(), file_version(p), field)
 
 
 @functools.lru_cache(maxsize=128)
-def _probe_video_file(path: Path, size: int, mtime_ns: int, field: str) -> MediaInfo:
+def _probe_video_file(path: Path, version: tuple[int, int], field: str) -> MediaInfo:
     """Probing proves the frame count by decoding the last GOP: worth doing once per file
     version, not on every preview of a scrubbing panel. Keyed by size and mtime, so a
     replaced file is probed again; failures are not cached."""

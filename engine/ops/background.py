@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ..errors import CorruptMedia, MediaNotFound
+from ..media.paths import file_version
 from . import register
 from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
 from .color import torch_device
@@ -56,8 +57,7 @@ class Plate:
         self._pos = 0  # index of the frame the capture reads next
         self._length: int | None = None  # known once the video has been read to its end
         self._cache: tuple[int, np.ndarray] | None = None
-        stat = self.path.stat()
-        self._version = (stat.st_mtime_ns, stat.st_size)
+        self._version = file_version(self.path)
         self._still = _fitted_still(str(self.path), self._version, size, mode)
         if self._still is not None:
             return
