@@ -60,16 +60,22 @@ def test_streamed_analysis_gives_the_bytes_of_analysing_first(shot, tmp_path, mo
 
 
 class SlowAnalysis(Op):
-    """Analyses one frame every few ms; rendering a frame not yet analysed is a bug it records."""
+    """Analyses one frame every few ms; rendering a frame not yet analysed is a bug it records.
+
+    With `wait_for_render`, past frame 5 it waits (up to 10 s) for its own first render, so
+    that a renderer which does overlap the analysis is seen doing so however slowly its
+    decoder starts (one worker only: other workers render on other instances)."""
 
     spec = OpSpec(name="slow-analysis", summary="test op")
     fail_at: int | None = None
+    wait_for_render = False
 
     def __init__(self) -> None:
         self.marks: set[int] = set()
         self.early: list[int] = []
         self.rendered_during_analysis = 0
         self.running = threading.Event()
+        self.first_render = threading.Event()
 
     def start_analysis(self, ctx: EditContext):
         def run() -> None:
@@ -80,6 +86,8 @@ class SlowAnalysis(Op):
                     raise ValueError("the analysis broke")
                 time.sleep(0.004)
                 self.marks.add(i)
+                if i == 5 and self.wait_for_render:
+                    self.first_render.wait(timeout=10)
             self.running.clear()
 
         return run
@@ -92,6 +100,7 @@ class SlowAnalysis(Op):
             self.early.append(index)
         if self.running.is_set():
             self.rendered_during_analysis += 1
+        self.first_render.set()
         return frame
 
 
@@ -106,6 +115,8 @@ def test_no_frame_renders_before_its_analysis_and_rendering_overlaps_it(shot, tm
     instances: list[SlowAnalysis] = []
 
     class Recorded(SlowAnalysis):
+        wait_for_render = True
+
         def __init__(self) -> None:
             super().__init__()
             instances.append(self)
