@@ -10,9 +10,10 @@ Classical and streamed, so memory stays flat in clip length:
 2. Two sweeps, forward and backward, carry for every pixel *which frame* last showed it
    (an index map, nearest-neighbour warped by the camera's motion): no colour is resampled
    along the way, so nothing blurs however far the source is.
-3. A frame's hole takes each pixel from the nearest frame in time that shows it, sampled
-   once through the composed homography. Pixels no frame reveals are inpainted spatially
-   (cv2 TELEA and push-pull); a membrane correction removes low-frequency seams.
+3. A frame's hole takes each pixel from the nearest frame in each direction that shows it,
+   sampled once through the composed homography, the two blended by inverse distance in
+   time. Pixels no frame reveals are inpainted spatially (cv2 TELEA and push-pull); a
+   membrane correction removes low-frequency seams.
 Outside the (dilated) mask the output is the source, bit for bit, and nothing the mask
 covers in any frame is ever read.
 
@@ -21,7 +22,10 @@ flow completed inside the hole, colour carried frame to frame): 27.18 -> 27.41,
 20.90 -> 21.48, 29.04 -> 30.76 dB on blackswan / breakdance / car-shadow, visibly sharper;
 on the synthetic scenes, whose holes are mostly never revealed and where a textured
 object crosses them, 1.1 dB lower. A homography is wrong for close, parallax-rich
-backgrounds: there the fill is sharp but shifted by the parallax.
+backgrounds: there the fill is sharp but shifted by the parallax. Tried and measured
+worse on davis-dev (BENCHMARKS.md): dense flow completed inside the hole with source
+coordinates chained along it (FGVC's flow tracing; 25.30 / 19.81 / 26.42 dB), and a
+homography fitted only around the hole (-0.3 dB).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from .track import track_masks
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 _NONE = -1  # in an index map: no frame has shown this pixel
+#: width of the band around the hole where the seam correction measures (px, within the sweeps' blanked margin)
+_BAND = 2
 
 
 def hole_of(mask: np.ndarray, grow: int) -> np.ndarray:
@@ -195,47 +201,67 @@ class RemoveOp(Op):
         # correction only need the hole's surroundings, and a small hole in a 4K frame stays cheap
         box = _box_around(whole)
         hole, source_box = whole[box], frame[box]
-        h, w = hole.shape
-        start = ctx.frame_range.start
-        fill = source_box.astype(np.float32)
-        filled = np.zeros((h, w), bool)
-        ys, xs = np.nonzero(hole)
-        for source in self._candidates(index, whole.shape, box):  # nearest first; unusable samples fall through
-            pick = ~filled[ys, xs] & (source[ys, xs] != _NONE)
-            if not pick.any():
-                continue
-            py, px, src = ys[pick], xs[pick], source[ys, xs][pick]
-            for s in np.unique(src):
-                sel = src == s
-                to_source = self._to_frame[s - start] @ np.linalg.inv(self._to_frame[index - start])
-                at = (px[sel] + box[1].start, py[sel] + box[0].start)
-                values, ok = _sample(self._dir / "frames" / f"{s:06d}.npy", to_source, *at)
-                fy, fx = py[sel][ok], px[sel][ok]
-                fill[fy, fx] = values[ok]
-                filled[fy, fx] = True
-        never = hole & ~filled
+        # the fill is also sampled on a thin band around the hole (inside the sweeps' blanked
+        # area, so it too comes from other frames): the seam correction measures the mismatch there
+        band = cv2.dilate(hole.astype(np.uint8), _CROSS, iterations=_BAND).astype(bool) & ~hole
+        fill, known = self._temporal_fill(index, whole.shape, box, hole | band, ctx.frame_range.start, source_box)
+        fill = seam_correction(fill, source_box, hole, band & known)
+        never = hole & ~known
         full = float(np.iinfo(frame.dtype).max)
         if never.any():
+            fill[band | ~hole] = source_box[band | ~hole]
             base = np.clip(np.rint(fill * (255.0 / full)), 0, 255).astype(np.uint8)
             telea = cv2.inpaint(base, never.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32)
             smooth = push_pull(fill, (~never).astype(np.float32))
             fill[never] = 0.5 * telea[never] * (full / 255.0) + 0.5 * smooth[never]
-        fill = seam_correction(fill, source_box, hole)
         out = frame.copy()
         out[box][hole] = np.clip(np.rint(fill[hole]), 0, full).astype(frame.dtype)
         return out
 
-    def _candidates(self, index: int, shape: tuple[int, int], box: tuple[slice, slice]) -> list[np.ndarray]:
-        """Source-frame maps over `box` (full resolution), nearest in time first, then the other direction."""
-        maps = [
+    def _temporal_fill(
+        self,
+        index: int,
+        frame_shape: tuple[int, int],
+        box: tuple[slice, slice],
+        wanted: np.ndarray,
+        start: int,
+        source_box: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What other frames show at the `wanted` pixels of `box`: (values float32, where known).
+
+        Each direction's nearest revealing frame, blended by inverse distance in time (FGVC's
+        fusion of its forward and backward candidates): where the source switches from one
+        frame to another the fill fades instead of jumping. Outside what is known the values
+        are the source's.
+        """
+        ys, xs = np.nonzero(wanted)
+        at = (xs + box[1].start, ys + box[0].start)
+        total = np.zeros((len(ys), source_box.shape[2]), np.float64)
+        weight = np.zeros(len(ys))
+        for source in self._source_maps(index, frame_shape, box):
+            src = source[ys, xs]
+            for s in np.unique(src[(src != _NONE) & (src != index)]):
+                sel = np.flatnonzero(src == s)
+                to_source = self._to_frame[s - start] @ np.linalg.inv(self._to_frame[index - start])
+                values, ok = _sample(self._dir / "frames" / f"{s:06d}.npy", to_source, at[0][sel], at[1][sel])
+                nearness = 1.0 / (1.0 + abs(int(s) - index))
+                total[sel[ok]] += nearness * values[ok]
+                weight[sel[ok]] += nearness
+        fill = source_box.astype(np.float32)
+        got = weight > 0
+        fill[ys[got], xs[got]] = total[got] / weight[got, None]
+        known = np.zeros(wanted.shape, bool)
+        known[ys[got], xs[got]] = True
+        return fill, known
+
+    def _source_maps(self, index: int, shape: tuple[int, int], box: tuple[slice, slice]) -> list[np.ndarray]:
+        """The forward and backward sweeps' index maps over `box`, at full resolution."""
+        return [
             cv2.resize(np.load(self._dir / name / f"{index:06d}.npy"), shape[::-1], interpolation=cv2.INTER_NEAREST)[
                 box
             ]
             for name in ("f", "b")
         ]
-        age = [np.where(m == _NONE, np.iinfo(np.int32).max, np.abs(m - index)) for m in maps]
-        backward_first = age[1] < age[0]
-        return [np.where(backward_first, maps[1], maps[0]), np.where(backward_first, maps[0], maps[1])]
 
 
 def _box_around(hole: np.ndarray) -> tuple[slice, slice]:

@@ -52,25 +52,24 @@ def push_pull(values: np.ndarray, known: np.ndarray, *, min_size: int = 2) -> np
 
 
 def seam_correction(
-    fill: np.ndarray, source: np.ndarray, hole: np.ndarray, *, sigma: float = 3.0
+    fill: np.ndarray, source: np.ndarray, hole: np.ndarray, measured: np.ndarray, *, sigma: float = 3.0
 ) -> np.ndarray:
     """Smooth offset that makes `fill` meet `source` at the hole's edge (membrane blend).
 
-    The mismatch is measured on the hole's inner boundary against the outside's
-    continuation, low-passed along the boundary (so only exposure/colour drift is
-    corrected, texture is not imposed), and spread into the hole by push-pull. Returns
-    the corrected fill (float32); apply it only inside `hole`.
+    `fill` must also be known on `measured`, a thin band just outside the hole where the
+    source is known too: the mismatch is measured there, between two real values, then
+    low-passed (so exposure and colour drift are corrected, grain and texture are not) and
+    spread into the hole by push-pull. Estimating it inside the hole instead, against the
+    outside's smooth continuation, would mistake the texture at the edge for drift and
+    push a fill that was already right off by it, differently every frame. Returns the
+    corrected fill (float32); apply it only inside `hole`. No band measured: no correction.
     """
-    hole_u8 = hole.astype(np.uint8)
-    if not hole_u8.any():
-        return fill.astype(np.float32)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
-    inner = hole_u8 & ~cv2.erode(hole_u8, kernel) & 1
-    src = source.astype(np.float32)
-    outside_ext = push_pull(src, 1.0 - hole_u8.astype(np.float32))
-    diff = (outside_ext - fill.astype(np.float32)) * inner[..., None]
-    wsum = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), sigma)
+    fill = fill.astype(np.float32)
+    band = (measured & ~hole).astype(np.float32)
+    if not hole.any() or not band.any():
+        return fill
+    diff = (source.astype(np.float32) - fill) * band[..., None]
+    wsum = cv2.GaussianBlur(band, (0, 0), sigma)
     dsum = cv2.GaussianBlur(diff, (0, 0), sigma).reshape(diff.shape)
     smooth = dsum / np.maximum(wsum, 1e-6)[..., None]
-    offset = push_pull(smooth, inner.astype(np.float32))
-    return fill.astype(np.float32) + offset
+    return fill + push_pull(smooth, band)

@@ -18,14 +18,32 @@ def test_push_pull_keeps_known_and_fills_smoothly():
     assert np.abs(out - ramp)[20:40, 20:40].mean() < 1.5
 
 
-def test_seam_correction_removes_an_offset():
+def _textured_hole():
     rng = np.random.default_rng(0)
     src = rng.random((60, 60, 3)).astype(np.float32) * 50 + 100
     hole = np.zeros((60, 60), bool)
     hole[20:40, 20:40] = True
+    band = np.zeros((60, 60), bool)
+    band[18:42, 18:42] = True
+    return src, hole, band & ~hole
+
+
+def test_seam_correction_removes_an_offset():
+    src, hole, band = _textured_hole()
     fill = src + 30.0  # right texture, wrong exposure
-    fixed = seam_correction(fill, src, hole)
-    assert np.abs(fixed - src)[hole].mean() < 8.0 < np.abs(fill - src)[hole].mean()
+    fixed = seam_correction(fill, src, hole, band)
+    assert np.abs(fixed - src)[hole].mean() < 1.0 < 30.0 == pytest.approx(np.abs(fill - src)[hole].mean())
+
+
+def test_seam_correction_leaves_a_right_fill_alone_on_texture():
+    """Texture at the hole's edge is not drift: a fill that already matches is not moved."""
+    src, hole, band = _textured_hole()
+    assert np.abs(seam_correction(src, src, hole, band) - src).max() < 1e-3
+
+
+def test_seam_correction_without_a_measured_band_changes_nothing():
+    src, hole, _ = _textured_hole()
+    assert np.array_equal(seam_correction(src + 30.0, src, hole, np.zeros_like(hole)), src + 30.0)
 
 
 def test_lut_learns_a_hue_rotation_and_generalises_to_new_shading():
