@@ -11,7 +11,8 @@ Protocol (to be copied into docs/BENCHMARKS.md):
   inside the true object and over the whole frame, frames 1.. averaged.
 - tracking: mean J (IoU) of `track` from the first frame's true mask, frames 1.. .
 - temporal stability: E_warp (fast_blind_video_consistency formula, DIS flow instead of
-  FlowNet2, occlusion + motion boundary excluded) of the propagate output and of the source.
+  FlowNet2, occlusion + motion boundary excluded) of the propagate output and of the source;
+  for removal, the same inside the hole only (where the output differs from the source).
 Runs on synthetic scenes (engine.vision.scenes) and on ../shared/media/davis-dev if present.
 Usage: python bench/quality.py [--json out.json] [--quick] [--only remove,track,...] [--clips a,b]
 (--only / --clips run a subset with the same protocol, for iterating; their results are merged into the
@@ -39,13 +40,14 @@ from retakes.engine.vision.scenes import ArrayMasks, ArraySource, free_form_mask
 DAVIS = Path(__file__).resolve().parents[1] / ".." / "shared" / "media" / "davis-dev"
 
 
-def e_warp(frames: list[np.ndarray], est: FlowEstimator) -> float:
+def e_warp(frames: list[np.ndarray], est: FlowEstimator, region: np.ndarray | None = None) -> float:
+    """Mean squared warping error between consecutive frames (0..1 RGB), over `region` if given."""
     errs = []
     for t in range(len(frames) - 1):
         a, b = frames[t], frames[t + 1]
         fw = est.flow(gray(a), gray(b))
         bw = est.flow(gray(b), gray(a))
-        keep = ~unreliable(fw, bw)
+        keep = ~unreliable(fw, bw) if region is None else ~unreliable(fw, bw) & region
         wb = warp(b.astype(np.float32) / 255, fw)
         d = ((a.astype(np.float32) / 255 - wb) ** 2).sum(-1)
         errs.append(d[keep].sum() / max(3 * keep.sum(), 1) if keep.any() else d.mean() / 3)
@@ -96,10 +98,14 @@ def bench_remove(frames, seed: int, targets=None) -> dict:
     op = get_op("remove")()
     op.prepare(ctx)
     out = [op.render(i, f, ctx) for i, f in src.frames(src.frame_range)]
+    est = FlowEstimator("medium", 960)
     return {
         "psnr": float(np.mean([psnr(o, g) for o, g in zip(out, truth, strict=True)])),
         "ssim": float(np.mean([ssim(o, g) for o, g in zip(out, truth, strict=True)])),
         "hole_fraction": float((m > 0).mean()),
+        # temporal stability inside the hole, where the output differs from the source
+        "ewarp_hole_out": e_warp(out, est, m > 0),
+        "ewarp_hole_src": e_warp(truth, est, m > 0),
     }
 
 
@@ -120,7 +126,8 @@ def main(argv=None) -> int:
         for d in sorted(DAVIS.iterdir()):
             clips[d.name] = load_davis(d)
     results = {}
-    print(f"{'clip':14} {'J':>6} {'P-obj':>7} {'P-frm':>7} {'Ew-out':>8} {'Ew-src':>8} {'rm-PSNR':>8} {'rm-SSIM':>8}")
+    print(f"{'clip':14} {'J':>6} {'P-obj':>7} {'P-frm':>7} {'Ew-out':>8} {'Ew-src':>8} {'rm-PSNR':>8} {'rm-SSIM':>8}"
+          f" {'rm-Ew-out':>9} {'rm-Ew-src':>9}")  # fmt: skip
     nan = float("nan")
     for n, (name, (frames, masks)) in enumerate(clips.items()):  # n (the mask seed) is kept for subsets
         if wanted and name not in wanted:
@@ -136,9 +143,10 @@ def main(argv=None) -> int:
             r["remove"]["ms_per_frame"] = (time.perf_counter() - t) / len(frames) * 1000
         results[name] = r
         p = r.get("propagate", dict.fromkeys(("psnr_object", "psnr_frame", "ewarp_out", "ewarp_src"), nan))
-        rm = r.get("remove", {"psnr": nan, "ssim": nan})
+        rm = r.get("remove", dict.fromkeys(("psnr", "ssim", "ewarp_hole_out", "ewarp_hole_src"), nan))
         print(f"{name:14} {r.get('track_J', nan):6.3f} {p['psnr_object']:7.2f} {p['psnr_frame']:7.2f} "
-              f"{p['ewarp_out']:8.5f} {p['ewarp_src']:8.5f} {rm['psnr']:8.2f} {rm['ssim']:8.4f}")  # fmt: skip
+              f"{p['ewarp_out']:8.5f} {p['ewarp_src']:8.5f} {rm['psnr']:8.2f} {rm['ssim']:8.4f} "
+              f"{rm['ewarp_hole_out']:9.5f} {rm['ewarp_hole_src']:9.5f}")  # fmt: skip
         sys.stdout.flush()
     if "remove" in only:
         rms = [r["remove"] for r in results.values()]
