@@ -97,13 +97,16 @@ def plan_edit(
                 raise MediaNotFound(f"no such file: {resolved}", field=f"params.{spec.name}")
             params[spec.name] = str(resolved)
 
+    device = resolve_device(request.device)  # checked even where the op will not use it
+    if not op.spec.gpu:
+        device = "cpu"
     plan = EditPlan(
         request=request,
         source=source,
         frame_range=frame_range,
         op=op,
         params=params,
-        device=resolve_device(request.device),
+        device=device,
         seed=request.seed,
     )
     plan.masks = _plan_masks(request, op, source, frame_range, resolve)

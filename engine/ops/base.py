@@ -99,6 +99,9 @@ class OpSpec:
     uses_keyframes: bool = False
     #: Looks at other frames than the one it writes (needs `prepare`).
     temporal: bool = False
+    #: Has a torch path for its per-frame work, taken on the job's GPU. False: it runs on the
+    #: CPU whatever device was asked for, and the plan says so (what previews report).
+    gpu: bool = True
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:

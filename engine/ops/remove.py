@@ -68,6 +68,7 @@ class RemoveOp(Op):
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
+        gpu=False,  # optical flow (DIS) and OpenCV's inpainting: CPU only
     )
 
     def __init__(self) -> None:

@@ -127,6 +127,7 @@ class TrackOp(Op):
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
+        gpu=False,  # all its work is the optical-flow walk (DIS), CPU only
     )
 
     def __init__(self) -> None:

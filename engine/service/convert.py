@@ -32,7 +32,7 @@ def param_value(value: object) -> engine_pb2.ParamValue:
 def op_descriptor(spec: OpSpec) -> engine_pb2.OpDescriptor:
     desc = engine_pb2.OpDescriptor(
         name=spec.name, summary=spec.summary, mask=_MASK_USE[spec.mask],
-        uses_keyframes=spec.uses_keyframes, temporal=spec.temporal,
+        uses_keyframes=spec.uses_keyframes, temporal=spec.temporal, gpu=spec.gpu,
     )
     for p in spec.params:
         param = desc.params.add(name=p.name, type=_PARAM_TYPE[p.type], help=p.help, required=p.required,

@@ -107,20 +107,22 @@ class ParamSpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[ParamType, str]] = ..., help: _Optional[str] = ..., required: _Optional[bool] = ..., default_value: _Optional[_Union[ParamValue, _Mapping]] = ..., choices: _Optional[_Iterable[str]] = ..., minimum: _Optional[float] = ..., maximum: _Optional[float] = ..., unit: _Optional[str] = ..., exclusive_group: _Optional[str] = ...) -> None: ...
 
 class OpDescriptor(_message.Message):
-    __slots__ = ("name", "summary", "mask", "uses_keyframes", "params", "temporal")
+    __slots__ = ("name", "summary", "mask", "uses_keyframes", "params", "temporal", "gpu")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     MASK_FIELD_NUMBER: _ClassVar[int]
     USES_KEYFRAMES_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     TEMPORAL_FIELD_NUMBER: _ClassVar[int]
+    GPU_FIELD_NUMBER: _ClassVar[int]
     name: str
     summary: str
     mask: MaskUse
     uses_keyframes: bool
     params: _containers.RepeatedCompositeFieldContainer[ParamSpec]
     temporal: bool
-    def __init__(self, name: _Optional[str] = ..., summary: _Optional[str] = ..., mask: _Optional[_Union[MaskUse, str]] = ..., uses_keyframes: _Optional[bool] = ..., params: _Optional[_Iterable[_Union[ParamSpec, _Mapping]]] = ..., temporal: _Optional[bool] = ...) -> None: ...
+    gpu: bool
+    def __init__(self, name: _Optional[str] = ..., summary: _Optional[str] = ..., mask: _Optional[_Union[MaskUse, str]] = ..., uses_keyframes: _Optional[bool] = ..., params: _Optional[_Iterable[_Union[ParamSpec, _Mapping]]] = ..., temporal: _Optional[bool] = ..., gpu: _Optional[bool] = ...) -> None: ...
 
 class CodecDescriptor(_message.Message):
     __slots__ = ("name", "extensions", "pixel_format", "lossless", "description")
