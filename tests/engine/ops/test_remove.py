@@ -1,10 +1,11 @@
 """`remove`: an object removed from a panning clip, filled with the revealed background."""
 
+import cv2
 import numpy as np
 import pytest
 
 from retakes.engine.errors import Cancelled
-from retakes.engine.ops import get_op
+from retakes.engine.ops import get_op, remove
 from retakes.engine.ops.base import EditContext
 from retakes.engine.ops.remove import hole_of
 from retakes.engine.vision.metrics import psnr
@@ -98,3 +99,34 @@ def test_remove_blends_what_both_directions_reveal():
         errors.append(out[hole].astype(np.float64) - scene.backgrounds[i][hole])
     rms = float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
     assert rms < 0.85 * sigma, rms  # 0.77 sigma measured; one side alone leaves sigma at best
+
+
+def _with_halo(scene, strength: float = 0.6) -> list[np.ndarray]:
+    """The scene's frames with a soft shadow around the object that its mask does not cover."""
+    frames = []
+    for f, m in zip(scene.frames, scene.masks, strict=True):
+        clear = cv2.dilate(m, np.ones((7, 7), np.uint8)) == 0
+        spread = cv2.GaussianBlur(cv2.dilate(m, np.ones((25, 25), np.uint8)).astype(np.float32) / 255, (0, 0), 3)
+        frames.append(np.clip(f * (1 - strength * spread * clear)[..., None], 0, 255).astype(np.uint8))
+    return frames
+
+
+def test_remove_does_not_trail_the_objects_unmasked_shadow(monkeypatch):
+    """The fringe around a moving object travels with it: used as a source, it would repeat
+    the shadow as a trail of ghosts across the hole of every frame the object has left."""
+    scene = make_scene(320, 180, 24, seed=0, pan=(1.5, 0.3), speed=(4.0, 1.0), size=0.4)
+    src = ArraySource(_with_halo(scene))
+
+    def in_hole_psnr() -> float:
+        ctx = EditContext(src, src.frame_range, {"grow": 2}, masks=ArrayMasks(dict(enumerate(scene.masks))))
+        op = get_op("remove")()
+        op.prepare(ctx)
+        return float(np.mean([
+            psnr(op.render(i, f, ctx), scene.backgrounds[i], hole_of(scene.masks[i], 2))
+            for i, f in src.frames(src.frame_range)
+        ]))  # fmt: skip
+
+    kept_out = in_hole_psnr()
+    monkeypatch.setattr(remove, "FRINGE", 0.0)  # only the 1 px every hole keeps off
+    trailed = in_hole_psnr()
+    assert kept_out > trailed + 3.0, (kept_out, trailed)  # 23.0 vs 18.6 measured
