@@ -52,6 +52,12 @@ class FailedPrecondition(RetakesError):
     code = "FAILED_PRECONDITION"
 
 
+class OutOfDiskSpace(RetakesError, OSError):
+    """A step's files would not fit on the disk they go to; found before it starts."""
+
+    code = "RESOURCE_EXHAUSTED"
+
+
 class JobNotFound(RetakesError, LookupError):
     code = "NOT_FOUND"
 

@@ -1,7 +1,8 @@
-"""Output-path safety: refuse a destination that would touch the source, before any work.
+"""Where files go: output-path safety, atomic publishing, and room on the disk.
 
-Source media is never written (DESIGN.md). Every check here runs before the first
-frame is decoded, so a refused request leaves nothing anywhere.
+Source media is never written (DESIGN.md). The output-path checks run before the first
+frame is decoded, so a refused request leaves nothing anywhere; the free-space check
+runs before a long step writes the bulk of its files.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, OutOfDiskSpace
+
+#: left free beyond what a step says it needs: the output's segments, the OS, other programs
+FREE_SPACE_MARGIN = 1 << 30
 
 
 def atomic_temp_path(dest: str | os.PathLike[str]) -> Path:
@@ -29,6 +33,25 @@ def file_version(path: str | os.PathLike[str]) -> tuple[int, int]:
     so that a file replaced or edited in place is read again."""
     stat = os.stat(path)
     return stat.st_mtime_ns, stat.st_size
+
+
+def require_free_space(folder: Path, need: int, *, what: str) -> None:
+    """Refuses a step whose files (about `need` bytes) would not fit on `folder`'s disk.
+
+    Called before the step writes most of them, so a clip too long for the disk fails in
+    seconds with the reason, not hours later with a disk full for everyone.
+    """
+    free = shutil.disk_usage(folder).free
+    if need + FREE_SPACE_MARGIN > free:
+        raise OutOfDiskSpace(
+            f"{what} needs about {_gib(need)} in {folder} and that disk has {_gib(free)} free "
+            f"(plus {_gib(FREE_SPACE_MARGIN)} kept spare); free some space, or set RETAKES_HOME "
+            "to a folder on a larger disk"
+        )
+
+
+def _gib(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GiB"
 
 
 def check_output_path(

@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..media.paths import require_free_space
 from ..vision.camera import fit_camera_motion, rescale
 from ..vision.fill import push_pull, seam_correction
 from ..vision.flow import FlowEstimator
@@ -147,6 +148,9 @@ class RemoveOp(Op):
             stored = np.dstack([step.frame, usable.astype(step.frame.dtype)])
             stored[~usable, :3] = 0  # what the mask covers is never kept, so never read
             np.save(folder / "frames" / f"{step.index:06d}.npy", stored)
+            if n == 0:  # every frame is kept, and two index maps per frame at the working size
+                per_frame = stored.nbytes + 2 * step.small.shape[0] * step.small.shape[1] * 4
+                require_free_space(folder, per_frame * (len(fr) - 1), what=f"remove's analysis of {len(fr)} frames")
             moving_here = np.zeros(holes_small[step.index].shape, bool)
             if step.prev is not None:
                 motion = fit_camera_motion(

@@ -130,3 +130,22 @@ def test_remove_does_not_trail_the_objects_unmasked_shadow(monkeypatch):
     monkeypatch.setattr(remove, "FRINGE", 0.0)  # only the 1 px every hole keeps off
     trailed = in_hole_psnr()
     assert kept_out > trailed + 3.0, (kept_out, trailed)  # 23.0 vs 18.6 measured
+
+
+def test_remove_refuses_a_clip_whose_analysis_would_not_fit_on_the_disk(scene, tmp_path, monkeypatch):
+    """It keeps every frame: a long clip on a small disk fails after one frame, saying why."""
+    from collections import namedtuple
+
+    from retakes.engine.errors import OutOfDiskSpace
+    from retakes.engine.media import paths
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(paths.shutil, "disk_usage", lambda folder: usage(1 << 40, (1 << 40) - (1 << 30), 1 << 30))
+    src = ArraySource(scene.frames)
+    ctx = EditContext(
+        src, src.frame_range, {}, masks=ArrayMasks(dict(enumerate(scene.masks))), workdir=tmp_path
+    )
+    with pytest.raises(OutOfDiskSpace, match=r"remove's analysis of 16 frames needs about .* GiB free") as info:
+        get_op("remove")().prepare(ctx)
+    assert str(tmp_path) in info.value.message and info.value.code == "RESOURCE_EXHAUSTED"
+    assert len(list(tmp_path.rglob("*.npy"))) <= 1 and len(src.reads) <= 1 + 4  # the walk's lookahead
