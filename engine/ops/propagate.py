@@ -237,10 +237,10 @@ class PropagateOp(Op):
                 chain = np.zeros((hs, ws, 2), np.float32)
                 conf = np.ones((hs, ws), np.float32)
             else:
-                mask = tracker.step(step.small, step.flow_to_prev, step.flow_from_prev)
+                occluded = occlusion(step.flow_to_prev, step.flow_from_prev)
+                mask = tracker.step(step.small, step.flow_to_prev, occluded)
                 chain = step.flow_to_prev + warp(chain, step.flow_to_prev)
-                ok = ~occlusion(step.flow_to_prev, step.flow_from_prev)
-                conf = warp(conf, step.flow_to_prev) * ok
+                conf = warp(conf, step.flow_to_prev) * ~occluded
             # written whole or not at all, the chain last: its presence says the frame is analysed
             # (frames are rendered while the walk goes on; see `analysed`)
             _write_png_atomically(folder / f"m{step.index:06d}.png", mask.astype(np.uint8) * 255)

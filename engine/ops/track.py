@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..timecode import FrameRange
-from ..vision.flow import FlowEstimator
+from ..vision.flow import FlowEstimator, occlusion
 from ..vision.segment import MaskTracker, TrackerConfig
 from ..vision.walk import walk
 from . import register
@@ -99,7 +99,8 @@ def track_masks(
                     continue  # the key frame was yielded by the forward pass
                 out = key_bool.astype(np.uint8) * 255
             else:
-                out = _upscale(tracker.step(step.small, step.flow_to_prev, step.flow_from_prev), shape)
+                occluded = occlusion(step.flow_to_prev, step.flow_from_prev)
+                out = _upscale(tracker.step(step.small, step.flow_to_prev, occluded), shape)
             if folder is not None:
                 cv2.imwrite(str(mask_path(folder, step.index)), out)
             done += 1

@@ -139,11 +139,15 @@ def occlusion(flow_ab: np.ndarray, flow_ba: np.ndarray) -> np.ndarray:
     |w_f + w_b(x + w_f)|^2 > 0.01 (|w_f|^2 + |w_b(x + w_f)|^2) + 0.5,
     with w_f = flow_ab and w_b = flow_ba. Samples leaving the frame count as occluded.
     """
-    back = warp(flow_ba, flow_ab, fill=0.0)
-    s = flow_ab + back
-    lhs = s[..., 0] ** 2 + s[..., 1] ** 2
-    rhs = 0.01 * ((flow_ab**2).sum(-1) + (back**2).sum(-1)) + 0.5
-    return (lhs > rhs) | ~inside(flow_ab)
+    mx, my = _maps(flow_ab)
+    back = cv2.remap(flow_ba, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    fu, fv, bu, bv = flow_ab[..., 0], flow_ab[..., 1], back[..., 0], back[..., 1]
+    # per component rather than .sum(-1): a reduction over a length-2 axis is numpy's slow case
+    lhs = (fu + bu) ** 2 + (fv + bv) ** 2
+    rhs = 0.01 * (fu * fu + fv * fv + bu * bu + bv * bv) + 0.5
+    h, w = fu.shape
+    outside = (mx < 0) | (mx > w - 1) | (my < 0) | (my > h - 1)
+    return (lhs > rhs) | outside
 
 
 def motion_boundary(flow: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .flow import occlusion, warp
+from .flow import warp
 
 BINS = 16  # per channel: 4096-bin RGB histograms
 _SHIFT = 4  # 256 / BINS == 2**4
@@ -103,10 +103,12 @@ class MaskTracker:
     def _ring(self, m: np.ndarray) -> np.ndarray:
         return cv2.dilate(m.astype(np.uint8), _disk(3 * self.radius)).astype(bool) & ~m
 
-    def step(
-        self, small: np.ndarray, flow_to_prev: np.ndarray, flow_from_prev: np.ndarray | None
-    ) -> np.ndarray:
-        """The mask (bool, working resolution) on the frame `small`, from the previous one."""
+    def step(self, small: np.ndarray, flow_to_prev: np.ndarray, occluded: np.ndarray | None) -> np.ndarray:
+        """The mask (bool, working resolution) on the frame `small`, from the previous one.
+
+        `occluded`: `flow.occlusion(flow_to_prev, flow_from_prev)`, or None when not tested
+        (the caller computes it once and may use it for its own confidence too).
+        """
         cfg, r = self.cfg, self.radius
         prior = warp(self.mask.astype(np.float32), flow_to_prev, fill=0.0)
         hard = prior > 0.5
@@ -114,8 +116,8 @@ class MaskTracker:
             self.mask = hard
             return hard
         near = cv2.dilate(hard.astype(np.uint8), _disk(3 * r)).astype(bool)
-        if flow_from_prev is not None:
-            occ = occlusion(flow_to_prev, flow_from_prev) & near
+        if occluded is not None:
+            occ = occluded & near
             prior[occ] = 0.5
         else:
             occ = np.zeros_like(hard)
