@@ -1,7 +1,7 @@
 """End-to-end edit speed at 1080p: decode + op + encode, the way a job runs (engine.render).
 
     python bench/edit_speed.py [--frames 48] [--ops relight,recolor,propagate] [--device cpu]
-                               [--prores] [--json bench/out/edit_speed.json]
+                               [--prores] [--decode-ahead 2] [--json bench/out/edit_speed.json]
 
 The source is a generated 1920x1080 H.264 clip with a moving object and its exact
 per-frame masks. Each op renders the whole clip to H.264 (.mp4); fps = frames / wall time
@@ -26,6 +26,7 @@ from retakes.engine.media.synthetic import DemoScene
 from retakes.engine.ops import Op, OpSpec, register
 from retakes.engine.plan import plan_edit
 from retakes.engine.render import render_plan
+from retakes.engine.vision import walk
 from retakes.v1 import engine_pb2
 
 FLOW_BOUND = {"propagate", "track", "remove"}
@@ -105,8 +106,11 @@ def main() -> int:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--container", default="mp4", choices=("mp4", "mov"),
                         help="mp4: H.264 output (the CPU target); mov: ProRes 422 HQ (the GPU target)")
+    parser.add_argument("--decode-ahead", type=int, default=walk.DECODE_AHEAD,
+                        help="frames the analysis walk decodes ahead on its own thread (0: inline)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    walk.DECODE_AHEAD = args.decode_ahead
     RENDER.update(chunk_frames=args.chunk_frames, workers=args.workers)
     width, height = (int(v) for v in args.size.split("x"))
     figures = []

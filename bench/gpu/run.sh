@@ -6,9 +6,11 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests]     # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode]     # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
+# decode: propagate end to end with the analysis walk decoding inline vs ahead (interleaved,
+# twice), then memory.
 set -uo pipefail
 mode=${1:-full}
 out=${OUT:-bench/out}
@@ -30,6 +32,15 @@ if [ "$mode" = tests ]; then
   run python3 -P -m pytest -q -p no:cacheprovider --import-mode=append -o addopts= tests/engine/ops tests/engine/vision \
       -o timeout=0 -x
   mode=quick
+fi
+if [ "$mode" = decode ]; then
+  for i in 1 2; do
+    for ahead in 0 2; do
+      run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate --container mov \
+          --workers 4 --chunk-frames 24 --decode-ahead "$ahead" --json "$out/gpu_decode_ahead_${ahead}_$i.json"
+    done
+  done
+  mode=memory
 fi
 if [ "$mode" != memory ]; then
 run python3 bench/flow_ops_speed.py --device cuda --threads 16 --frames 24 --ops propagate,remove \

@@ -8,7 +8,9 @@ so a decoder that is only fast sequentially is still read sequentially.
 
 The flows of the next few pairs are computed ahead, on a small thread pool (OpenCV
 releases the interpreter lock): they do not depend on each other, only the consumer's
-chaining does, and DIS alone keeps few cores busy on a working-size image.
+chaining does, and DIS alone keeps few cores busy on a working-size image. The source is
+decoded ahead too, on a thread of its own, so decoding overlaps the consumer's work
+instead of adding to it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..pipeline import prefetch
 from ..timecode import FrameRange
 from .flow import FlowEstimator, gray
 
@@ -30,6 +33,8 @@ if TYPE_CHECKING:  # ops imports vision at load time; a runtime import here woul
 REVERSE_CHUNK = 16
 #: pairs whose flows may be in progress ahead of the consumer (frames held: one more than this)
 LOOKAHEAD = 4
+#: frames decoded ahead of those, on a thread (full resolution: kept small for memory); 0: inline
+DECODE_AHEAD = 2
 
 
 @dataclass
@@ -79,11 +84,14 @@ def walk(
     order, up to LOOKAHEAD frames ahead of the step being yielded.
     """
     pending: deque[tuple[Step, Future | None]] = deque()
+    decoded = frames_outward(source, span, key, direction)
+    if DECODE_AHEAD > 0:
+        decoded = prefetch(decoded, DECODE_AHEAD, name="retakes-walk-decode")
     with ThreadPoolExecutor(max_workers=max(LOOKAHEAD, 1), thread_name_prefix="retakes-flow") as pool:
         try:
             prev_gray: np.ndarray | None = None
             prev_index: int | None = None
-            for index, frame in frames_outward(source, span, key, direction):
+            for index, frame in decoded:
                 check_cancelled()
                 small = estimator.small(frame)
                 g = gray(for_flow(index, small) if for_flow else small)
@@ -97,6 +105,7 @@ def walk(
                 check_cancelled()
                 yield _finished(*pending.popleft())
         finally:
+            decoded.close()  # stops the decoding thread before the caller may close the source
             for _, flows in pending:
                 if flows is not None:
                     flows.cancel()

@@ -138,6 +138,7 @@ def test_remove_refuses_a_clip_whose_analysis_would_not_fit_on_the_disk(scene, t
 
     from retakes.engine.errors import OutOfDiskSpace
     from retakes.engine.media import paths
+    from retakes.engine.vision import walk
 
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(paths.shutil, "disk_usage", lambda folder: usage(1 << 40, (1 << 40) - (1 << 30), 1 << 30))
@@ -148,4 +149,5 @@ def test_remove_refuses_a_clip_whose_analysis_would_not_fit_on_the_disk(scene, t
     with pytest.raises(OutOfDiskSpace, match=r"remove's analysis of 16 frames needs about .* GiB free") as info:
         get_op("remove")().prepare(ctx)
     assert str(tmp_path) in info.value.message and info.value.code == "RESOURCE_EXHAUSTED"
-    assert len(list(tmp_path.rglob("*.npy"))) <= 1 and len(src.reads) <= 1 + 4  # the walk's lookahead
+    # one frame kept; read: that one and those the walk looks and decodes ahead
+    assert len(list(tmp_path.rglob("*.npy"))) <= 1 and len(src.reads) <= 1 + walk.LOOKAHEAD + walk.DECODE_AHEAD + 1
