@@ -6,11 +6,13 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode]     # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers]     # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # decode: propagate end to end with the analysis walk decoding inline vs ahead (interleaved,
 # twice), then memory.
+# workers: propagate and passthrough end to end with 2, 3 and 4 chunk workers (interleaved):
+# whether the analysis is held back by the workers it shares the process with.
 set -uo pipefail
 mode=${1:-full}
 out=${OUT:-bench/out}
@@ -32,6 +34,13 @@ if [ "$mode" = tests ]; then
   run python3 -P -m pytest -q -p no:cacheprovider --import-mode=append -o addopts= tests/engine/ops tests/engine/vision \
       -o timeout=0 -x
   mode=quick
+fi
+if [ "$mode" = workers ]; then
+  for w in 2 3 4; do
+    run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,passthrough --container mov \
+        --workers "$w" --chunk-frames 24 --json "$out/gpu_workers_$w.json"
+  done
+  exit 0
 fi
 if [ "$mode" = decode ]; then
   for i in 1 2; do
