@@ -20,17 +20,17 @@ Classical and streamed, so memory stays flat in clip length:
 Outside the (dilated) mask the output is the source, bit for bit, and nothing the mask
 covers in any frame is ever read.
 
-Measured on davis-dev at 432x240 (bench/quality.py) against the previous design (dense
-flow completed inside the hole, colour carried frame to frame): 27.18 -> 27.41,
-20.90 -> 21.48, 29.04 -> 30.76 dB on blackswan / breakdance / car-shadow, visibly sharper;
-on the synthetic scenes, whose holes are mostly never revealed and where a textured
-object crosses them, 1.1 dB lower. A homography is wrong for close, parallax-rich
-backgrounds: there the fill is sharp but shifted by the parallax. Tried and measured
-worse on davis-dev (BENCHMARKS.md): dense flow completed inside the hole with source
-coordinates chained along it (FGVC's flow tracing; 25.30 / 19.81 / 26.42 dB), and a
-homography fitted only around the hole (-0.3 dB). The fringe rule costs 0.06 dB on
-davis-dev's stationary masks and gains 4.4 dB inside the hole on a moving object with an
-unmasked shadow (tests/engine/ops/test_remove.py).
+Measured on davis-dev at 432x240 (bench/quality.py; the history is in BENCHMARKS.md):
+27.82 / 21.47 / 31.10 dB on blackswan / breakdance / car-shadow, against 27.18 / 20.90 /
+29.04 for the earlier design that carried colours frame to frame along dense flow
+completed inside the hole, and visibly sharper. breakdance's camera is still, so its
+stationary test hole is never revealed and only the spatial fill works there. A
+homography is wrong for close, parallax-rich backgrounds: there the fill is sharp but
+shifted by the parallax. Tried and measured worse: dense flow completed inside the hole
+with source coordinates chained along it (FGVC's flow tracing), a homography fitted only
+around the hole, a translation per source fitted on a ring around it. The fringe rule
+costs 0.06 dB on davis-dev's stationary masks and gains 4.4 dB inside the hole on a
+moving object with an unmasked shadow (tests/engine/ops/test_remove.py).
 """
 
 from __future__ import annotations
