@@ -100,13 +100,6 @@ def warp(img: np.ndarray, flow: np.ndarray, *, interpolation: int = cv2.INTER_LI
     return cv2.remap(img, mx, my, interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
 
 
-def inside(flow: np.ndarray, margin: float = 0.0) -> np.ndarray:
-    """Where x + flow(x) lands inside the image (bool HxW)."""
-    h, w = flow.shape[:2]
-    mx, my = _maps(flow)
-    return (mx >= -margin) & (mx <= w - 1 + margin) & (my >= -margin) & (my <= h - 1 + margin)
-
-
 def warp_torch(img, flow, *, mode: str = "bilinear"):
     """Backward warp with torch grid_sample; same convention and result as `warp`.
 
