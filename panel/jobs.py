@@ -115,7 +115,7 @@ class JobsController:
         choice = e.ops.choice()
         online = self.studio.link.online
         has_mask = bool(s and s.mask_keyframe() is not None)
-        problems = [] if choice is None else choice.problems(has_mask)
+        problems = [] if choice is None else choice.problems(has_mask, bool(s and s.edited))
         if s is None:
             problems.insert(0, "open a clip")
         if not online:
@@ -126,7 +126,8 @@ class JobsController:
         e.track.setEnabled(online and has_mask)
 
     # ---- requests
-    def _request(self, op: str, params: dict, output_path: str = "") -> tuple[pb.EditRequest, Path | None]:
+    def _request(self, op: str, params: dict, output_path: str = "",
+                 keyframes: dict[int, str] | None = None) -> tuple[pb.EditRequest, Path | None]:
         """The EditRequest and the mask file it needs (to be written by the caller's task)."""
         s = self.studio.session
         mask_path, key = "", s.mask_keyframe()
@@ -136,7 +137,7 @@ class JobsController:
             mask_path = str(self.studio.session.session_dir(self.studio.settings.session_dir) /
                             f"key_{key}_{uuid.uuid4().hex[:6]}.png")
         request = edit_request(s.clip, op, params, output_path=output_path, mask_path=mask_path,
-                               mask_frame=key, seed=0)
+                               mask_frame=key, seed=0, keyframes=keyframes)
         wanted = mask_path and not Path(mask_path).is_dir() and key is not None
         return request, (Path(mask_path) if wanted else None)
 
@@ -149,6 +150,14 @@ class JobsController:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_png(soft, str(path))
         return write
+
+    def _keyframes(self, op: pb.OpDescriptor) -> dict[int, str]:
+        """Every attached edited frame, for an op that uses them; none for any other op."""
+        return dict(self.studio.session.edited) if op.uses_keyframes else {}
+
+    def _problems(self, choice: Any) -> list[str]:
+        s = self.studio.session
+        return choice.problems(s.mask_keyframe() is not None, bool(s.edited)) if choice else ["pick an op"]
 
     def _guard(self, doing: str) -> bool:
         if self.studio.session is None:
@@ -163,12 +172,12 @@ class JobsController:
         if not self._guard("preview"):
             return
         choice = self.window.edit.ops.choice()
-        problems = choice.problems(self.studio.session.mask_keyframe() is not None) if choice else ["pick an op"]
+        problems = self._problems(choice)
         if problems:
             self.studio.error("Can't preview yet: " + "; ".join(problems) + ".")
             return
         s = self.studio.session
-        request, mask_file = self._request(choice.op.name, choice.params())
+        request, mask_file = self._request(choice.op.name, choice.params(), keyframes=self._keyframes(choice.op))
         write, frame, key = self._mask_writer(mask_file), s.frame, s.key
         self.window.edit.latency.setText("Previewing…")
         started = time.monotonic()
@@ -223,13 +232,17 @@ class JobsController:
             return
         choice = self.window.edit.ops.choice()
         s = self.studio.session
-        problems = choice.problems(s.mask_keyframe() is not None) if choice else ["pick an op"]
+        problems = self._problems(choice)
         if problems:
             self.studio.error("Can't generate yet: " + "; ".join(problems) + ".")
             return
-        request, mask_file = self._request(choice.op.name, choice.params())
+        keyframes = self._keyframes(choice.op)
+        request, mask_file = self._request(choice.op.name, choice.params(), keyframes=keyframes)
+        params = choice.plain_params()
+        if keyframes:
+            params["keyframes"] = sorted(keyframes)  # the version's lineage: which frames were edited
         entry = QueueEntry("", s.clip.name, choice.op.name, clip_json=clips.clip_to_json(s.clip),
-                           params=choice.plain_params())
+                           params=params)
         root, clip = self.studio.settings.versions_root, s.clip
         claimed = self._claimed
         claimed.update(e.output_path for e in self.queue.entries)

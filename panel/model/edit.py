@@ -50,9 +50,11 @@ class OpChoice:
     values: dict[str, Any] = field(default_factory=dict)
     chosen: dict[str, str] = field(default_factory=dict)  # exclusive group -> param in use
 
-    def problems(self, has_mask: bool) -> list[str]:
+    def problems(self, has_mask: bool, has_keyframes: bool = False) -> list[str]:
         """What stops this op from running, in plain words (empty: ready)."""
         out = []
+        if self.op.uses_keyframes and not has_keyframes:
+            out.append(f"{self.op.name} needs an edited frame: export this frame, edit it, then load it back")
         if self.op.mask == pb.MASK_USE_REQUIRED and not has_mask:
             out.append(f"{self.op.name} needs a mask: paint one on the frame first")
         for spec in self.op.params:
@@ -82,8 +84,13 @@ class OpChoice:
 
 
 def edit_request(clip: ClipRef, op: str, params: dict[str, pb.ParamValue], *, output_path: str = "",
-                 mask_path: str = "", mask_frame: int | None = None, seed: int = 0) -> pb.EditRequest:
-    """The clip's exact source range (with its handles) as an EditRequest."""
+                 mask_path: str = "", mask_frame: int | None = None, seed: int = 0,
+                 keyframes: dict[int, str] | None = None) -> pb.EditRequest:
+    """The clip's exact source range (with its handles) as an EditRequest.
+
+    `keyframes`: source frame -> edited image, for ops that use them (frames are media
+    indices, like `mask_frame` and the range, never offsets into the clip).
+    """
     rendered = clip.range_with_handles
     request = pb.EditRequest(
         source=pb.MediaRef(path=clip.media_path), output_path=output_path, op=op,
@@ -97,6 +104,8 @@ def edit_request(clip: ClipRef, op: str, params: dict[str, pb.ParamValue], *, ou
         request.mask.path = mask_path
         if mask_frame is not None and not Path(mask_path).is_dir():
             request.mask_frame = mask_frame
+    for frame, path in sorted((keyframes or {}).items()):
+        request.keyframes.add(frame=frame, edited=pb.MediaRef(path=path))
     for name, value in params.items():
         request.params[name].CopyFrom(value)
     return request

@@ -36,6 +36,7 @@ class ClipSession:
     tracked_dir: str = ""  # folder of per-frame masks from `track` (output frame i = first + i)
     tracked_key: tuple[int, bytes] | None = None  # (frame, mask digest) the overlay was tracked from
     compare: Compare | None = None
+    edited: dict[int, str] = field(default_factory=dict)  # source frame -> the editor's edited image
 
     def __post_init__(self) -> None:
         rendered = self.clip.range_with_handles
@@ -67,6 +68,17 @@ class ClipSession:
             return False
         self.keyframes.add(f)
         return True
+
+    def attach_edited(self, frame: int, path: str) -> None:
+        """`path` replaces any edited image already on `frame`; the frame becomes a keyframe."""
+        self.edited[frame] = path
+        self.keyframes.add(frame)
+
+    def remove_edited(self, frame: int) -> None:
+        self.edited.pop(frame, None)
+        mask = self.masks.get(frame)
+        if mask is None or mask.empty:
+            self.keyframes.discard(frame)
 
     def mask_keyframe(self) -> int | None:
         """The keyframe whose mask goes to the engine: the painted one nearest the playhead."""
