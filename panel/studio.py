@@ -22,6 +22,7 @@ from .engine_link import EngineLink
 from .errors import plain
 from .frames import FrameStore
 from .jobs import JobsController
+from .keyframes_ctl import EditedFramesController
 from .model import clips
 from .model.mask import read_png, write_png
 from .model.session import ClipSession
@@ -45,6 +46,7 @@ class Studio(QObject):
         self.session: ClipSession | None = None
         self.jobs = JobsController(self)
         self.versions = VersionsController(self)
+        self.edited = EditedFramesController(self)
         self._play = QTimer(self)
         self._play.timeout.connect(self._tick)
         self._save_masks = QTimer(self)
@@ -192,10 +194,12 @@ class Studio(QObject):
         s.rate = clip.source_rate.nominal
         s.set_range(rendered.start, rendered.end, (clip.source_range.start, clip.source_range.end))
         s.keyframes, s.tracked = set(), None
+        self.edited.refresh()
         self.window.viewer.message = "Decoding…"
         self.window.banner.hide() if self.link.online else None
         self.versions.refresh()
         self._restore_masks()
+        self.edited.restore()
         self.show_frame()
         self.jobs.update_ready()
         self.status(f"Loaded {clip.name} ({len(clip.source_range)} frames)")
@@ -286,6 +290,8 @@ class Studio(QObject):
     def _display(self, rgb: np.ndarray) -> None:
         w = self.window
         w.viewer.badges = [b for b in self.jobs.badges_for(self.session.frame)]
+        if self.session.frame in self.session.edited:
+            w.viewer.badges.append("EDITED FRAME ATTACHED")
         preview = self.jobs.preview_for(self.session.frame)
         w.viewer.set_frame(preview if preview is not None else rgb, (self.session.info.width, self.session.info.height))
         if preview is None:

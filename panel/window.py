@@ -138,3 +138,9 @@ class StudioWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.Quit)
         quit_action.triggered.connect(self.close)
         file.addAction(quit_action)
+        frame = self.menuBar().addMenu("F&rame")
+        for name, text in (("export_frame", "Export frame for editing…"), ("load_edited", "Load edited frame…"),
+                           ("remove_edited", "Remove edited frame")):
+            action = QAction(text, self)
+            frame.addAction(action)
+            self.actions[name] = action

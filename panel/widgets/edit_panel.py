@@ -1,8 +1,18 @@
-"""The right-hand edit column: op, prompt, Track / Preview / Generate, and the active job."""
+"""The right-hand edit column: op, prompt, edited frames, Track / Preview / Generate, the active job."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..model.prompt import HINT
 from .op_panel import OpPanel
@@ -32,6 +42,23 @@ class EditPanel(QFrame):
         layout.addWidget(section("Operation"))
         self.ops = OpPanel()
         layout.addWidget(self.ops)
+        layout.addWidget(section("Edited frames"))
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        self.export_frame = QPushButton("Export frame…")
+        self.export_frame.setToolTip("Export frame for editing: this source frame as a PNG in the session folder, "
+                                     "to change in any image editor")
+        self.load_edited = QPushButton("Load edited frame…")
+        self.load_edited.setToolTip("Attach your edited image (PNG, TIFF, JPEG) to this frame as a keyframe")
+        self.remove_edited = QPushButton("Remove")
+        self.remove_edited.setToolTip("Detach the selected edited frame (or the one on this frame)")
+        for b in (self.export_frame, self.load_edited, self.remove_edited):
+            row.addWidget(b)
+        layout.addLayout(row)
+        self.edited = QListWidget()
+        self.edited.setMaximumHeight(58)
+        self.edited.setToolTip("Edited keyframes sent to ops that use them; double-click to go to one")
+        layout.addWidget(self.edited)
         layout.addWidget(section("Run"))
         row = QHBoxLayout()
         row.setSpacing(4)

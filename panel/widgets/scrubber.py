@@ -1,4 +1,4 @@
-"""The frame-accurate scrubber: one position per source frame, keyframes, the tracked span."""
+"""The frame-accurate scrubber: one position per source frame, keyframes, edited frames, the tracked span."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Scrubber(QWidget):
         self.first, self.end, self.frame = 0, 1, 0
         self.clip_span: tuple[int, int] | None = None  # the clip's range inside its handles
         self.keyframes: set[int] = set()
+        self.edited: set[int] = set()  # keyframes with an edited image attached (a dot under the diamond)
         self.tracked: tuple[int, int] | None = None
         self.rate = 24
 
@@ -70,6 +71,10 @@ class Scrubber(QWidget):
         for k in sorted(self.keyframes):
             x, y = self.x_of(k + 0.5) if span < self.width() / 6 else self.x_of(k), 16
             p.drawPolygon(QPolygonF([QPointF(x, y - 5), QPointF(x + 5, y), QPointF(x, y + 5), QPointF(x - 5, y)]))
+        p.setBrush(QColor(theme.ACCENT))
+        for k in sorted(self.edited):
+            x = self.x_of(k + 0.5) if span < self.width() / 6 else self.x_of(k)
+            p.drawEllipse(QPointF(x, 25), 2.5, 2.5)
         if self.clip_span is None:
             return  # no clip: no playhead
         # The playhead: the current frame's cell lightly filled (frame-accurate), a thin line
