@@ -71,12 +71,13 @@ CODECS: dict[str, CodecSpec] = {
         ),
         # FFmpeg's FFV1 encoder has no 8-bit planar RGB (gbrp); bgr0 is its lossless 8-bit
         # RGB input (the alpha byte is padding), gbrp16le holds 16-bit RGB bit-exactly.
+        # Matroska only: FFmpeg's mov muxer refuses FFV1 (PyAV raises on add_stream).
         CodecSpec(
             "ffv1",
             "ffv1",
             "bgr0",
             "gbrp16le",
-            (".mkv", ".mov"),
+            (".mkv",),
             {"level": "3", "slicecrc": "1", "threads": "1"},
             lossless=True,
         ),
@@ -104,6 +105,15 @@ def output_extension(output_path: str | os.PathLike[str]) -> str:
 def resolve_codec(output_path: str | os.PathLike[str], codec_name: str | None = None) -> CodecSpec:
     """The codec for an output: the one asked for, checked against the container, or the default."""
     ext = output_extension(output_path)
+    if codec_name == "png" and ext not in MUXERS and not Path(output_path).is_file():
+        # Asked for a PNG sequence by name: "shot.v2" or "frames.seq" is the folder to write.
+        ext = ""
+    if ext == "" and Path(output_path).exists() and not Path(output_path).is_dir():
+        raise InvalidArgument(
+            f"{Path(output_path).name!r} is an existing file; a PNG sequence is written to a folder "
+            "(give a new folder name), a video to a .mov, .mp4, .mkv or .mxf name",
+            field="output_path",
+        )
     if ext not in _DEFAULT_BY_EXTENSION:
         raise InvalidArgument(
             f"cannot write {Path(output_path).name!r}: use a .mov, .mp4, .mkv or .mxf file, "

@@ -8,6 +8,7 @@ runs before a long step writes the bulk of its files.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from ..errors import InvalidArgument, OutOfDiskSpace
 
 #: left free beyond what a step says it needs: the output's segments, the OS, other programs
 FREE_SPACE_MARGIN = 1 << 30
+#: what an earlier PNG-sequence output holds (00000.png ...), plus the files desktop file
+#: browsers drop into any folder they show; anything else is someone's work.
+_SEQUENCE_OUTPUT_FILE = re.compile(r"\d+\.png")
+_DESKTOP_CLUTTER = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
 def atomic_temp_path(dest: str | os.PathLike[str]) -> Path:
@@ -69,12 +74,38 @@ def check_output_path(
             )
         if out.is_dir() and src.is_relative_to(out):
             raise InvalidArgument(f"{out} contains the source {src}; it would be replaced", field=field)
+    if out.is_dir():
+        _check_replaceable_folder(out, field)
     parent = out.parent
     if not parent.is_dir():
         raise InvalidArgument(f"the folder {parent} does not exist", field=field)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InvalidArgument(f"the folder {parent} is not writable", field=field)
     return out
+
+
+def _check_replaceable_folder(out: Path, field: str) -> None:
+    """Refuses an existing folder that holds anything but an earlier PNG-sequence output.
+
+    A PNG-sequence output replaces its folder whole (`publish`), so `-o ~/Desktop` would
+    otherwise delete the desktop. An empty folder, or one a previous run wrote, is fine.
+    """
+    try:
+        foreign = sorted(
+            entry.name
+            for entry in out.iterdir()
+            if entry.name not in _DESKTOP_CLUTTER
+            and not (_SEQUENCE_OUTPUT_FILE.fullmatch(entry.name) and entry.is_file())
+        )
+    except PermissionError:
+        raise InvalidArgument(f"the folder {out} cannot be listed (check its permissions)", field=field) from None
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise InvalidArgument(
+            f"the folder {out} already holds other files ({shown}); a PNG-sequence output replaces "
+            "its whole folder, so give a new or empty folder",
+            field=field,
+        )
 
 
 def publish(temp: Path, dest: Path) -> None:

@@ -110,3 +110,22 @@ def test_demo_writes_its_output_and_a_contact_sheet(short_tmp):
         assert not np.array_equal(a.frame(12), b.frame(12)), "the demo's edit changed nothing"
 
 
+
+
+def test_a_folder_holding_other_files_is_refused_and_kept(clip, short_tmp):
+    # A PNG-sequence OUT replaces its folder: `-o ~/Desktop` used to delete the desktop.
+    folder = short_tmp / "desktop"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("someone's work")
+    run = retakes("edit", str(clip), "-o", str(folder), "--op", "relight", "--exposure", "0.3", "--range", "0:3",
+                  home=short_tmp / "home")
+    assert run.returncode != 0 and "output_path" in run.stderr and "notes.txt" in run.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_codec_png_writes_a_folder_whatever_its_name(clip, short_tmp):
+    out = short_tmp / "shot.v2"
+    run = retakes("edit", str(clip), "-o", str(out), "--op", "relight", "--exposure", "0.3", "--range", "0:3",
+                  "--codec", "png", home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["00000.png", "00001.png", "00002.png"]

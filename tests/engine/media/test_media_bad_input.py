@@ -13,6 +13,7 @@ import pytest
 
 from retakes.engine.errors import CorruptMedia, InvalidArgument, MediaNotFound, MediaUnreadable
 from retakes.engine.media import (
+    CODECS,
     FrameReader,
     KeyframeMask,
     PerFrameMasks,
@@ -21,6 +22,7 @@ from retakes.engine.media import (
     probe,
     resolve_codec,
 )
+from retakes.engine.media.codecs import MUXERS
 from retakes.engine.media.synthetic import DemoScene, write_clip
 from retakes.engine.timecode import FrameRange
 
@@ -229,3 +231,52 @@ def test_matte_video_masks(clips, tmp_path):
     with pytest.raises(InvalidArgument) as err:
         load_masks(matte, probe(clips["dnxhr_60.mxf"]), FrameRange(3, 9), field="params.matte")
     assert err.value.field == "params.matte" and "192x108" in err.value.message
+
+
+def test_every_codec_and_container_the_table_allows_can_be_muxed(tmp_path):
+    # A pair the table allows but FFmpeg's muxer refuses (FFV1 in .mov was one) fails
+    # only after every frame was rendered, as an internal error.
+    for spec in CODECS.values():
+        for ext in spec.extensions:
+            if not ext:
+                continue
+            with av.open(str(tmp_path / f"probe_{spec.name}{ext}"), "w", format=MUXERS[ext]) as out:
+                out.add_stream(spec.encoder, rate=24)
+
+
+def test_png_codec_names_the_folder_whatever_its_suffix(tmp_path):
+    assert resolve_codec(tmp_path / "shot.v2", "png").image_sequence
+    assert resolve_codec(tmp_path / "frames.png", "png").image_sequence
+
+
+def test_an_existing_file_is_not_taken_for_a_png_folder(tmp_path):
+    existing = tmp_path / "notes"
+    existing.write_text("keep me")
+    for codec in (None, "png"):
+        with pytest.raises(InvalidArgument) as err:
+            resolve_codec(existing, codec)
+        assert err.value.field == "output_path" and "existing file" in err.value.message
+    assert existing.read_text() == "keep me"
+
+
+def test_a_folder_holding_other_files_is_not_replaced(clips, tmp_path):
+    # A PNG-sequence output replaces its folder whole: `-o ~/Desktop` must be refused.
+    folder = tmp_path / "desktop"
+    folder.mkdir()
+    (folder / "00000.png").write_bytes(b"an earlier output")
+    (folder / "report.txt").write_text("someone's work")
+    with pytest.raises(InvalidArgument) as err:
+        check_output_path(folder, [clips["ffv1_25.mkv"]], field="output_path")
+    assert err.value.field == "output_path" and "report.txt" in err.value.message
+
+
+def test_an_empty_folder_or_an_earlier_png_output_may_be_replaced(clips, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert check_output_path(empty, [clips["ffv1_25.mkv"]]) == empty.resolve()
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    for i in range(3):
+        (earlier / f"{i:05d}.png").write_bytes(b"png")
+    (earlier / ".DS_Store").write_bytes(b"")
+    assert check_output_path(earlier, [clips["ffv1_25.mkv"]]) == earlier.resolve()
