@@ -9,8 +9,11 @@ with `+bitexact` (no random ids, no encoder version or wall-clock dates).
 
 Audio is written as PCM, which round-trips sample-exactly in every container:
 pcm_s16le for sources of 16 bits or less, pcm_s24le for deeper or float sources (float
-is clipped to [-1, 1]). MP4 takes PCM too (FFmpeg writes it as ISO 'ipcm'); MXF needs
-48 kHz audio. PNG sequences carry no audio.
+is clipped to [-1, 1]). MP4 takes PCM too (FFmpeg writes it as ISO 'ipcm'), but always
+16-bit there: FFmpeg before 6.0 ignores ipcm's sample-size box and decodes 24-bit ipcm
+as 16-bit noise, and MP4 is the H.264 viewing copy, not a master. MXF holds 48 kHz
+audio only, so other rates are converted to 48 kHz there (the one place audio is not
+sample-exact; .mov keeps any rate). PNG sequences carry no audio.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..timecode import FrameRange, FrameRate, Timebase
-from .audio import audio_format, iter_audio
+from .audio import audio_format, iter_audio, sample_span
 from .codecs import CODECS, MUXERS, CodecSpec, output_extension, resolve_codec
 from .decode import _SWS_FLAGS, is_rgb_pixel_format, yuv_matrix
 from .paths import atomic_temp_path, publish, remove
@@ -36,6 +39,8 @@ from .probe import MATRICES, PRIMARIES, RANGES, TRANSFERS, ColorTags, MediaInfo
 __all__ = ["CODECS", "CodecSpec", "SegmentWriter", "finalize_output", "resolve_codec"]
 
 _BITEXACT = {"fflags": "+bitexact"}
+#: the only audio sample rate FFmpeg's MXF muxer accepts
+MXF_AUDIO_RATE = 48000
 _CODE = {
     kind: {name: code for code, name in table.items()}
     for kind, table in (
@@ -294,13 +299,30 @@ def _video_packets(segments: list[Path], rate: FrameRate) -> Iterator[tuple[Frac
 
 def _add_audio_stream(out: av.container.OutputContainer, info: MediaInfo, ext: str):
     fmt = audio_format(info)
-    deep = fmt.dtype not in (np.dtype(np.uint8), np.dtype(np.int16))
-    if ext == ".mxf" and fmt.sample_rate != 48000:
-        raise InvalidArgument(
-            f"MXF audio must be 48 kHz; the source's is {fmt.sample_rate} Hz", field="codec"
-        )
-    stream = out.add_stream("pcm_s24le" if deep else "pcm_s16le", rate=fmt.sample_rate, layout=fmt.layout)
+    # 16-bit in MP4: see the module docstring.
+    deep = ext != ".mp4" and fmt.dtype not in (np.dtype(np.uint8), np.dtype(np.int16))
+    # FFmpeg's MXF muxer takes 48 kHz only: refusing here, after every frame was rendered,
+    # would fail the whole job over the audio; see `_resampled`.
+    rate = MXF_AUDIO_RATE if ext == ".mxf" else fmt.sample_rate
+    stream = out.add_stream("pcm_s24le" if deep else "pcm_s16le", rate=rate, layout=_named_layout(fmt.layout))
     return stream
+
+
+#: FFmpeg's default layout for a channel count (av_channel_layout_default)
+_DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0(side)", 6: "5.1(side)", 7: "6.1", 8: "7.1"}
+
+
+def _named_layout(layout: str) -> str:
+    """The source's layout, or the usual one for its channel count where it names none.
+
+    Matroska and WAV-style PCM tracks often say only "2 channels"; the MP4 muxer refuses
+    such a track ("unsupported channel layout"), which failed the job after rendering.
+    Every player plays two unnamed channels as stereo, so that is what is written.
+    """
+    parsed = av.AudioLayout(layout)
+    if layout == f"{parsed.nb_channels} channels":
+        return _DEFAULT_LAYOUTS.get(parsed.nb_channels, layout)
+    return layout
 
 
 def _audio_frames(
@@ -309,13 +331,47 @@ def _audio_frames(
     sr = stream.codec_context.sample_rate
     layout = stream.codec_context.layout.name
     deep = stream.codec_context.name == "pcm_s24le"
+    sample_format = "s32p" if deep else "s16p"
+    source_rate = info.audio.sample_rate  # type: ignore[union-attr]
+    blocks = (_to_int(b, deep) for b in iter_audio(info, frames, block=max(1, source_rate // 10)))
+    if sr != source_rate:
+        first, end = sample_span(frames, info.rate, sr)
+        blocks = _resampled(blocks, source_rate, sr, sample_format, layout, end - first)
     position = 0
-    for block in iter_audio(info, frames, block=max(1, sr // 10)):
-        data = _to_int(block, deep)
-        frame = av.AudioFrame.from_ndarray(data, format="s32p" if deep else "s16p", layout=layout)
+    for data in blocks:
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=sample_format, layout=layout)
         frame.sample_rate, frame.pts, frame.time_base = sr, position, Fraction(1, sr)
         yield Fraction(position, sr), 1, frame
         position += data.shape[1]
+
+
+def _resampled(
+    blocks: Iterator[np.ndarray], source_rate: int, rate: int, sample_format: str, layout: str, count: int
+) -> Iterator[np.ndarray]:
+    """`blocks` converted from `source_rate` to `rate` (swresample: the same bytes every run),
+    cut or padded with silence to exactly `count` samples, the range's length at `rate`, so
+    the audio ends with the video whatever the resampler's delay."""
+    resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
+    done = 0
+    position = 0
+
+    def take(frames: list[av.AudioFrame]) -> Iterator[np.ndarray]:
+        nonlocal done
+        for converted in frames:
+            data = converted.to_ndarray()[:, : count - done]
+            if data.shape[1]:
+                done += data.shape[1]
+                yield data
+
+    for block in blocks:
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format=sample_format, layout=layout)
+        frame.sample_rate, frame.pts, frame.time_base = source_rate, position, Fraction(1, source_rate)
+        position += block.shape[1]
+        yield from take(resampler.resample(frame))
+    yield from take(resampler.resample(None))
+    if done < count:
+        dtype = np.int32 if sample_format == "s32p" else np.int16
+        yield np.zeros((len(av.AudioLayout(layout).channels), count - done), dtype)
 
 
 def _to_int(block: np.ndarray, deep: bool) -> np.ndarray:
@@ -326,4 +382,6 @@ def _to_int(block: np.ndarray, deep: bool) -> np.ndarray:
         return ((block.astype(np.int16) - 128) << 8).astype(np.int16)
     if deep:
         return (block.astype(np.int64) << (32 - 8 * block.dtype.itemsize)).astype(np.int32)
+    if block.dtype.itemsize > 2:  # a deep integer source written at 16 bits (MP4): keep the top bits
+        return (block >> (8 * block.dtype.itemsize - 16)).astype(np.int16)
     return np.ascontiguousarray(block.astype(np.int16))

@@ -182,3 +182,83 @@ def test_audio_count_is_exact_for_ntsc_rates(clips):
     assert sum(parts) == read_audio(info, FrameRange(0, 40)).samples.shape[1] == 64064
     assert read_audio(info, FrameRange(0, 5)).samples.shape[1] == (5 * 48000 * 1001) // 30000
     assert Fraction(parts[0]) == (7 * 48000 * 1001) // 30000
+
+
+def _clip_with_audio(
+    path: Path, sample_rate: int, codec: str, samples: np.ndarray, frames: int = 12, size: tuple[int, int] = (64, 48)
+) -> Path:
+    """A 24 fps FFV1 clip (Matroska) whose audio track holds exactly `samples` (channels, n).
+
+    Matroska keeps no channel layout for PCM: the track reads back as "2 channels"."""
+    width, height = size
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("ffv1", rate=24)
+        video.width, video.height, video.pix_fmt = width, height, "bgr0"
+        audio = out.add_stream(codec, rate=sample_rate, layout="stereo")
+        fmt = {"pcm_f32le": "fltp", "pcm_s16le": "s16p"}[codec]
+        for i in range(frames):
+            f = av.VideoFrame.from_ndarray(np.full((height, width, 3), i * 10, np.uint8), format="rgb24")
+            f.pts = i
+            out.mux(video.encode(f))
+        out.mux(video.encode(None))
+        step = sample_rate // 10
+        for start in range(0, samples.shape[1], step):
+            a = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(samples[:, start : start + step]), format=fmt, layout="stereo"
+            )
+            a.sample_rate, a.pts, a.time_base = sample_rate, start, Fraction(1, sample_rate)
+            out.mux(audio.encode(a))
+        out.mux(audio.encode(None))
+    return path
+
+
+def _sine(sample_rate: int, first: int, count: int, hz: float = 441.0) -> np.ndarray:
+    t = (first + np.arange(count)) / sample_rate
+    return np.stack([0.5 * np.sin(2 * np.pi * hz * t)] * 2).astype(np.float32)
+
+
+def test_mp4_audio_is_16_bit_pcm_that_older_ffmpeg_reads(tmp_path):
+    # FFmpeg before 6.0 decodes 24-bit 'ipcm' as 16-bit noise; a float source (AAC from a
+    # phone, a float WAV) must not turn the .mp4's sound into noise for them.
+    src = _clip_with_audio(tmp_path / "float.mkv", 48000, "pcm_f32le", _sine(48000, 0, 24000))
+    frames = FrameRange(2, 10)
+    out = encode_range(src, frames, tmp_path / "o.mp4", chunk=4)
+    with av.open(str(out)) as c:
+        assert c.streams.audio[0].codec_context.name == "pcm_s16le"
+    first, end = sample_span(frames, probe(src).rate, 48000)
+    want = np.rint(_sine(48000, first, end - first) * 32767).astype(np.int16)
+    assert np.abs(audio_samples(out).astype(np.int32) - want).max() <= 1
+
+
+def test_unnamed_stereo_from_matroska_goes_into_mp4(tmp_path):
+    # The MP4 muxer refuses a "2 channels" layout: such a source failed after rendering.
+    pcm = np.rint(_sine(48000, 0, 24000) * 32767).astype(np.int16)
+    src = _clip_with_audio(tmp_path / "pcm.mkv", 48000, "pcm_s16le", pcm)
+    assert probe(src).audio.layout == "2 channels"
+    out = encode_range(src, FrameRange(0, 12), tmp_path / "o.mp4", chunk=6)
+    assert probe(out).audio.layout == "stereo"
+    first, end = sample_span(FrameRange(0, 12), probe(src).rate, 48000)
+    assert np.array_equal(audio_samples(out), pcm[:, first:end])
+
+
+def test_mp4_audio_of_a_deep_integer_source_keeps_its_top_16_bits():
+    block = np.array([[0x7FFFFF00, -0x80000000, 0x00010000, -1]], np.int32)
+    assert encode_module._to_int(block, deep=False).tolist() == [[0x7FFF, -0x8000, 1, -1]]
+
+
+def test_mxf_audio_of_a_44100_source_is_converted_to_48k(tmp_path):
+    # The MXF muxer takes 48 kHz only; a 44.1 kHz source used to fail the job after rendering.
+    tone_44k = np.rint(_sine(44100, 0, 22050) * 32767).astype(np.int16)
+    src = _clip_with_audio(tmp_path / "cd.mkv", 44100, "pcm_s16le", tone_44k, size=(256, 144))  # DNxHR minimum
+    frames = FrameRange(3, 11)
+    out = encode_range(src, frames, tmp_path / "o.mxf", chunk=4)
+    info = probe(out)
+    assert info.audio is not None and info.audio.sample_rate == 48000
+    first, end = sample_span(frames, info.rate, 48000)
+    got = audio_samples(out).astype(np.float64) / 32767
+    assert got.shape == (2, end - first)
+    # In time with the video: the same sine, at 48 kHz from the range's first 44.1 kHz sample.
+    start = Fraction(sample_span(frames, info.rate, 44100)[0], 44100)
+    t = float(start) + np.arange(end - first) / 48000
+    want = 0.5 * np.sin(2 * np.pi * 441.0 * t)
+    assert np.abs(got[:, 200:-200] - want[200:-200]).max() < 0.002
