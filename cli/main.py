@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from ..engine.client import EngineError
 from ..engine.errors import RetakesError
@@ -27,10 +28,21 @@ from .jobs import add_jobs_parser
 _ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli")
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error (DESIGN.md's command line contract).
+
+    argparse prints the whole usage first, which for `edit` is a screenful of op options
+    burying the one line that says what was wrong. Subparsers inherit the class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(prog="retakes", description="AI video edits that change only what was asked.")
+    parser = _OneLineErrors(prog="retakes", description="AI video edits that change only what was asked.")
     parser.add_argument("--version", action="version", version=f"retakes {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_edit_parser(sub)

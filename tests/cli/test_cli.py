@@ -112,6 +112,25 @@ def test_demo_writes_its_output_and_a_contact_sheet(short_tmp):
 
 
 
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["edit", "SRC", "--op", "relight"], "-o/--output"),  # a required option left out
+        (["edit", "SRC", "-o", "OUT", "--op", "relight", "--range", "-5:3"], "--range"),
+        (["track", "SRC", "-o", "OUT", "--keyframe", "0"], "--mask"),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_option(clip, short_tmp, args, field):
+    # argparse prints the whole usage (a screenful for `edit`) before its one useful line.
+    args = [str(clip) if a == "SRC" else str(short_tmp / "out.mov") if a == "OUT" else a for a in args]
+    run = retakes(*args, home=short_tmp / "home")
+    assert run.returncode == 2
+    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, run.stderr
+    assert field in lines[0]
+    assert not (short_tmp / "out.mov").exists()
+
+
 def test_a_folder_holding_other_files_is_refused_and_kept(clip, short_tmp):
     # A PNG-sequence OUT replaces its folder: `-o ~/Desktop` used to delete the desktop.
     folder = short_tmp / "desktop"
