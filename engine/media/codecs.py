@@ -29,9 +29,29 @@ class CodecSpec:
     lossless: bool = False
     #: True for png: the output is a directory of images, not a container.
     image_sequence: bool = False
+    #: the encoder's own frame-size limits (FFmpeg refuses other sizes when it opens)
+    min_size: tuple[int, int] = (1, 1)
+    even_size: bool = False
 
     def pix_fmt(self, bit_depth: int) -> str:
         return self.pix_fmt_8 if bit_depth <= 8 else self.pix_fmt_16
+
+    def check_frame_size(self, width: int, height: int) -> None:
+        """Refuses a frame size the encoder cannot take, with a codec that can, naming `codec`.
+
+        Otherwise FFmpeg's refusal surfaces as an internal error once the first chunk is encoded.
+        """
+        if self.even_size and (width % 2 or height % 2):
+            why = "needs an even frame width and height (4:2:0 chroma)"
+        elif width < self.min_size[0] or height < self.min_size[1]:
+            why = f"needs frames of at least {self.min_size[0]}x{self.min_size[1]}"
+        else:
+            return
+        raise InvalidArgument(
+            f"codec {self.name!r} {why}; the source is {width}x{height}: write prores_422hq (.mov), "
+            "ffv1 (.mkv) or png (a folder) instead",
+            field="codec",
+        )
 
 
 CODECS: dict[str, CodecSpec] = {
@@ -55,7 +75,13 @@ CODECS: dict[str, CodecSpec] = {
             {"profile": "4", "vendor": "apl0"},
         ),
         CodecSpec(
-            "dnxhr_hqx", "dnxhd", "yuv422p10le", "yuv422p10le", (".mov", ".mxf"), {"profile": "dnxhr_hqx"}
+            "dnxhr_hqx",
+            "dnxhd",
+            "yuv422p10le",
+            "yuv422p10le",
+            (".mov", ".mxf"),
+            {"profile": "dnxhr_hqx"},
+            min_size=(256, 120),  # FFmpeg's DNxHR encoder
         ),
         # A fixed thread count keeps libx264's output identical run to run. 16-bit frames
         # are delivered as 8-bit 4:2:0: this is a viewing codec, not a master. "veryfast"
@@ -68,6 +94,7 @@ CODECS: dict[str, CodecSpec] = {
             "yuv420p",
             (".mp4", ".mov", ".mkv"),
             {"threads": "4", "preset": "veryfast", "crf": "16"},
+            even_size=True,
         ),
         # FFmpeg's FFV1 encoder has no 8-bit planar RGB (gbrp); bgr0 is its lossless 8-bit
         # RGB input (the alpha byte is padding), gbrp16le holds 16-bit RGB bit-exactly.

@@ -133,6 +133,7 @@ class SegmentWriter:
         self.shape = (height, width, 3)
         self.frames_written = 0
         self._container = None
+        spec.check_frame_size(width, height)
         if spec.image_sequence:
             self.path.mkdir(parents=True, exist_ok=True)
             return

@@ -14,9 +14,11 @@ import pytest
 from retakes.engine.errors import CorruptMedia, InvalidArgument, MediaNotFound, MediaUnreadable
 from retakes.engine.media import (
     CODECS,
+    ColorTags,
     FrameReader,
     KeyframeMask,
     PerFrameMasks,
+    SegmentWriter,
     check_output_path,
     load_masks,
     probe,
@@ -24,7 +26,7 @@ from retakes.engine.media import (
 )
 from retakes.engine.media.codecs import MUXERS
 from retakes.engine.media.synthetic import DemoScene, write_clip
-from retakes.engine.timecode import FrameRange
+from retakes.engine.timecode import FrameRange, FrameRate
 
 
 def probe_and_decode(path, field="source"):
@@ -280,3 +282,13 @@ def test_an_empty_folder_or_an_earlier_png_output_may_be_replaced(clips, tmp_pat
         (earlier / f"{i:05d}.png").write_bytes(b"png")
     (earlier / ".DS_Store").write_bytes(b"")
     assert check_output_path(earlier, [clips["ffv1_25.mkv"]]) == earlier.resolve()
+
+
+@pytest.mark.parametrize(("codec", "ext", "size"), [("h264", ".mp4", (161, 90)), ("dnxhr_hqx", ".mxf", (192, 108))])
+def test_a_frame_size_the_encoder_cannot_take_names_the_codec(tmp_path, codec, ext, size):
+    # FFmpeg refuses these when the encoder opens: that used to be an internal error.
+    segment = tmp_path / f"chunk{ext}"
+    with pytest.raises(InvalidArgument) as err:
+        SegmentWriter(segment, CODECS[codec], *size, FrameRate(Fraction(24)), 8, ColorTags())
+    assert err.value.field == "codec" and f"{size[0]}x{size[1]}" in err.value.message
+    assert not segment.exists()
