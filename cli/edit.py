@@ -83,7 +83,9 @@ def add_track_parser(subparsers) -> None:
 
 def _common_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--range", metavar="A:B",
-                   help="source frames A:B (end exclusive) or timecodes HH:MM:SS:FF-HH:MM:SS:FF")
+                   help="source frames A:B (end exclusive) or timecodes HH:MM:SS:FF-HH:MM:SS:FF (end exclusive, "
+                        "at the media's rate). ';' before FF means drop-frame; ':' means the media's own "
+                        "timecode, so on 29.97/59.94 drop-frame media 01:00:00:02 is read as 01:00:00;02")
     p.add_argument("--rate", help="frame rate of an image-sequence SOURCE, e.g. 24000/1001 (default 24)")
     p.add_argument("--start-timecode", help="start timecode of an image-sequence SOURCE (default 00:00:00:00)")
 

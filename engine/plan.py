@@ -33,7 +33,7 @@ from .media import (
 )
 from .ops import Op, get_op
 from .ops.base import MaskUse
-from .timecode import FrameRange, FrameRate, parse_range
+from .timecode import FrameRange, FrameRate, parse_range, range_within
 
 #: Resolves a MediaRef to a local path; `field` names the request field for errors.
 MediaResolver = Callable[[engine_pb2.MediaRef, str], Path]
@@ -132,11 +132,10 @@ def _plan_range(request: engine_pb2.EditRequest, source: MediaInfo) -> FrameRang
     if kind is None:
         return FrameRange(0, source.frame_count)
     if kind == "frames":
-        r = FrameRange(request.range.frames.start, request.range.frames.end)
-    else:
-        tc = request.range.timecodes
-        r = parse_range(f"{tc.start}-{tc.end}", source.timebase)
-    return r.within(source.frame_count)
+        return FrameRange(request.range.frames.start, request.range.frames.end).within(source.frame_count)
+    tc = request.range.timecodes
+    given = f"{tc.start.strip()}-{tc.end.strip()}"
+    return range_within(parse_range(given, source.timebase), source.frame_count, source.timebase, given=given)
 
 
 def _plan_masks(request, op, source, frame_range, resolve):

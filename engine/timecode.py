@@ -119,8 +119,12 @@ def frames_to_timecode(frame: int, rate: FrameRate, *, drop_frame: bool = False)
     return opentime.to_timecode(opentime.RationalTime(frame, _otio_rate(rate)), _otio_rate(rate), drop_frame)
 
 
-def timecode_to_frames(timecode: str, rate: FrameRate, *, field: str = "timecode") -> int:
+def timecode_to_frames(timecode: str, rate: FrameRate, *, field: str = "timecode", drop_frame: bool = False) -> int:
     """Parses "HH:MM:SS:FF" (or "HH:MM:SS;FF" drop-frame) at `rate` into an absolute frame count.
+
+    A ';' (or ',') before the frames always means drop-frame. A ':' says nothing by itself
+    (editors and tools write ':' for drop-frame timecode too): it is read as drop-frame when
+    `drop_frame` is true, which is how a media's own flag is applied (`Timebase.frame_of`).
 
     Raises `InvalidArgument` naming `field` when the string is malformed, its frame number
     does not exist at this rate ("01:00:00:25" at 25 fps), it is drop-frame at a rate that
@@ -131,7 +135,7 @@ def timecode_to_frames(timecode: str, rate: FrameRate, *, field: str = "timecode
         raise InvalidArgument(f"expected a timecode like 01:00:00:00, got {timecode!r}", field=field)
     hh, mm, ss, sep, ff = match.groups()
     hours, minutes, seconds, frames = int(hh), int(mm), int(ss), int(ff)
-    drop = sep in ";,"
+    drop = sep in ";," or (drop_frame and rate.is_drop_frame_rate)
     if minutes > 59 or seconds > 59:
         raise InvalidArgument(f"{timecode!r} is not a valid timecode", field=field)
     if frames >= rate.nominal:
@@ -162,7 +166,9 @@ class Timebase:
         return frames_to_timecode(self.start_frame + frame, self.rate, drop_frame=self.drop_frame)
 
     def frame_of(self, timecode: str, *, field: str = "timecode") -> int:
-        return timecode_to_frames(timecode, self.rate, field=field) - self.start_frame
+        """The frame index of `timecode`, read with this media's drop-frame flag unless it
+        says ';' itself: on 29.97 drop-frame media, "01:00:00:02" means 01:00:00;02."""
+        return timecode_to_frames(timecode, self.rate, field=field, drop_frame=self.drop_frame) - self.start_frame
 
     @classmethod
     def from_start_timecode(cls, rate: FrameRate, start_timecode: str | None) -> Timebase:
@@ -175,9 +181,10 @@ class Timebase:
 def parse_range(text: str, timebase: Timebase, *, field: str = "range") -> FrameRange:
     """Parses the CLI's `--range`: source frames "A:B", or timecodes "HH:MM:SS:FF-HH:MM:SS:FF".
 
-    Both ends are exclusive at the end. Timecodes are read at the media's own rate and
-    converted with its start timecode, so "01:00:01:00-01:00:02:00" on a clip starting
-    at 01:00:00:00 at 25 fps is frames 25:50.
+    The end is exclusive. Timecodes are read at the media's own rate and converted with
+    its start timecode, so "01:00:01:00-01:00:02:00" on a clip starting at 01:00:00:00 at
+    25 fps is frames 25:50. On drop-frame media a ':' timecode is read as drop-frame too
+    (';' always means drop-frame). Refusals name `field` and repeat the timecodes as given.
     """
     text = text.strip()
     frames = re.fullmatch(r"(-?\d+):(-?\d+)", text)
@@ -188,4 +195,27 @@ def parse_range(text: str, timebase: Timebase, *, field: str = "range") -> Frame
         raise InvalidArgument(
             f"expected A:B (frames, end exclusive) or HH:MM:SS:FF-HH:MM:SS:FF, got {text!r}", field=field
         )
-    return FrameRange(timebase.frame_of(parts[0], field=field), timebase.frame_of(parts[1], field=field))
+    start, end = timebase.frame_of(parts[0], field=field), timebase.frame_of(parts[1], field=field)
+    if end <= start:
+        raise InvalidArgument(
+            f"the range {parts[0].strip()}-{parts[1].strip()} is empty or reversed (the end timecode is exclusive)",
+            field=field,
+        )
+    return FrameRange(start, end)
+
+
+def range_within(frame_range: FrameRange, total_frames: int, timebase: Timebase, *, given: str | None = None,
+                 field: str = "range") -> FrameRange:
+    """`frame_range` if it lies inside a media of `total_frames` frames, else an error naming `field`.
+
+    A range the user gave as timecodes (`given`) is refused in timecodes: the range as
+    given and the media's span from its first timecode to its end timecode (exclusive).
+    """
+    if given is None or (frame_range.start >= 0 and frame_range.end <= total_frames):
+        return frame_range.within(total_frames, field=field)
+    first, end = timebase.timecode_of(0), timebase.timecode_of(total_frames)
+    raise InvalidArgument(
+        f"the range {given} lies outside the media, which spans {first}-{end} "
+        f"(end exclusive, {total_frames} frames)",
+        field=field,
+    )

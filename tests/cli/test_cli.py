@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from retakes.engine.media import FrameReader, probe
-from retakes.engine.media.synthetic import write_index_clip
+from retakes.engine.media.synthetic import read_burnt_index, write_index_clip
 from retakes.engine.timecode import FrameRange, FrameRate
 
 
@@ -148,3 +148,28 @@ def test_codec_png_writes_a_folder_whatever_its_name(clip, short_tmp):
                   "--codec", "png", home=short_tmp / "home")
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in out.iterdir()) == ["00000.png", "00001.png", "00002.png"]
+
+
+def test_colon_timecode_range_on_drop_frame_media_is_read_as_drop_frame(short_tmp):
+    # 00:59:59;28 is frame 0 and 01:00:00;02 frame 4; read as non-drop, 01:00:00:02 was 108 frames on.
+    src = write_index_clip(short_tmp / "df.mov", frames=12, rate=FrameRate(Fraction(30000, 1001)), size=(64, 48),
+                           codec="prores_422hq", start_timecode="00:59:59;28", audio=False)
+    out = short_tmp / "frames"
+    run = retakes("edit", str(src), "-o", str(out), "--op", "relight", "--exposure", "0.1",
+                  "--range", "01:00:00:02-01:00:00:04", home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    assert "starts 01:00:00;02" in run.stdout, run.stdout
+    frames = sorted(out.iterdir())
+    assert [read_burnt_index(cv2.imread(str(f))[..., ::-1]) for f in frames] == [4, 5]
+
+
+def test_timecode_range_outside_the_media_is_refused_in_timecodes(clip, short_tmp):
+    out = short_tmp / "never.mov"
+    run = retakes("edit", str(clip), "-o", str(out), "--op", "relight", "--range", "00:00:00:00-00:00:00:10",
+                  home=short_tmp / "home")
+    assert run.returncode != 0
+    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, run.stderr
+    assert "range" in lines[0] and "00:00:00:00-00:00:00:10" in lines[0], lines[0]
+    assert "01:00:00:00-01:00:01:06" in lines[0], lines[0]  # 30 frames at 23.976 from 01:00:00:00
+    assert not out.exists()
