@@ -72,7 +72,9 @@ def add_track_parser(subparsers) -> None:
     p = subparsers.add_parser("track", help="carry a keyframe mask through the clip (mask propagation only)",
                               description="retakes track SOURCE -o MASKS_OUT --mask KEYMASK --keyframe K")
     p.add_argument("source", metavar="SOURCE")
-    p.add_argument("-o", "--output", required=True, metavar="MASKS_OUT", help="folder for the per-frame masks (PNG)")
+    p.add_argument("-o", "--output", required=True, metavar="MASKS_OUT",
+                   help="folder for the per-frame masks (8-bit grayscale PNGs 00000.png...; white = object), "
+                        "or a video file (a gray matte)")
     p.add_argument("--mask", required=True, metavar="KEYMASK", help="the mask of frame K")
     p.add_argument("--keyframe", type=int, required=True, metavar="K", help="source frame the mask belongs to")
     _common_source_options(p)

@@ -117,6 +117,10 @@ class SegmentWriter:
     Segments use the final output's container (`chunk_00003.mov` for a .mov output) so
     finalize copies packets without conversion. On an exception inside the `with`, the
     partial segment is deleted.
+
+    With `matte=True` the frames are masks (white = object; single-channel or RGB with equal
+    channels, any depth): a PNG sequence gets 8-bit single-channel (grayscale) PNGs, 255 =
+    object, 0 = background; a video gets a gray matte (R = G = B).
     """
 
     def __init__(
@@ -128,8 +132,10 @@ class SegmentWriter:
         rate: FrameRate,
         bit_depth: int,
         color: ColorTags,
+        *,
+        matte: bool = False,
     ) -> None:
-        self.path, self.spec, self.bit_depth = Path(path), spec, bit_depth
+        self.path, self.spec, self.bit_depth, self.matte = Path(path), spec, bit_depth, matte
         self.shape = (height, width, 3)
         self.frames_written = 0
         self._container = None
@@ -154,6 +160,9 @@ class SegmentWriter:
             remove(self.path)
 
     def write(self, rgb: np.ndarray) -> None:
+        if self.matte:
+            self._write_matte(rgb)
+            return
         want = np.uint8 if self.bit_depth <= 8 else np.uint16
         if rgb.shape != self.shape or rgb.dtype != want:
             raise ValueError(f"expected a {self.shape} {np.dtype(want)} frame, got {rgb.shape} {rgb.dtype}")
@@ -165,6 +174,26 @@ class SegmentWriter:
                 raise OSError(f"could not write {name}")
         else:
             for packet in encode_rgb(self._stream, rgb, self.frames_written):
+                self._container.mux(packet)
+        self.frames_written += 1
+
+    def _write_matte(self, mask: np.ndarray) -> None:
+        if mask.shape not in (self.shape, self.shape[:2]) or mask.dtype not in (np.uint8, np.uint16):
+            raise ValueError(f"expected a {self.shape[:2]} mask, got {mask.shape} {mask.dtype}")
+        if mask.ndim == 3:
+            mask = mask[..., 0]
+        if mask.dtype == np.uint16:
+            mask = (mask >> 8).astype(np.uint8)
+        mask = np.ascontiguousarray(mask)
+        if self._container is None:
+            name = self.path / f"{self.frames_written:05d}.png"
+            if not cv2.imwrite(str(name), mask, [cv2.IMWRITE_PNG_COMPRESSION, 3]):
+                raise OSError(f"could not write {name}")
+        else:
+            gray = np.repeat(mask[..., None], 3, axis=2)
+            if self.bit_depth > 8:
+                gray = gray.astype(np.uint16) * 257
+            for packet in encode_rgb(self._stream, gray, self.frames_written):
                 self._container.mux(packet)
         self.frames_written += 1
 

@@ -173,3 +173,34 @@ def test_timecode_range_outside_the_media_is_refused_in_timecodes(clip, short_tm
     assert "range" in lines[0] and "00:00:00:00-00:00:00:10" in lines[0], lines[0]
     assert "01:00:00:00-01:00:01:06" in lines[0], lines[0]  # 30 frames at 23.976 from 01:00:00:00
     assert not out.exists()
+
+
+@pytest.mark.parametrize("output", ["masks", "matte.mkv"])
+def test_track_writes_8_bit_single_channel_masks_from_a_10_bit_source(short_tmp, output):
+    # The masks came out as 3-channel PNGs, and 16-bit ones from a 10-bit source.
+    src = write_index_clip(short_tmp / "deep.mov", frames=6, rate=FrameRate(Fraction(24)), size=(96, 64),
+                           codec="prores_422hq", bit_depth=16, audio=False)
+    assert probe(src).bit_depth > 8
+    key = np.zeros((64, 96), np.uint8)
+    key[36:60, 20:70] = 255
+    cv2.imwrite(str(short_tmp / "key.png"), key)
+    out = short_tmp / output
+    run = retakes("track", str(src), "-o", str(out), "--mask", str(short_tmp / "key.png"), "--keyframe", "2",
+                  home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    if out.is_dir():
+        assert sorted(p.name for p in out.iterdir()) == [f"{i:05d}.png" for i in range(6)]
+        masks = [cv2.imread(str(out / f"{i:05d}.png"), cv2.IMREAD_UNCHANGED) for i in range(6)]
+        for mask in masks:
+            assert mask.shape == (64, 96) and mask.dtype == np.uint8
+            assert set(np.unique(mask)) <= {0, 255}
+        np.testing.assert_array_equal(masks[2], key)
+    else:
+        info = probe(out)
+        assert info.frame_count == 6 and info.bit_depth == 8
+        with FrameReader(info) as reader:
+            for _, rgb in reader.frames(FrameRange(0, 6)):
+                assert rgb.dtype == np.uint8
+                np.testing.assert_array_equal(rgb[..., 0], rgb[..., 1])  # gray: R = G = B
+                np.testing.assert_array_equal(rgb[..., 0], rgb[..., 2])
+            np.testing.assert_array_equal(reader.frame(2)[..., 0] > 127, key > 127)
