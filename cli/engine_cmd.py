@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 from pathlib import Path
 
 from ..engine.config import EngineConfig
+from ..engine.logs import configure as configure_logging
 
 
 def add_engine_parser(subparsers) -> None:
@@ -26,6 +26,8 @@ def add_engine_parser(subparsers) -> None:
     serve.add_argument("--chunk-frames", type=int, default=48, help="frames per checkpointed chunk")
     serve.add_argument("--lease-seconds", type=float, default=10.0,
                        help="how long a job stays claimed by an engine that stopped answering")
+    serve.add_argument("--log-file", type=Path, metavar="PATH",
+                       help="append the log to PATH instead of stderr; internal errors then name it")
     serve.add_argument("--render-workers", type=int, default=0,
                        help="chunks of a job rendered at once (default: one per 4 cores, at most 4)")
     serve.set_defaults(run=run_serve)
@@ -34,7 +36,7 @@ def add_engine_parser(subparsers) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     from ..engine.service.server import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_file)
     config = EngineConfig(socket_path=args.socket, tcp_port=args.port, max_concurrent_jobs=args.max_jobs,
                           chunk_frames=args.chunk_frames, lease_seconds=args.lease_seconds,
                           render_workers=args.render_workers)

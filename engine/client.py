@@ -26,6 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ..v1 import engine_pb2, engine_pb2_grpc
 from .config import default_state_dir
+from .logs import new_private_log
 from .service.status import field_of
 
 TERMINAL_STATES = (engine_pb2.JOB_STATE_SUCCEEDED, engine_pb2.JOB_STATE_FAILED, engine_pb2.JOB_STATE_CANCELLED)
@@ -188,25 +189,32 @@ def find_engine(state_dir: Path | None = None) -> str | None:
 
 @contextlib.contextmanager
 def private_engine(state_dir: Path | None = None, *, startup_timeout: float = 60.0) -> Iterator[str]:
-    """Starts `retakes engine serve` on a temporary socket; stops it on exit."""
-    with tempfile.TemporaryDirectory(prefix="retakes-") as tmp:
+    """Starts `retakes engine serve` on a temporary socket; stops it on exit.
+
+    Its log (and anything else it prints) goes to a file of its own under `<state>/logs/`,
+    never to a pipe: errors that say "see the engine log" name that file.
+    """
+    log_path = new_private_log(state_dir or default_state_dir())
+    with tempfile.TemporaryDirectory(prefix="retakes-") as tmp, open(log_path, "ab") as log:
         sock = Path(tmp) / "engine.sock"
         env = dict(os.environ)
         if state_dir is not None:
             env["RETAKES_HOME"] = str(state_dir)
-        proc = subprocess.Popen([sys.executable, "-m", "retakes.cli", "engine", "serve", "--socket", str(sock)],
-                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen([sys.executable, "-m", "retakes.cli", "engine", "serve", "--socket", str(sock),
+                                 "--log-file", str(log_path)],
+                                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         target = f"unix://{sock}"
         try:
             deadline = time.monotonic() + startup_timeout
             with EngineClient(target) as probe:
                 while not (sock.exists() and probe.healthy(timeout=0.5)):
                     if proc.poll() is not None:
-                        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-                        raise RuntimeError(f"the private engine exited at start: {err.splitlines()[-1:]}")
+                        raise EngineError(grpc.StatusCode.UNAVAILABLE,
+                                          f"the private engine exited at start ({_last_line(log_path)}); "
+                                          f"see its log, {log_path}")
                     if time.monotonic() > deadline:
-                        raise RuntimeError("the private engine did not start in time")
+                        raise EngineError(grpc.StatusCode.UNAVAILABLE,
+                                          f"the private engine did not start in time; see its log, {log_path}")
                     time.sleep(0.05)
             yield target
         finally:
@@ -216,8 +224,11 @@ def private_engine(state_dir: Path | None = None, *, startup_timeout: float = 60
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            if proc.stderr:
-                proc.stderr.close()
+
+
+def _last_line(path: Path) -> str:
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "it wrote nothing"
 
 
 @contextlib.contextmanager

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..errors import Cancelled, RetakesError
+from ..logs import see_the_log
 from .store import ChunkRecord, JobRecord, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -376,7 +377,7 @@ class LocalExecutor:
         except Exception:
             log.exception("job %s: internal error", job)
             self._clean(record)
-            store.fail(job, owner, "INTERNAL", "internal error while running the job; see the engine log")
+            store.fail(job, owner, "INTERNAL", f"internal error while running the job; {see_the_log()}")
         else:
             if not store.finish(job, owner, result):
                 log.warning("job %s: finished, but its lease was lost; result not recorded", job)

@@ -18,6 +18,7 @@ from ...v1 import engine_pb2, engine_pb2_grpc
 from ..core import Engine
 from ..errors import InvalidArgument, RetakesError
 from ..jobs import watch_job
+from ..logs import see_the_log
 from .convert import job_message, job_state_name
 from .status import to_rpc_status
 
@@ -39,7 +40,7 @@ def _rpc(method):
                 await context.abort_with_status(to_rpc_status(error, field_prefix=prefix))
             except Exception:
                 log.exception("%s failed", method.__name__)
-                await context.abort(grpc.StatusCode.INTERNAL, "internal engine error; see the engine log")
+                await context.abort(grpc.StatusCode.INTERNAL, f"internal engine error; {see_the_log()}")
         return unary
 
     @functools.wraps(method)
@@ -51,7 +52,7 @@ def _rpc(method):
             await context.abort_with_status(to_rpc_status(error, field_prefix=prefix))
         except Exception:
             log.exception("%s failed", method.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal engine error; see the engine log")
+            await context.abort(grpc.StatusCode.INTERNAL, f"internal engine error; {see_the_log()}")
     return streaming
 
 

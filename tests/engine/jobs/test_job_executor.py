@@ -235,3 +235,13 @@ def test_a_cancel_requested_while_its_engine_was_dead_ends_cancelled_on_pickup(s
     rec = wait_terminal(store, job.id)
     assert rec.state == JobState.CANCELLED and rec.attempts == 2
     assert runner.rendered == [] and runner.cleaned == [job.id]
+
+
+def test_an_internal_error_names_the_engines_log_file(store, make_executor, tmp_path, monkeypatch):
+    from retakes.engine import logs
+
+    monkeypatch.setattr(logs, "_log_file", tmp_path / "engine.log")
+    make_executor()
+    job = store.create(spec(chunks=3, fail_at=0, fail="crash"))
+    rec = wait_terminal(store, job.id)
+    assert rec.error_code == "INTERNAL" and str(tmp_path / "engine.log") in rec.error_message
