@@ -196,5 +196,4 @@ def report(job: engine_pb2.Job) -> int:
     if job.state == engine_pb2.JOB_STATE_CANCELLED:
         print(f"job {job.id} was cancelled; nothing was written")
         return 130
-    field = f"{job.error.field}: " if job.error.field else ""
-    raise EngineError(job.error.code, f"{field}{job.error.message}")
+    raise EngineError(job.error.code, job.error.message, field=job.error.field)

@@ -22,6 +22,7 @@ from ..engine.errors import RetakesError
 from .demo import add_demo_parser
 from .edit import CliError, add_edit_parser, add_track_parser
 from .engine_cmd import add_engine_parser
+from .errors import one_line
 from .jobs import add_jobs_parser
 
 # Rooms that add their own commands through a `register(subparsers)` function.
@@ -68,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"retakes: {error}", file=sys.stderr)
         return 2
     except (EngineError, RetakesError) as error:
-        print(f"retakes: error: {error}", file=sys.stderr)
+        text = str(error)
+        if args.command in ("edit", "track"):  # name the option the user gave, not a proto path
+            text = one_line(error.field, error.message, args.command)
+        print(f"retakes: error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("retakes: interrupted", file=sys.stderr)

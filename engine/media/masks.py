@@ -145,7 +145,7 @@ def load_masks(
         soft = _check_size(_soft(sequence.read_image(p, field=field)), info, "the mask", field)
         frame = frame_range.start if mask_frame is None else mask_frame
         if frame not in frame_range:
-            raise InvalidArgument(f"mask frame {frame} is outside the range {frame_range}", field="keyframe")
+            raise InvalidArgument(f"mask frame {frame} is outside the range {frame_range}", field="mask_frame")
         return KeyframeMask(frame, harden(soft), soft)
     video = probe(p, field=field)
     _check_count(video.frame_count, info, frame_range, f"the matte {p.name} has {video.frame_count} frames", field)

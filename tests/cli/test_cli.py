@@ -65,10 +65,10 @@ def test_edit_with_masks_to_ffv1_keeps_the_outside_bit_identical(clip, short_tmp
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        (["--op", "relight", "--range", "20:40"], "range"),
-        (["--op", "teleport"], "op"),
-        (["--op", "relight", "--codec", "wmv"], "codec"),
-        (["--op", "recolor", "--hue", "30"], "mask"),
+        (["--op", "relight", "--range", "20:40"], "--range"),
+        (["--op", "teleport"], "--op"),
+        (["--op", "relight", "--codec", "wmv"], "--codec"),
+        (["--op", "recolor", "--hue", "30"], "--mask"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field_and_nothing_is_written(clip, short_tmp, args, field):
@@ -84,7 +84,7 @@ def test_bad_input_is_one_line_naming_the_field_and_nothing_is_written(clip, sho
 def test_missing_source_is_reported(short_tmp):
     run = retakes("edit", str(short_tmp / "missing.mov"), "-o", str(short_tmp / "o.mov"), "--op", "relight",
                   home=short_tmp / "home")
-    assert run.returncode != 0 and "source" in run.stderr and "missing.mov" in run.stderr
+    assert run.returncode != 0 and "SOURCE" in run.stderr and "missing.mov" in run.stderr
 
 
 def test_jobs_list_shows_finished_jobs(clip, short_tmp):
@@ -138,7 +138,7 @@ def test_a_folder_holding_other_files_is_refused_and_kept(clip, short_tmp):
     (folder / "notes.txt").write_text("someone's work")
     run = retakes("edit", str(clip), "-o", str(folder), "--op", "relight", "--exposure", "0.3", "--range", "0:3",
                   home=short_tmp / "home")
-    assert run.returncode != 0 and "output_path" in run.stderr and "notes.txt" in run.stderr
+    assert run.returncode != 0 and "-o/--output" in run.stderr and "notes.txt" in run.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
 
 
@@ -170,7 +170,7 @@ def test_timecode_range_outside_the_media_is_refused_in_timecodes(clip, short_tm
     assert run.returncode != 0
     lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
     assert len(lines) == 1, run.stderr
-    assert "range" in lines[0] and "00:00:00:00-00:00:00:10" in lines[0], lines[0]
+    assert "--range" in lines[0] and "00:00:00:00-00:00:00:10" in lines[0], lines[0]
     assert "01:00:00:00-01:00:01:06" in lines[0], lines[0]  # 30 frames at 23.976 from 01:00:00:00
     assert not out.exists()
 
@@ -204,3 +204,30 @@ def test_track_writes_8_bit_single_channel_masks_from_a_10_bit_source(short_tmp,
                 np.testing.assert_array_equal(rgb[..., 0], rgb[..., 1])  # gray: R = G = B
                 np.testing.assert_array_equal(rgb[..., 0], rgb[..., 2])
             np.testing.assert_array_equal(reader.frame(2)[..., 0] > 127, key > 127)
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["track", "--mask", "KEY", "--keyframe", "99"], "--keyframe"),  # said edit.mask_frame
+        (["edit", "--op", "recolor", "--hue", "30", "--mask", "SMALL"], "--mask"),  # said edit.mask
+        (["edit", "--op", "relight", "--exposure", "0.2", "--codec", "dnxhr_hqx"], "--codec"),  # found in the job
+        (["edit", "--op", "background", "--mask", "KEY", "--plate", "BOGUS"], "--plate"),  # found in the job
+    ],
+)
+def test_errors_name_the_option_the_user_gave(clip, short_tmp, args, flag):
+    key = np.zeros((96, 160), np.uint8)
+    key[20:70, 40:100] = 255
+    cv2.imwrite(str(short_tmp / "key.png"), key)
+    cv2.imwrite(str(short_tmp / "small.png"), key[:48, :80])
+    (short_tmp / "bogus.png").write_text("not an image")
+    files = {"KEY": "key.png", "SMALL": "small.png", "BOGUS": "bogus.png"}
+    args = [str(short_tmp / files[a]) if a in files else a for a in args]
+    out = short_tmp / "never.mov"
+    run = retakes(args[0], str(clip), "-o", str(out), *args[1:], home=short_tmp / "home")
+    assert run.returncode == 1
+    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"retakes: error: {flag}: "), lines[0]
+    assert "edit." not in lines[0] and "params." not in lines[0] and "mask_frame" not in lines[0], lines[0]
+    assert not out.exists()
