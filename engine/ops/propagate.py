@@ -30,7 +30,7 @@ from ..errors import InvalidArgument
 from ..media.paths import atomic_temp_path, publish
 from ..timecode import FrameRange
 from ..vision.colour import ColourLUT, change_region, to_unit
-from ..vision.flow import FlowEstimator, occlusion, torch_device, warp
+from ..vision.flow import FlowEstimator, torch_device, warp
 from ..vision.segment import MaskTracker
 from ..vision.walk import walk
 from . import register
@@ -237,10 +237,9 @@ class PropagateOp(Op):
                 chain = np.zeros((hs, ws, 2), np.float32)
                 conf = np.ones((hs, ws), np.float32)
             else:
-                occluded = occlusion(step.flow_to_prev, step.flow_from_prev)
-                mask = tracker.step(step.small, step.flow_to_prev, occluded)
+                mask = tracker.step(step.small, step.flow_to_prev, step.occluded)
                 chain = step.flow_to_prev + warp(chain, step.flow_to_prev)
-                conf = warp(conf, step.flow_to_prev) * ~occluded
+                conf = warp(conf, step.flow_to_prev) * ~step.occluded
             # written whole or not at all, the chain last: its presence says the frame is analysed
             # (frames are rendered while the walk goes on; see `analysed`)
             _write_png_atomically(folder / f"m{step.index:06d}.png", mask.astype(np.uint8) * 255)

@@ -6,11 +6,13 @@ clip length: at any time only the current frame and its neighbour toward the key
 held. Walking backward reads the source in small forward chunks and reverses each,
 so a decoder that is only fast sequentially is still read sequentially.
 
-The flows of the next few pairs are computed ahead, on a small thread pool (OpenCV
-releases the interpreter lock): they do not depend on each other, only the consumer's
-chaining does, and DIS alone keeps few cores busy on a working-size image. The source is
-decoded ahead too, on a thread of its own, so decoding overlaps the consumer's work
-instead of adding to it.
+The flows of the next few pairs, and their forward-backward occlusion test, are computed
+ahead on a small thread pool (OpenCV releases the interpreter lock): they do not depend on
+each other, only the consumer's chaining does, and DIS alone keeps few cores busy on a
+working-size image. The source is decoded and scaled to the working size ahead too, on a
+thread of its own. What is left on the consumer's thread is what is truly serial: the
+ops' own chaining, which bounds a job's pace (in a 1080p job on the H100's 16 cores the
+consumer was the critical path, busy 31-40 ms a frame, docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 
 from ..pipeline import prefetch
 from ..timecode import FrameRange
-from .flow import FlowEstimator, gray
+from .flow import FlowEstimator, gray, occlusion
 
 if TYPE_CHECKING:  # ops imports vision at load time; a runtime import here would be circular
     from ..ops.base import FrameSource
@@ -50,6 +52,8 @@ class Step:
     flow_to_prev: np.ndarray | None = None
     #: flow from `prev` to this frame, on prev's working grid
     flow_from_prev: np.ndarray | None = None
+    #: where flow_to_prev fails the forward-backward test (`flow.occlusion`); None without both flows
+    occluded: np.ndarray | None = None
 
 
 def frames_outward(source: FrameSource, span: FrameRange, key: int, direction: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -84,16 +88,15 @@ def walk(
     order, up to LOOKAHEAD frames ahead of the step being yielded.
     """
     pending: deque[tuple[Step, Future | None]] = deque()
-    decoded = frames_outward(source, span, key, direction)
+    decoded = _scaled(frames_outward(source, span, key, direction), estimator)
     if DECODE_AHEAD > 0:
         decoded = prefetch(decoded, DECODE_AHEAD, name="retakes-walk-decode")
     with ThreadPoolExecutor(max_workers=max(LOOKAHEAD, 1), thread_name_prefix="retakes-flow") as pool:
         try:
             prev_gray: np.ndarray | None = None
             prev_index: int | None = None
-            for index, frame in decoded:
+            for index, frame, small in decoded:
                 check_cancelled()
-                small = estimator.small(frame)
                 g = gray(for_flow(index, small) if for_flow else small)
                 step = Step(index, frame, small, prev=prev_index)
                 flows = None if prev_gray is None else pool.submit(_flows, estimator, g, prev_gray, both_flows)
@@ -111,13 +114,28 @@ def walk(
                     flows.cancel()
 
 
+def _scaled(
+    frames: Iterator[tuple[int, np.ndarray]], estimator: FlowEstimator
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(index, frame, the frame at the working size)."""
+    try:
+        for index, frame in frames:
+            yield index, frame, estimator.small(frame)
+    finally:
+        frames.close()
+
+
 def _flows(
     estimator: FlowEstimator, g: np.ndarray, prev_gray: np.ndarray, both: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    return estimator.flow(g, prev_gray), estimator.flow(prev_gray, g) if both else None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    to_prev = estimator.flow(g, prev_gray)
+    if not both:
+        return to_prev, None, None
+    from_prev = estimator.flow(prev_gray, g)
+    return to_prev, from_prev, occlusion(to_prev, from_prev)
 
 
 def _finished(step: Step, flows: Future | None) -> Step:
     if flows is not None:
-        step.flow_to_prev, step.flow_from_prev = flows.result()
+        step.flow_to_prev, step.flow_from_prev, step.occluded = flows.result()
     return step
