@@ -31,7 +31,6 @@ from .masks_tracked import keyframe_mask_provider
 from .media import FrameReader, KeyframeMask, SegmentWriter, finalize_output
 from .memory import limit_arenas
 from .ops import EditContext
-from .ops.base import writes_masks
 from .pipeline import BackgroundConsumer, prefetch
 from .plan import EditPlan
 from .timecode import FrameRange
@@ -254,7 +253,7 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
     else:
         partial.unlink(missing_ok=True)
     # A mask output (`retakes track`) is 8-bit whatever the source's depth: 0 or 255 per pixel.
-    matte = writes_masks(plan.op.spec)
+    matte = plan.op.spec.writes_mask
     with SegmentWriter(partial, plan.codec, plan.source.width, plan.source.height, plan.source.rate,
                        8 if matte else plan.source.bit_depth, plan.source.color, matte=matte) as writer:
         # Decode runs ahead and encode behind the op, each on its own thread (engine.pipeline).

@@ -103,7 +103,7 @@ class OpSpec:
     #: CPU whatever device was asked for, and the plan says so (what previews report).
     gpu: bool = True
     #: Its output is a mask per frame (white = object), written as a matte: 8-bit grayscale
-    #: PNGs for a folder, a gray matte for a video (see `writes_masks`).
+    #: PNGs for a folder, a gray matte for a video (engine.media.SegmentWriter).
     writes_mask: bool = False
 
     def param(self, name: str) -> ParamSpec:
@@ -220,11 +220,6 @@ class Op(abc.ABC):
         if getattr(self, "_scratch", None) is None:
             self._scratch = tempfile.TemporaryDirectory(prefix=f"retakes-{self.spec.name}-")
         return Path(self._scratch.name)
-
-
-def writes_masks(spec: OpSpec) -> bool:
-    """Whether an op's output is masks. `track` is one whether or not its spec says so yet."""
-    return spec.writes_mask or spec.name == "track"
 
 
 def parse_color(text: str, *, field: str = "params.color") -> tuple[int, int, int]:

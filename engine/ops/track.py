@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..timecode import FrameRange
-from ..vision.flow import FlowEstimator, occlusion
+from ..vision.flow import FlowEstimator
 from ..vision.segment import MaskTracker, TrackerConfig
 from ..vision.walk import walk
 from . import register
@@ -99,8 +99,7 @@ def track_masks(
                     continue  # the key frame was yielded by the forward pass
                 out = key_bool.astype(np.uint8) * 255
             else:
-                occluded = occlusion(step.flow_to_prev, step.flow_from_prev)
-                out = _upscale(tracker.step(step.small, step.flow_to_prev, occluded), shape)
+                out = _upscale(tracker.step(step.small, step.flow_to_prev, step.occluded), shape)
             if folder is not None:
                 cv2.imwrite(str(mask_path(folder, step.index)), out)
             done += 1
@@ -129,6 +128,7 @@ class TrackOp(Op):
         mask=MaskUse.REQUIRED,
         temporal=True,
         gpu=False,  # all its work is the optical-flow walk (DIS), CPU only
+        writes_mask=True,
     )
 
     def __init__(self) -> None:
