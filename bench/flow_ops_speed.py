@@ -11,6 +11,7 @@ Usage: python bench/flow_ops_speed.py [--frames 12] [--ops propagate] [--device 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import cv2
@@ -21,13 +22,19 @@ from retakes.engine.vision import walk
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, hue_rotate, make_scene
 
 SPLIT: dict[str, tuple[float, float]] = {}
+CORES: dict[str, float] = {}  # CPU time over wall time of the last measure() of an op
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(name: str, frames, **kw) -> float:
     src = ArraySource(frames)
     ctx = EditContext(src, src.frame_range, kw.pop("params", {}), **kw)
     op = get_op(name)()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), cpu_seconds()
     op.prepare(ctx)
     t1 = time.perf_counter()
     for i, f in src.frames(src.frame_range):
@@ -35,6 +42,7 @@ def measure(name: str, frames, **kw) -> float:
     t2 = time.perf_counter()
     n = len(frames)
     SPLIT[name] = ((t1 - t) / n * 1000, (t2 - t1) / n * 1000)
+    CORES[name] = (cpu_seconds() - cpu) / (t2 - t)
     return (t2 - t) / n * 1000
 
 
@@ -70,7 +78,8 @@ def main(argv=None) -> int:
                 walk.LOOKAHEAD = ahead
                 res = {k: measure(k, frames, **dict(kwargs[k])) for k in ops}
                 print(f"{w}x{h} [{dev}] look-ahead {ahead}: " + "  ".join(
-                    f"{k} {v:.0f} ms/frame (prepare {SPLIT[k][0]:.0f} + render {SPLIT[k][1]:.0f})"
+                    f"{k} {v:.0f} ms/frame (prepare {SPLIT[k][0]:.0f} + render {SPLIT[k][1]:.0f}, "
+                    f"cores busy {CORES[k]:.1f})"
                     for k, v in res.items()
                 ), flush=True)  # fmt: skip
     return 0

@@ -6,39 +6,110 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers]     # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|sample|cvthreads|verify]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
+# verify: the same tests, then memory.
 # decode: propagate end to end with the analysis walk decoding inline vs ahead (interleaved,
 # twice), then memory.
 # workers: propagate and passthrough end to end with 2, 3 and 4 chunk workers (interleaved):
 # whether the analysis is held back by the workers it shares the process with.
+# ceiling: propagate and passthrough end to end on the generated scene and on real footage
+# (davis-dev clips carried in .davis/, as `carry` takes them), with each run's cores busy,
+# then propagate's analysis alone: what bounds propagate on this machine.
+# gil: propagate end to end on real footage with the interpreter's switch interval at 5 ms
+# (Python's default), 1 ms and 0.2 ms, interleaved, twice: whether the analysis thread waits
+# for the interpreter lock behind the render workers.
+# ab: propagate end to end on the generated scene and on real footage, this tree against an
+# earlier one carried in .base/ (its rooms, as `carry` takes them), interleaved, twice.
+# sample: propagate end to end on real footage with a sampling profile of its analysis
+# thread, at the default switch interval and at 0.5 ms, interleaved, twice.
+# cvthreads: propagate and relight end to end on real footage with OpenCV's own thread pool
+# (cv2.setNumThreads) at its default, 1 and 4, interleaved, twice.
 set -uo pipefail
 mode=${1:-full}
 out=${OUT:-bench/out}
 mkdir -p "$out"
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-pkg=/tmp/retakes-pkg/retakes
-rm -rf /tmp/retakes-pkg && mkdir -p "$pkg"
-ln -s "$PWD/retakes/__init__.py" "$pkg/__init__.py"
-for room in engine bridge cli panel; do ln -s "$PWD/$room" "$pkg/$room"; done
-ln -s "$PWD/protos/retakes/v1" "$pkg/v1"
+link_package() {  # link_package TREE DEST: TREE's rooms as the package DEST/retakes
+  local pkg="$2/retakes"
+  rm -rf "$2" && mkdir -p "$pkg"
+  ln -s "$1/retakes/__init__.py" "$pkg/__init__.py"
+  for room in engine bridge cli panel; do ln -s "$1/$room" "$pkg/$room"; done
+  ln -s "$1/protos/retakes/v1" "$pkg/v1"
+}
+link_package "$PWD" /tmp/retakes-pkg
 export PYTHONPATH=/tmp/retakes-pkg:/tmp/site PYTHONUNBUFFERED=1 RETAKES_TEST_TORCH_DEVICE=cuda
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 nproc
 python3 -c "import torch, cv2, av; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'cv2', cv2.__version__, 'av', av.__version__)"
 
 run() { echo; echo "== $*"; "$@" 2>&1 | tee -a "$out/gpu.log"; }
-if [ "$mode" = tests ]; then
+if [ "$mode" = tests ] || [ "$mode" = verify ]; then
   # -P and append mode: the checkout's own retakes/ (version only) must not shadow the linked package
-  run python3 -P -m pytest -q -p no:cacheprovider --import-mode=append -o addopts= tests/engine/ops tests/engine/vision \
+  run python3 -P -m pytest -q -p no:cacheprovider --import-mode=append -o addopts= tests/engine/ops tests/engine/vision tests/engine/test_analysis.py \
       -o timeout=0 -x
-  mode=quick
+  if [ "$mode" = verify ]; then mode=memory; else mode=quick; fi
 fi
 if [ "$mode" = workers ]; then
   for w in 2 3 4; do
     run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,passthrough --container mov \
         --workers "$w" --chunk-frames 24 --json "$out/gpu_workers_$w.json"
+  done
+  exit 0
+fi
+if [ "$mode" = ceiling ]; then
+  run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,passthrough --container mov \
+      --workers 4 --chunk-frames 24 --json "$out/gpu_ceiling_generated.json"
+  for clip in .davis/*/; do
+    run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,passthrough --container mov \
+        --workers 4 --chunk-frames 24 --clip "$clip" --json "$out/gpu_ceiling_$(basename "$clip").json"
+  done
+  run python3 bench/flow_ops_speed.py --device cuda --threads 16 --frames 24 --ops propagate --repeat 2
+  exit 0
+fi
+if [ "$mode" = ab ]; then
+  link_package "$PWD/.base" /tmp/retakes-base
+  for i in 1 2; do
+    for tree in base new; do
+      pkgdir=/tmp/retakes-pkg; [ "$tree" = base ] && pkgdir=/tmp/retakes-base
+      for clip in generated .davis/blackswan; do
+        extra=(); [ "$clip" != generated ] && extra=(--clip "$clip")
+        run env PYTHONPATH="$pkgdir:/tmp/site" python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate \
+            --container mov --workers 4 --chunk-frames 24 "${extra[@]}" \
+            --json "$out/gpu_ab_${tree}_$(basename "$clip")_$i.json"
+      done
+    done
+  done
+  exit 0
+fi
+if [ "$mode" = sample ]; then
+  for i in 1 2; do
+    for interval in 0.005 0.0005; do
+      run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate --container mov --workers 4 \
+          --chunk-frames 24 --clip .davis/blackswan --switch-interval "$interval" --sample \
+          --json "$out/gpu_sample_${interval}_$i.json"
+    done
+  done
+  exit 0
+fi
+if [ "$mode" = cvthreads ]; then
+  for i in 1 2; do
+    for n in default 1 4; do
+      threads=(); [ "$n" != default ] && threads=(--cv-threads "$n")
+      run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,relight --container mov --workers 4 \
+          --chunk-frames 24 --clip .davis/blackswan "${threads[@]}" --json "$out/gpu_cvthreads_${n}_$i.json"
+    done
+  done
+  exit 0
+fi
+if [ "$mode" = gil ]; then
+  for i in 1 2; do
+    for interval in 0.005 0.001 0.0002; do
+      run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate --container mov --workers 4 \
+          --chunk-frames 24 --clip .davis/blackswan --switch-interval "$interval" \
+          --json "$out/gpu_gil_${interval}_$i.json"
+    done
   done
   exit 0
 fi
