@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import hashlib
+import os
 import shutil
 import sys
 import threading
@@ -38,6 +39,11 @@ from .timecode import FrameRange
 # At import, before a render starts its threads: with glibc's default of 8 arenas per core,
 # freed frame buffers piled up in ever more arenas and memory grew with clip length.
 limit_arenas()
+
+#: Frame threads of each chunk's decoder when chunks render side by side. None: the cores shared
+#: among them. FFmpeg's own default (0) is one per core for each decoder, every thread holding a
+#: frame in flight: 4 x 17 at 1080p, ~300 MiB more at the peak (docs/BENCHMARKS.md).
+CHUNK_DECODE_THREADS: int | None = None
 
 
 class JobHooks:
@@ -232,9 +238,10 @@ def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progre
     def render(item) -> None:
         index, chunk, segment = item
         op, ctx = worker_op()
-        _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis)
+        _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis, decode_threads)
         hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
 
+    decode_threads = max(2, (os.cpu_count() or 2) // workers) if CHUNK_DECODE_THREADS is None else CHUNK_DECODE_THREADS
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retakes-chunk")
     try:
         for future in as_completed([pool.submit(render, item) for item in todo]):
@@ -246,7 +253,7 @@ def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progre
 
 
 def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hooks: JobHooks,
-                  progress: _Progress, analysis: BackgroundAnalysis | None = None) -> None:
+                  progress: _Progress, analysis: BackgroundAnalysis | None = None, decode_threads: int = 0) -> None:
     partial = segment.with_name(f"{segment.stem}.partial{segment.suffix}")
     if partial.is_dir():
         shutil.rmtree(partial)
@@ -265,7 +272,7 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
 
         encoder = BackgroundConsumer(encode)
         try:
-            with FrameReader(plan.source) as chunk_reader:
+            with FrameReader(plan.source, thread_count=decode_threads) as chunk_reader:
                 for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
                     hooks.check_cancelled()
                     if analysis is not None:

@@ -167,12 +167,15 @@ class FrameReader:
     whatever the clip length. Use as a context manager, or call `close()`.
     """
 
-    def __init__(self, info: MediaInfo, *, field: str = "source", threads: str = "AUTO") -> None:
+    def __init__(self, info: MediaInfo, *, field: str = "source", threads: str = "AUTO", thread_count: int = 0) -> None:
         """`threads`: FFmpeg's decoder threading. "AUTO" (frame threads) is fastest for
-        streaming; "SLICE" has no frame-thread delay, for one frame after a seek (preview)."""
+        streaming; "SLICE" has no frame-thread delay, for one frame after a seek (preview).
+        `thread_count`: how many (0: FFmpeg's choice, one per core). Each frame thread holds
+        a frame in flight: readers decoding side by side share the cores, and their memory adds up."""
         self.info = info
         self.field = field
         self.threads = threads
+        self.thread_count = thread_count
         self._container: av.container.InputContainer | None = None
         self._iter: Iterator[av.VideoFrame] | None = None
         self._pending: tuple[int, av.VideoFrame] | None = None
@@ -253,6 +256,7 @@ class FrameReader:
         if self._container is None:
             self._container = open_container(self.info.path, field=self.field)
             self._container.streams.video[0].thread_type = self.threads
+            self._container.streams.video[0].thread_count = self.thread_count
         stream = self._container.streams.video[0]
         back = 0
         while True:

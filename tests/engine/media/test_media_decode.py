@@ -85,3 +85,12 @@ def test_range_outside_the_media_is_refused(clips):
     with FrameReader(probe(clips["ffv1_25.mkv"])) as r, pytest.raises(InvalidArgument) as err:
         list(r.frames(FrameRange(30, FRAMES + 1)))
     assert err.value.field == "range"
+
+
+def test_a_decoder_with_fewer_frame_threads_gives_the_same_frames(clips):
+    """Chunks rendering side by side share the cores (engine.render): their decoders get fewer threads."""
+    info = probe(clips["h264_2997df.mp4"])
+    with FrameReader(info) as default, FrameReader(info, thread_count=2) as capped:
+        got = [(i, f.tobytes()) for i, f in capped.frames(FrameRange(3, 17))]
+        assert got == [(i, f.tobytes()) for i, f in default.frames(FrameRange(3, 17))]
+        assert capped._container.streams.video[0].codec_context.thread_count == 2
