@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 from common import Figure, write_report
 
-from retakes.engine import analysis
+from retakes.engine import analysis, render
 from retakes.engine.media.synthetic import DemoScene, write_clip
 from retakes.engine.ops import Op, OpSpec, propagate, register
 from retakes.engine.plan import plan_edit
@@ -261,12 +261,16 @@ def main() -> int:
     parser.add_argument("--switch-interval", type=float, help="the interpreter's switch interval, seconds "
                         "(sys.setswitchinterval; Python's default is 0.005)")
     parser.add_argument("--cv-threads", type=int, help="cv2.setNumThreads for the whole run (default: OpenCV's own)")
+    parser.add_argument("--decode-threads", type=int,
+                        help="engine.render.CHUNK_DECODE_THREADS (0: FFmpeg's default, one per core)")
     parser.add_argument("--sample", action="store_true",
                         help="print where the analysis thread spends its time (a sampling profile)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
+    if args.decode_threads is not None:
+        render.CHUNK_DECODE_THREADS = args.decode_threads
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
     walk.DECODE_AHEAD = args.decode_ahead

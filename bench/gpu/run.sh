@@ -6,10 +6,13 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|sample|cvthreads|verify]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|sample|cvthreads|verify|decoders]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
+# decoders: propagate and passthrough end to end on real footage with each chunk decoder's
+# frame threads at the engine's choice (the cores shared among the workers) and at FFmpeg's
+# default (one per core each), interleaved, twice.
 # decode: propagate end to end with the analysis walk decoding inline vs ahead (interleaved,
 # twice), then memory.
 # workers: propagate and passthrough end to end with 2, 3 and 4 chunk workers (interleaved):
@@ -99,6 +102,16 @@ if [ "$mode" = cvthreads ]; then
       threads=(); [ "$n" != default ] && threads=(--cv-threads "$n")
       run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,relight --container mov --workers 4 \
           --chunk-frames 24 --clip .davis/blackswan "${threads[@]}" --json "$out/gpu_cvthreads_${n}_$i.json"
+    done
+  done
+  exit 0
+fi
+if [ "$mode" = decoders ]; then
+  for i in 1 2; do
+    for n in shared 0; do
+      threads=(); [ "$n" != shared ] && threads=(--decode-threads "$n")
+      run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,passthrough --container mov \
+          --workers 4 --chunk-frames 24 --clip .davis/blackswan "${threads[@]}" --json "$out/gpu_decoders_${n}_$i.json"
     done
   done
   exit 0
