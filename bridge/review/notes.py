@@ -6,7 +6,10 @@ frames (0 = the version's first frame), so there is one path from notes to marke
 Timecode to frame: Frame.io reports a comment's `timestamp` as timecode of the file when we
 ask for `timestamp_as_timecode`. A file with embedded timecode (01:00:00:00 start) gets
 comments in that clock; a file without gets a zero-based clock. We read the timecode at the
-version's own rate with `engine.timecode` (drop-frame included: ';' before the frames) and
+version's own rate with `engine.timecode`, drop-frame included: ';' before the frames always
+means drop-frame, and a ':' timecode (Frame.io and many tools write ':' for drop-frame too)
+follows the version's drop-frame flag (`ReviewVersion.timebase`), so on 29.97 DF media
+"00:01:00:02" is frame 1800, as "00:01:00;02" is, not the non-drop 1802. We then
 subtract the version's start frame when the comment lies at or after it; a comment before
 the start can only be in the zero-based clock. Shots are far shorter than the one hour that
 separates the two clocks in practice, so the two readings never collide.
@@ -55,7 +58,7 @@ class NoteOutOfRange(ValueError):
 
 def frame_of_timecode(timecode: str, version: ReviewVersion) -> int:
     tb = version.timebase
-    absolute = timecode_to_frames(timecode, tb.rate, field="comment.timestamp")
+    absolute = timecode_to_frames(timecode, tb.rate, field="comment.timestamp", drop_frame=tb.drop_frame)
     frame = absolute - tb.start_frame if absolute >= tb.start_frame else absolute
     if not 0 <= frame < version.frame_count:
         raise NoteOutOfRange(

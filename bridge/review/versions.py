@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from retakes.engine.timecode import FrameRate, Timebase
+from retakes.engine.timecode import FrameRate, Timebase, timecode_to_frames
 
 STATUSES = ("draft", "in review", "approved", "rejected")
 
@@ -33,6 +33,9 @@ class ReviewVersion:
     lineage: str = ""  # one line per step, e.g. "v002 <- v001: recolor --hue 30"
     review_link: str | None = None
     item_id: str = ""  # Resolve TimelineItem unique id the version layer sits on
+    # The media's (or, without media timecode, the timeline's) drop-frame flag, where known.
+    # None: only a ';' in `start_timecode` says drop-frame (the store writes one for DF media).
+    drop_frame: bool | None = None
 
     @property
     def label(self) -> str:
@@ -40,7 +43,14 @@ class ReviewVersion:
 
     @property
     def timebase(self) -> Timebase:
-        return Timebase.from_start_timecode(self.rate, self.start_timecode)
+        """The media's clock. Drop-frame when the flag says so or the start timecode has ';'
+        (only at 29.97/59.94): a ':' timecode on drop-frame media is read as drop-frame."""
+        start = self.start_timecode
+        tb = Timebase.from_start_timecode(self.rate, start)
+        if not self.drop_frame or tb.drop_frame or not self.rate.is_drop_frame_rate:
+            return tb
+        first = timecode_to_frames(start, self.rate, field="start_timecode", drop_frame=True) if start else 0
+        return Timebase(self.rate, first, True)
 
 
 @dataclass(frozen=True)

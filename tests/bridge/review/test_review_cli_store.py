@@ -97,3 +97,30 @@ def test_cli_push_then_pull(real_store, fake, monkeypatch, capsys, timeline):
     assert list(item.GetMarkers()) == [20.0]
     assert StoreAdapter(db).version(str(v2.id)).status == "rejected"
     assert "v002: 1 notes, 0 new markers" in capsys.readouterr().out
+
+
+def test_adapter_carries_the_drop_frame_flag_to_notes(tmp_path, clip_files):
+    # A 29.97 DF source whose version straddles a minute: frame 0 is 00:00:59;28, frame 2 is
+    # 00:01:00;02 (;00 and ;01 are skipped). The store keeps the ';' of the start timecode, so
+    # a ':' comment (as Frame.io writes them) lands on frame 2, not on non-drop's frame 4.
+    from retakes.bridge.review.notes import frame_of_timecode
+
+    rate = FrameRate(Fraction(30000, 1001))
+    clip = ClipRef(
+        name="shot020.mp4",
+        media_path=str(clip_files["orig"]),
+        source_rate=rate,
+        source_range=FrameRange(0, 30),
+        placement=Placement(1, FrameRange(107892, 107922)),
+        timeline=TimelineInfo("edit", rate, 107892, drop_frame=True),
+        source_timebase=Timebase(rate, 1798, drop_frame=True),
+        item_id="item-orig",
+    )
+    store = VersionStore(tmp_path / "retakes-versions.sqlite")
+    v = store.record(NewVersion(clip, "recolor", str(clip_files["v1"]), {"hue": 30}))
+    store.close()
+    version = StoreAdapter(store.path).version(str(v.id))
+    assert version.start_timecode == "00:00:59;28" and version.timebase.drop_frame
+    assert frame_of_timecode("00:01:00;02", version) == 2
+    assert frame_of_timecode("00:01:00:02", version) == 2
+    assert frame_of_timecode("00:00:59:29", version) == 1

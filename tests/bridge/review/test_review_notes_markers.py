@@ -98,3 +98,48 @@ def test_zero_based_frameio_clock_and_out_of_range():
         frame_of_timecode("01:00:02:00", v)  # frame 48 of 48
     with pytest.raises(ValueError):
         frame_of_timecode("00:00:00;00", replace(v, start_timecode=None))  # drop-frame at 24 fps
+
+
+def _df_version(**kw):
+    from fractions import Fraction
+
+    from retakes.bridge.review.versions import ReviewVersion
+    from retakes.engine.timecode import FrameRate
+
+    fields = dict(rate=FrameRate(Fraction(30000, 1001)), frame_count=4000, start_timecode="00:00:00;00")
+    fields.update(kw)
+    return ReviewVersion("v", "c", 1, media_path=None, **fields)
+
+
+def test_colon_comment_on_drop_frame_media_reads_as_drop_frame():
+    # 29.97 DF: 00:01:00;02 is frame 1800 (labels ;00 and ;01 are skipped at the minute).
+    # Read as non-drop, 00:01:00:02 would be 1802: Frame.io and many tools write ':' for DF.
+    v = _df_version()  # DF by its own start timecode, as the version store writes it
+    assert frame_of_timecode("00:01:00;02", v) == 1800
+    assert frame_of_timecode("00:01:00:02", v) == 1800
+    assert frame_of_timecode("00:00:59:29", v) == 1799
+    with pytest.raises(ValueError):  # a label drop-frame skips, whatever the separator
+        frame_of_timecode("00:01:00:00", v)
+
+
+def test_explicit_drop_frame_flag_when_the_start_timecode_says_nothing():
+    # No media timecode (zero-based clock), or one written with ':': the flag decides.
+    assert frame_of_timecode("00:01:00:02", _df_version(start_timecode=None, drop_frame=True)) == 1800
+    v = _df_version(start_timecode="01:00:00:00", drop_frame=True)
+    assert v.timebase.start_frame == 107892 and v.timebase.drop_frame
+    assert frame_of_timecode("01:01:00:02", v) == 1800
+    assert v.timebase.timecode_of(1800) == "01:01:00;02"
+    # 29.97 non-drop media: ':' stays non-drop, ';' is still drop-frame.
+    ndf = _df_version(start_timecode=None)
+    assert frame_of_timecode("00:01:00:02", ndf) == 1802
+    assert frame_of_timecode("00:01:00;02", ndf) == 1800
+
+
+def test_colon_frameio_comment_on_drop_frame_media_marks_the_right_frame(api, fake, ledger, tmp_path, timeline):
+    store = make_versions(tmp_path, 1, rate="30000/1001", start_tc="01:00:00;00", frames=4000)
+    item = timeline.place("item-v1", track=2, start=0, duration=4000)
+    _push_all(api, store, ledger, fake)
+    fake.state.add_comment(ledger.remote("ver-1").file_id, "colon DF", "01:01:00:02")
+    result = pull_version(api, NotesPath(store, ledger, timeline), store.version("ver-1"))
+    assert result.notes == 1 and not result.skipped and not result.markers.skipped
+    assert list(item.GetMarkers()) == [1800.0]
