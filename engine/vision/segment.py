@@ -87,6 +87,17 @@ def clean(mask: np.ndarray, support: np.ndarray, hole_frac: float = 0.05) -> np.
     return m.astype(bool)
 
 
+def _box_around(support: np.ndarray, pad: int) -> tuple[slice, slice]:
+    """The bounding box of `support`'s pixels grown by `pad`, within the image."""
+    ys = np.flatnonzero(support.any(axis=1))
+    xs = np.flatnonzero(support.any(axis=0))
+    h, w = support.shape
+    return (
+        slice(max(0, ys[0] - pad), min(h, ys[-1] + pad + 1)),
+        slice(max(0, xs[0] - pad), min(w, xs[-1] + pad + 1)),
+    )
+
+
 class MaskTracker:
     """Carries a mask from frame to frame at the flow working resolution."""
 
@@ -108,16 +119,24 @@ class MaskTracker:
 
         `occluded`: `flow.occlusion(flow_to_prev, flow_from_prev)`, or None when not tested
         (the caller computes it once and may use it for its own confidence too).
+
+        Everything after the warp looks no further than a few band widths from the warped
+        mask, so it runs on that box, at the cost of the object's surroundings rather than
+        the frame's (the large elliptical dilations were most of a step's time). The result
+        is the whole frame's up to OpenCV's rounding: its Gaussian differs by ~1e-12 with
+        the buffer's offset, which flipped 92 pixels in 82 steps of davis-dev's breakdance.
         """
         cfg, r = self.cfg, self.radius
-        prior = warp(self.mask.astype(np.float32), flow_to_prev, fill=0.0)
+        warped = warp(self.mask.astype(np.float32), flow_to_prev, fill=0.0)
+        if not (warped > 0.5).any():  # lost (left the frame): stay empty rather than invent one
+            self.mask = np.zeros(warped.shape, bool)
+            return self.mask
+        box = _box_around(warped > 0, 4 * r + 8)
+        prior, small = warped[box], small[box]
         hard = prior > 0.5
-        if not hard.any():  # lost (left the frame): stay empty rather than invent one
-            self.mask = hard
-            return hard
         near = cv2.dilate(hard.astype(np.uint8), _disk(3 * r)).astype(bool)
         if occluded is not None:
-            occ = occluded & near
+            occ = occluded[box] & near
             prior[occ] = 0.5
         else:
             occ = np.zeros_like(hard)
@@ -139,8 +158,9 @@ class MaskTracker:
         if area == 0 or area > 2.0 * prev_area + 64:  # appearance failed here: trust the flow
             new = hard
         self._adapt(idx, new)
-        self.mask = new
-        return new
+        self.mask = np.zeros(warped.shape, bool)
+        self.mask[box] = new
+        return self.mask
 
     def _adapt(self, idx: np.ndarray, m: np.ndarray) -> None:
         a, k = self.cfg.adapt, self.cfg.anchor
