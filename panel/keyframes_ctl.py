@@ -103,7 +103,11 @@ class EditedFramesController:
             return
         s.remove_edited(frame)
         self._changed(s)
-        self.studio.status(f"Edited frame at {self.studio.timecode(frame)} removed")
+        tc = self.studio.timecode(frame)
+        if frame in s.keyframes:
+            self.studio.status(f"Edited frame at {tc} removed; its keyframe stays (marked or painted)")
+        else:
+            self.studio.status(f"Edited frame at {tc} removed, and its keyframe")
 
     # ---- showing and keeping
     def _changed(self, s: ClipSession) -> None:
@@ -124,9 +128,7 @@ class EditedFramesController:
             w.edit.edited.addItem(item)
         w.edit.remove_edited.setEnabled(bool(edited))
         w.actions["remove_edited"].setEnabled(bool(edited))
-        w.scrubber.edited = set(edited)
-        w.scrubber.keyframes = set(s.keyframes) if s else set()
-        w.scrubber.update()
+        self.studio.show_keyframes()
 
     def save(self, s: ClipSession) -> None:
         """Records the attachments in the session folder (worker thread), so a restart keeps them."""

@@ -95,8 +95,8 @@ def main(out: Path) -> None:
             mask.brush = 48
             mask.dab([(cx, cy)])
             studio._mask_changed()
-            studio.session.keyframes.add(30)
-            w.scrubber.keyframes = set(studio.session.keyframes)
+            studio.session.mark_keyframe(30)
+            studio.show_keyframes()
             w.edit.prompt.setText("change the ball to teal")
             w.edit.ops.set_value("color", "#14b8a6")
             shoot(app, studio, out, "02-clip-mask")

@@ -193,8 +193,8 @@ class Studio(QObject):
         rendered = clip.range_with_handles
         s.rate = clip.source_rate.nominal
         s.set_range(rendered.start, rendered.end, (clip.source_range.start, clip.source_range.end))
-        s.keyframes, s.tracked = set(), None
-        self.edited.refresh()
+        s.tracked = None
+        self.edited.refresh()  # the new session's keyframes and edited frames (none yet)
         self.window.viewer.message = "Decoding…"
         self.window.banner.hide() if self.link.online else None
         self.versions.refresh()
@@ -250,10 +250,20 @@ class Studio(QObject):
             self.seek(keys[0] if direction > 0 else keys[-1])
 
     def mark_keyframe(self) -> None:
-        added = self.session.toggle_keyframe()
-        self.window.scrubber.keyframes = set(self.session.keyframes)
-        self.window.scrubber.update()
-        self.status(f"Keyframe {'marked' if added else 'removed'} at {self.timecode()}")
+        s = self.session
+        done = s.toggle_keyframe()
+        self.show_keyframes()
+        if done == "kept":
+            name = Path(s.edited[s.frame]).name
+            self.status(f"Keyframe kept at {self.timecode()}: it carries the edited image {name}, which goes with "
+                        "the request. Remove edited frame detaches it (and the keyframe).")
+        else:
+            self.status(f"Keyframe {done} at {self.timecode()}")
+
+    def show_keyframes(self) -> None:
+        """The scrubber's diamonds and edited dots, from the session (the one truth)."""
+        s = self.session
+        self.window.scrubber.show_keys(s.keyframes if s else set(), s.edited if s else ())
 
     def timecode(self, frame: int | None = None) -> str:
         s = self.session
@@ -363,8 +373,7 @@ class Studio(QObject):
         s = self.session
         mask = s.masks.get(s.frame)
         self.window.viewer.set_overlay(None if mask is None else mask.data)
-        self.window.scrubber.keyframes = set(s.keyframes)
-        self.window.scrubber.update()
+        self.show_keyframes()
         self._show_mask_state()
         self.jobs.update_ready()
         self._save_masks.start()
@@ -421,8 +430,8 @@ class Studio(QObject):
                 doc = MaskDocument(session.info.width, session.info.height, data)
                 doc.feather = feather
                 session.masks[frame] = doc
-                session.keyframes.add(frame)
-            self.window.scrubber.keyframes = set(session.keyframes)
+                session.mark_keyframe(frame)
+            self.show_keyframes()
             self.status(f"Restored {len(found)} painted mask(s) from the last session")
             self.show_frame()
             self.jobs.update_ready()

@@ -7,8 +7,11 @@ the GUI thread), so neither an engine restart nor a panel restart loses painted 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
 
 from retakes.bridge.clipref import ClipRef
 from retakes.engine.media import MediaInfo
@@ -26,17 +29,26 @@ class Compare:
     show_right: bool = True
 
 
+Toggle = Literal["marked", "removed", "kept"]
+
+
 @dataclass
 class ClipSession:
+    """Keyframes are one truth: `keyframes` is derived, the frames marked (by hand, or by a
+    painted mask) plus every frame with an edited image attached. So a diamond can't be taken
+    off a frame whose edited image still goes with the request, and nothing outside the model
+    can make the two disagree (`keyframes` is a frozenset, `edited` a read-only view).
+    """
+
     clip: ClipRef
     info: MediaInfo
     transport: Transport = field(default_factory=Transport)
-    keyframes: set[int] = field(default_factory=set)
     masks: dict[int, MaskDocument] = field(default_factory=dict)
     tracked_dir: str = ""  # folder of per-frame masks from `track` (output frame i = first + i)
     tracked_key: tuple[int, bytes] | None = None  # (frame, mask digest) the overlay was tracked from
     compare: Compare | None = None
-    edited: dict[int, str] = field(default_factory=dict)  # source frame -> the editor's edited image
+    _marked: set[int] = field(default_factory=set, repr=False)  # marked by hand (◆) or by a painted mask
+    _edited: dict[int, str] = field(default_factory=dict, repr=False)  # source frame -> edited image
 
     def __post_init__(self) -> None:
         rendered = self.clip.range_with_handles
@@ -54,31 +66,46 @@ class ClipSession:
     def frame(self) -> int:
         return self.transport.frame
 
+    @property
+    def keyframes(self) -> frozenset[int]:
+        """Every keyframe the scrubber shows: marked frames and frames with an edited image."""
+        return frozenset(self._marked | self._edited.keys())
+
+    @property
+    def edited(self) -> Mapping[int, str]:
+        """Source frame -> the editor's edited image (read-only: `attach_edited`/`remove_edited`)."""
+        return MappingProxyType(self._edited)
+
+    def mark_keyframe(self, frame: int) -> None:
+        self._marked.add(frame)
+
     def mask_here(self, create: bool = False) -> MaskDocument | None:
         f = self.frame
         if f not in self.masks and create:
             self.masks[f] = MaskDocument(self.info.width, self.info.height)
-            self.keyframes.add(f)
+            self._marked.add(f)
         return self.masks.get(f)
 
-    def toggle_keyframe(self) -> bool:
+    def toggle_keyframe(self) -> Toggle:
+        """◆ on the current frame: "marked", "removed", or "kept" when the frame carries an edited
+        image. That keyframe stays (diamond and image together) until the image is removed:
+        one keystroke does not throw away work done in another application."""
         f = self.frame
-        if f in self.keyframes:
-            self.keyframes.discard(f)
-            return False
-        self.keyframes.add(f)
-        return True
+        if f in self._edited:
+            return "kept"
+        if f in self._marked:
+            self._marked.discard(f)
+            return "removed"
+        self._marked.add(f)
+        return "marked"
 
     def attach_edited(self, frame: int, path: str) -> None:
-        """`path` replaces any edited image already on `frame`; the frame becomes a keyframe."""
-        self.edited[frame] = path
-        self.keyframes.add(frame)
+        """`path` replaces any edited image already on `frame`; the frame is a keyframe while it has one."""
+        self._edited[frame] = path
 
     def remove_edited(self, frame: int) -> None:
-        self.edited.pop(frame, None)
-        mask = self.masks.get(frame)
-        if mask is None or mask.empty:
-            self.keyframes.discard(frame)
+        """Detaches the image; the diamond goes with it unless the frame was marked or painted."""
+        self._edited.pop(frame, None)
 
     def mask_keyframe(self) -> int | None:
         """The keyframe whose mask goes to the engine: the painted one nearest the playhead."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -25,6 +27,11 @@ class Scrubber(QWidget):
 
     def set_range(self, first: int, end: int, clip_span: tuple[int, int] | None = None) -> None:
         self.first, self.end, self.clip_span = first, max(end, first + 1), clip_span
+        self.update()
+
+    def show_keys(self, keyframes: Iterable[int], edited: Iterable[int] = ()) -> None:
+        """Diamonds and edited dots, both taken from the session at once (never one alone)."""
+        self.keyframes, self.edited = set(keyframes), set(edited)
         self.update()
 
     def set_frame(self, frame: int) -> None:

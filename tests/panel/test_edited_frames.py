@@ -7,6 +7,7 @@ number that slipped to clip-relative or handle-relative would name another frame
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -82,6 +83,28 @@ def test_session_keeps_edited_frames_as_keyframes(demo_media) -> None:
     assert s.edited == {9: "/e/a2.png"} and 9 in s.keyframes
     s.remove_edited(9)
     assert s.edited == {} and 9 not in s.keyframes
+
+
+def test_keyframe_toggle_keeps_an_edited_keyframe(demo_media) -> None:
+    # The diamonds are derived from the model: a frame with an edited image is a keyframe for
+    # as long as the image is attached, so ◆ can't take the diamond off while the image stays.
+    s = ClipSession(*handled(demo_media))
+    s.attach_edited(9, "/e/a.png")
+    s.transport.seek(9)
+    assert s.toggle_keyframe() == "kept"
+    assert 9 in s.keyframes and s.edited == {9: "/e/a.png"}
+    s.remove_edited(9)  # detaching the image takes its diamond too
+    assert 9 not in s.keyframes and s.edited == {}
+    assert s.toggle_keyframe() == "marked" and s.toggle_keyframe() == "removed" and 9 not in s.keyframes
+    s.toggle_keyframe()  # marked by hand first: the mark outlives the image
+    s.attach_edited(9, "/e/a.png")
+    s.remove_edited(9)
+    assert 9 in s.keyframes
+    # and nothing outside the model can make the two disagree
+    with pytest.raises(AttributeError):
+        s.keyframes.discard(9)
+    with pytest.raises(TypeError):
+        s.edited[10] = "/e/b.png"
 
 
 @pytest.fixture
@@ -216,3 +239,29 @@ def test_edited_frames_come_back_with_the_clip(qtbot, loaded, demo_media, monkey
     assert s.session.edited == {}
     qtbot.waitUntil(lambda: s.session.edited == {9: str(exported.resolve())}, timeout=5000)
     assert s.window.scrubber.edited == {9} and s.window.edit.edited.count() == 1
+
+
+def test_diamond_toggle_on_an_edited_frame_says_why_it_stays(qtbot, loaded, monkeypatch) -> None:
+    s, w = loaded, loaded.window
+    s.seek(9)
+    load_here(qtbot, s, monkeypatch, export_here(qtbot, s))
+    qtbot.waitUntil(lambda: 9 in s.session.edited, timeout=5000)
+    image = s.session.edited[9]
+    assert w.scrubber.keyframes == {9} and w.scrubber.edited == {9}
+
+    qtbot.mouseClick(w.transport_buttons["mark_keyframe"], Qt.LeftButton)  # ◆ on the edited frame
+    message = w.statusBar().currentMessage()
+    assert "Keyframe kept at 01:00:00:09" in message and Path(image).name in message
+    assert w.scrubber.keyframes == {9} and w.scrubber.edited == {9}  # the diamond stays with its image
+    assert s.session.edited == {9: image} and s.jobs._keyframes(_propagate()) == {9: image}
+
+    s.seek(12)
+    qtbot.mouseClick(w.transport_buttons["mark_keyframe"], Qt.LeftButton)  # a plain keyframe toggles as before
+    assert w.scrubber.keyframes == {9, 12} and "Keyframe marked" in w.statusBar().currentMessage()
+    qtbot.mouseClick(w.transport_buttons["mark_keyframe"], Qt.LeftButton)
+    assert w.scrubber.keyframes == {9} and "Keyframe removed" in w.statusBar().currentMessage()
+
+    w.edit.edited.setCurrentRow(0)
+    qtbot.mouseClick(w.edit.remove_edited, Qt.LeftButton)  # detaching the image takes the diamond with it
+    assert s.session.edited == {} and w.scrubber.keyframes == set() and w.scrubber.edited == set()
+    assert "removed, and its keyframe" in w.statusBar().currentMessage()

@@ -52,7 +52,8 @@ def test_transport_keys(qtbot, loaded, name: str) -> None:
     s = loaded
     s.seek(12)
     if name in ("prev_keyframe", "next_keyframe"):
-        s.session.keyframes.update({2, 20})
+        for k in (2, 20):
+            s.session.mark_keyframe(k)
     if name == "stop":
         press(qtbot, s, "play_forward")
     before = s.session.frame
