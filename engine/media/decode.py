@@ -69,17 +69,21 @@ def yuv_range(color_range: str | None, pix_fmt: str) -> str:
 
 
 def to_rgb(frame: av.VideoFrame, info: MediaInfo) -> np.ndarray:
-    """A decoded frame as RGB (H, W, 3), uint8 or uint16 by the source's bit depth."""
+    """A decoded frame as RGB (H, W, 3), uint8 or uint16 by the source's bit depth, upright."""
     fmt = rgb_format(info.bit_depth)
     if is_rgb_pixel_format(frame.format.name):
-        return frame.to_ndarray(format=fmt, interpolation=_SWS_FLAGS)
-    return frame.to_ndarray(
-        format=fmt,
-        src_colorspace=yuv_matrix(info.color.matrix, info.height),
-        src_color_range=yuv_range(info.color.range, frame.format.name),
-        dst_color_range="JPEG",
-        interpolation=_SWS_FLAGS,
-    )
+        rgb = frame.to_ndarray(format=fmt, interpolation=_SWS_FLAGS)
+    else:
+        rgb = frame.to_ndarray(
+            format=fmt,
+            src_colorspace=yuv_matrix(info.color.matrix, info.coded_height),
+            src_color_range=yuv_range(info.color.range, frame.format.name),
+            dst_color_range="JPEG",
+            interpolation=_SWS_FLAGS,
+        )
+    if info.quarter_turns:  # a phone's portrait clip: stored on its side, shown upright
+        rgb = np.ascontiguousarray(np.rot90(rgb, info.quarter_turns))
+    return rgb
 
 
 def frame_index(pts: int | None, info: MediaInfo, *, field: str = "source") -> int:
@@ -120,8 +124,9 @@ def _decoded(container: av.container.InputContainer, info: MediaInfo, field: str
 
 def scan_extent(
     info: MediaInfo, container: av.container.InputContainer, *, field: str = "source"
-) -> tuple[int, int]:
-    """(pts of frame 0, frame count) found by decoding the head and the tail of the file.
+) -> tuple[int, int, float]:
+    """(pts of frame 0, frame count, frame 0's display rotation in degrees counterclockwise)
+    found by decoding the head and the tail of the file.
 
     The header's frame count (or duration) says where the last frame should be; decoding
     it proves it is there, so a truncated file is refused at probe time.
@@ -150,7 +155,7 @@ def scan_extent(
             f"{count} can be decoded",
             field=field,
         )
-    return first.pts, count
+    return first.pts, count, float(first.rotation or 0)
 
 
 def _with(info: MediaInfo, **changes: object) -> MediaInfo:

@@ -98,6 +98,15 @@ class MediaInfo:
     #: place every frame and sample on the same grid the probe checked.
     time_base: Fraction = Fraction(0)
     start_pts: int = 0
+    #: Video only: quarter turns counterclockwise that show the coded frames upright (the
+    #: stream's display matrix, as players apply it). Decoded frames come upright, and
+    #: `width` and `height` are the upright size: what the editor sees, masks included.
+    quarter_turns: int = 0
+
+    @property
+    def coded_height(self) -> int:
+        """The height of the frames as stored, before they are turned upright."""
+        return self.width if self.quarter_turns % 2 else self.height
     #: Sequence only: the frame files in frame order.
     files: tuple[Path, ...] = field(default=(), repr=False)
 
@@ -232,8 +241,23 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
     # truncated or oddly muxed files lie, and every later step depends on these two numbers.
     from .decode import scan_extent  # decode imports this module
 
-    start_pts, count = scan_extent(info, container, field=field)
-    return _replace(info, start_pts=start_pts, frame_count=count)
+    start_pts, count, rotation = scan_extent(info, container, field=field)
+    turns = quarter_turns(rotation, path, field)
+    if turns % 2:
+        info = _replace(info, width=info.height, height=info.width)
+    return _replace(info, start_pts=start_pts, frame_count=count, quarter_turns=turns)
+
+
+def quarter_turns(rotation: float, path: Path, field: str) -> int:
+    """A display matrix's rotation (degrees counterclockwise) as quarter turns, 0 to 3."""
+    turns = round(rotation / 90)
+    if abs(rotation - 90 * turns) > 0.5:
+        raise InvalidArgument(
+            f"{path.name} is to be shown rotated by {rotation:g} degrees, not a multiple of 90; "
+            "export it upright before editing",
+            field=field,
+        )
+    return turns % 4
 
 
 def _replace(info: MediaInfo, **changes: object) -> MediaInfo:

@@ -92,8 +92,12 @@ def write_clip(
     audio: bool = True,
     gop: int | None = None,
     color: ColorTags | None = None,
+    display_rotation: int = 0,
 ) -> Path:
-    """Encodes `frame_at(0..frames-1)` to a video file with an audio tone and a timecode."""
+    """Encodes `frame_at(0..frames-1)` to a video file with an audio tone and a timecode.
+
+    `display_rotation`: degrees counterclockwise a player turns the frames to show them, as
+    a phone tags a portrait clip it stores on its side."""
     path, rate = Path(path), _rate(rate)
     spec = resolve_codec(path, codec)
     first = frame_at(0)
@@ -104,6 +108,8 @@ def write_clip(
         stream = add_video_stream(out, spec, w, h, rate, depth, color or ColorTags())
         if gop:
             stream.codec_context.gop_size = gop
+        if display_rotation:
+            stream.set_display_rotation(display_rotation)
         astream = out.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="stereo") if audio else None
         for i in range(frames):
             out.mux(encode_rgb(stream, first if i == 0 else frame_at(i), i))

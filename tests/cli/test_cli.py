@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from retakes.engine.media import FrameReader, probe
+from retakes.engine.media import FrameReader, probe, synthetic
 from retakes.engine.media.synthetic import read_burnt_index, write_index_clip
 from retakes.engine.timecode import FrameRange, FrameRate
 
@@ -231,3 +231,25 @@ def test_errors_name_the_option_the_user_gave(clip, short_tmp, args, flag):
     assert lines[0].startswith(f"retakes: error: {flag}: "), lines[0]
     assert "edit." not in lines[0] and "params." not in lines[0] and "mask_frame" not in lines[0], lines[0]
     assert not out.exists()
+
+
+def test_a_phone_clip_tagged_portrait_is_edited_and_written_upright(short_tmp):
+    """A portrait clip a phone stores on its side with a display rotation: the editor sees it
+    upright (so are its masks), and the output is written upright, as every player shows it."""
+    stored = np.zeros((96, 160, 3), np.uint8)
+    stored[:32, :48] = 255  # top-left as stored: bottom-left once turned a quarter counterclockwise
+    source = synthetic.write_clip(short_tmp / "phone.mp4", lambda i: stored, frames=8, rate="30",
+                                  display_rotation=90)
+    mask = np.zeros((160, 96), np.uint8)  # drawn on the upright picture: 96 wide, 160 tall
+    mask[:40] = 255
+    cv2.imwrite(str(short_tmp / "mask.png"), mask)
+    out = short_tmp / "upright.mkv"
+    run = retakes("edit", str(source), "-o", str(out), "--op", "recolor", "--mask", str(short_tmp / "mask.png"),
+                  "--hue", "120", home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    info = probe(out)
+    assert (info.width, info.height, info.quarter_turns) == (96, 160, 0)
+    with FrameReader(info) as reader:
+        rgb = reader.frame(4)
+    upright = np.rot90(stored, 1)
+    assert np.abs(rgb[60:].astype(int) - upright[60:].astype(int)).mean() < 8  # outside the mask: the source

@@ -9,7 +9,7 @@ import pytest
 from conftest import CLIPS, FRAMES
 
 from retakes.engine.errors import InvalidArgument
-from retakes.engine.media import FrameReader, probe
+from retakes.engine.media import FrameReader, probe, synthetic
 from retakes.engine.media.synthetic import read_burnt_index
 from retakes.engine.timecode import FrameRange, FrameRate
 
@@ -94,3 +94,26 @@ def test_a_decoder_with_fewer_frame_threads_gives_the_same_frames(clips):
         got = [(i, f.tobytes()) for i, f in capped.frames(FrameRange(3, 17))]
         assert got == [(i, f.tobytes()) for i, f in default.frames(FrameRange(3, 17))]
         assert capped._container.streams.video[0].codec_context.thread_count == 2
+
+
+def portrait_frame(i: int) -> np.ndarray:
+    """Stored on its side (landscape), as a phone stores a portrait clip: a white block at the
+    stored image's top-left, a red one at its bottom-left, so every turn tells apart."""
+    rgb = np.zeros((96, 160, 3), np.uint8)
+    rgb[:32, :48] = 255
+    rgb[-32:, :48] = (255, 0, 0)
+    return rgb
+
+
+@pytest.mark.parametrize("rotation", [90, -90, 180])
+def test_a_clip_tagged_to_display_rotated_decodes_upright(tmp_path, rotation):
+    path = synthetic.write_clip(tmp_path / "phone.mp4", portrait_frame, frames=6, rate="30", display_rotation=rotation)
+    info = probe(path)
+    turns = (rotation // 90) % 4
+    assert info.quarter_turns == turns
+    assert (info.width, info.height) == ((96, 160) if turns % 2 else (160, 96))  # the upright size
+    with FrameReader(info) as reader:
+        rgb = reader.frame(3)
+    upright = np.rot90(portrait_frame(3), turns)  # what a player shows (checked against ffmpeg's autorotate)
+    assert rgb.shape == upright.shape
+    assert np.abs(rgb.astype(int) - upright.astype(int)).mean() < 8  # H.264, 4:2:0
