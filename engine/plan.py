@@ -124,7 +124,26 @@ def plan_edit(
         check_output_path(output, inputs, field="output_path")
         plan.output = output
         plan.codec = resolve_codec(output, request.codec or None)
+        _check_pixel_shape_kept(source, output)
     return plan
+
+
+#: containers the engine writes a pixel shape into (ProRes and DNxHR in .mov, H.264's own
+#: bitstream in .mp4); PyAV cannot set the stream-level aspect that .mkv and .mxf record it by
+_KEEPS_PIXEL_SHAPE = {".mov", ".mp4"}
+
+
+def _check_pixel_shape_kept(source: MediaInfo, output: Path) -> None:
+    """Refuses an output that would show non-square pixels squeezed (HDV's 1440x1080 at 4:3)."""
+    sar = source.sample_aspect_ratio
+    suffix = output.suffix.lower()
+    if sar == 1 or suffix in _KEEPS_PIXEL_SHAPE or not suffix or suffix == ".png":
+        return  # a PNG sequence is raw pixels: its reader supplies the shape, as for DPX plates
+    raise InvalidArgument(
+        f"the source's pixels are not square ({sar.numerator}:{sar.denominator}); a {suffix} output "
+        f"would lose their shape and show squeezed: write .mov or .mp4",
+        field="output_path",
+    )
 
 
 def _plan_range(request: engine_pb2.EditRequest, source: MediaInfo) -> FrameRange:

@@ -68,10 +68,13 @@ def add_video_stream(
     rate: FrameRate,
     bit_depth: int,
     color: ColorTags,
+    sample_aspect_ratio: Fraction = Fraction(1),
 ) -> av.video.stream.VideoStream:
     """A configured encoder stream; its tags say exactly how `encode_rgb` converted."""
     stream = container.add_stream(spec.encoder, rate=rate.value, options=dict(spec.options))
     stream.width, stream.height = width, height
+    if sample_aspect_ratio != 1:
+        stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
     stream.pix_fmt = spec.pix_fmt(bit_depth)
     if "threads" not in spec.options:
         # An API user gets one encoder thread by default. ProRes and DNxHR split their
@@ -134,6 +137,7 @@ class SegmentWriter:
         color: ColorTags,
         *,
         matte: bool = False,
+        sample_aspect_ratio: Fraction = Fraction(1),
     ) -> None:
         self.path, self.spec, self.bit_depth, self.matte = Path(path), spec, bit_depth, matte
         self.shape = (height, width, 3)
@@ -149,7 +153,9 @@ class SegmentWriter:
                 f"a segment needs a .mov/.mp4/.mkv/.mxf name, not {self.path.name}", field="output_path"
             )
         self._container = av.open(str(self.path), "w", format=fmt, options=_BITEXACT)
-        self._stream = add_video_stream(self._container, spec, width, height, rate, bit_depth, color)
+        self._stream = add_video_stream(
+            self._container, spec, width, height, rate, bit_depth, color, sample_aspect_ratio
+        )
 
     def __enter__(self) -> SegmentWriter:
         return self
@@ -259,6 +265,9 @@ def _join_video(
     try:
         with av.open(str(segments[0])) as first:
             vstream = out.add_stream_from_template(first.streams.video[0])
+            # the template leaves the pixel shape behind, and only H.264 repeats it in its bitstream
+            if first.streams.video[0].sample_aspect_ratio:
+                vstream.codec_context.sample_aspect_ratio = first.streams.video[0].sample_aspect_ratio
         # The mov muxer builds its tmcd track from the stream's frame rate.
         vstream.codec_context.framerate = rate.value
         vstream.time_base = 1 / rate.value

@@ -102,6 +102,9 @@ class MediaInfo:
     #: stream's display matrix, as players apply it). Decoded frames come upright, and
     #: `width` and `height` are the upright size: what the editor sees, masks included.
     quarter_turns: int = 0
+    #: The shape of a pixel, its width over its height (anamorphic HDV's 1440x1080 is 4/3):
+    #: outputs carry it, so they show at the source's display aspect.
+    sample_aspect_ratio: Fraction = Fraction(1)
 
     @property
     def coded_height(self) -> int:
@@ -243,9 +246,11 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
 
     start_pts, count, rotation = scan_extent(info, container, field=field)
     turns = quarter_turns(rotation, path, field)
-    if turns % 2:
+    sar = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)  # 0/1 and None: unknown, square
+    if turns % 2:  # a pixel on its side
         info = _replace(info, width=info.height, height=info.width)
-    return _replace(info, start_pts=start_pts, frame_count=count, quarter_turns=turns)
+        sar = 1 / sar
+    return _replace(info, start_pts=start_pts, frame_count=count, quarter_turns=turns, sample_aspect_ratio=sar)
 
 
 def quarter_turns(rotation: float, path: Path, field: str) -> int:

@@ -93,11 +93,13 @@ def write_clip(
     gop: int | None = None,
     color: ColorTags | None = None,
     display_rotation: int = 0,
+    sample_aspect_ratio: Fraction = Fraction(1),
 ) -> Path:
     """Encodes `frame_at(0..frames-1)` to a video file with an audio tone and a timecode.
 
     `display_rotation`: degrees counterclockwise a player turns the frames to show them, as
-    a phone tags a portrait clip it stores on its side."""
+    a phone tags a portrait clip it stores on its side. `sample_aspect_ratio`: the pixels'
+    shape, width over height (anamorphic HDV 1440x1080 is 4/3)."""
     path, rate = Path(path), _rate(rate)
     spec = resolve_codec(path, codec)
     first = frame_at(0)
@@ -105,7 +107,7 @@ def write_clip(
     depth = 8 if first.dtype == np.uint8 else 16
     with av.open(str(path), "w", format=MUXERS[output_extension(path)], options=_BITEXACT) as out:
         out.metadata["timecode"] = start_timecode
-        stream = add_video_stream(out, spec, w, h, rate, depth, color or ColorTags())
+        stream = add_video_stream(out, spec, w, h, rate, depth, color or ColorTags(), sample_aspect_ratio)
         if gop:
             stream.codec_context.gop_size = gop
         if display_rotation:

@@ -253,3 +253,25 @@ def test_a_phone_clip_tagged_portrait_is_edited_and_written_upright(short_tmp):
         rgb = reader.frame(4)
     upright = np.rot90(stored, 1)
     assert np.abs(rgb[60:].astype(int) - upright[60:].astype(int)).mean() < 8  # outside the mask: the source
+
+
+@pytest.mark.parametrize("ext", [".mov", ".mp4", ".mkv"])
+def test_anamorphic_pixels_keep_their_shape_in_the_output(short_tmp, ext):
+    """1440x1080 HDV shows at 16:9 through 4:3 pixels: an output that dropped the pixel shape
+    would show squeezed, at 4:3. .mov and .mp4 keep it; .mkv (and .mxf) cannot be given it
+    through PyAV, so they are refused up front, writing nothing."""
+    source = write_index_clip(short_tmp / "hdv.mov", frames=6, rate=FrameRate(Fraction(25)), size=(288, 216),
+                              codec="prores_422hq", start_timecode="01:00:00:00", audio=True)
+    anamorphic = synthetic.write_clip(short_tmp / "hdv43.mov", lambda i: FrameReader(probe(source)).frame(i),
+                                      frames=6, rate="25", sample_aspect_ratio=Fraction(4, 3))
+    assert probe(anamorphic).sample_aspect_ratio == Fraction(4, 3)
+    out = short_tmp / f"out{ext}"
+    run = retakes("edit", str(anamorphic), "-o", str(out), "--op", "relight", "--look", "overcast",
+                  home=short_tmp / "home")
+    if ext == ".mkv":
+        assert run.returncode != 0
+        assert "not square (4:3)" in run.stderr and "-o/--output" in run.stderr
+        assert not out.exists()
+        return
+    assert run.returncode == 0, run.stderr
+    assert probe(out).sample_aspect_ratio == Fraction(4, 3)
