@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import CorruptMedia, InvalidArgument
 from ..timecode import FrameRange, FrameRate
-from .probe import MediaInfo, open_container
+from .probe import AudioInfo, MediaInfo, open_container
 
 _DTYPES = {
     "u8": np.uint8,
@@ -66,26 +66,36 @@ def sample_span(frames: FrameRange, rate: FrameRate, sample_rate: int) -> tuple[
     return sample_of(frames.start, rate, sample_rate), sample_of(frames.end, rate, sample_rate)
 
 
-def audio_format(info: MediaInfo, *, field: str = "source") -> AudioFormat:
-    if info.audio is None:
+def audio_track(info: MediaInfo, track: int = 0, *, field: str = "source") -> AudioInfo:
+    """The media's `track`-th audio track (0: the first)."""
+    tracks = info.audio_tracks or ((info.audio,) if info.audio is not None else ())
+    if not tracks:
         raise InvalidArgument(f"{info.path.name} has no audio", field=field)
-    planar = info.audio.sample_format.rstrip("p") + "p"
-    return AudioFormat(info.audio.sample_rate, info.audio.channels, info.audio.layout, planar)
+    if not 0 <= track < len(tracks):
+        raise InvalidArgument(f"{info.path.name} has {len(tracks)} audio tracks, not {track + 1}", field=field)
+    return tracks[track]
 
 
-def read_audio(info: MediaInfo, frames: FrameRange, *, field: str = "source") -> AudioClip:
-    """The range's audio in one array; use `iter_audio` for long ranges."""
-    fmt = audio_format(info, field=field)
-    blocks = list(iter_audio(info, frames, field=field))
+def audio_format(info: MediaInfo, *, track: int = 0, field: str = "source") -> AudioFormat:
+    audio = audio_track(info, track, field=field)
+    planar = audio.sample_format.rstrip("p") + "p"
+    return AudioFormat(audio.sample_rate, audio.channels, audio.layout, planar)
+
+
+def read_audio(info: MediaInfo, frames: FrameRange, *, track: int = 0, field: str = "source") -> AudioClip:
+    """The range's audio of one track in one array; use `iter_audio` for long ranges."""
+    fmt = audio_format(info, track=track, field=field)
+    blocks = list(iter_audio(info, frames, track=track, field=field))
     samples = np.concatenate(blocks, axis=1) if blocks else np.zeros((fmt.channels, 0), fmt.dtype)
     return AudioClip(samples, fmt)
 
 
 def iter_audio(
-    info: MediaInfo, frames: FrameRange, *, block: int = 48000, field: str = "source"
+    info: MediaInfo, frames: FrameRange, *, track: int = 0, block: int = 48000, field: str = "source"
 ) -> Iterator[np.ndarray]:
-    """Yields (channels, n) blocks of at most `block` samples, exactly the range's samples."""
-    fmt = audio_format(info, field=field)
+    """Yields (channels, n) blocks of at most `block` samples, exactly the range's samples of
+    audio track `track`."""
+    fmt = audio_format(info, track=track, field=field)
     first, end = sample_span(frames, info.rate, fmt.sample_rate)
     position = first  # next sample to deliver
     pending: list[np.ndarray] = []
@@ -102,7 +112,7 @@ def iter_audio(
             pending[:] = [rest] if rest.shape[1] else []
             pending_n = rest.shape[1]
 
-    for start, data in _decoded_samples(info, fmt, first, field):
+    for start, data in _decoded_samples(info, fmt, first, field, audio_track(info, track).track):
         if start + data.shape[1] <= position:
             continue
         if start > position:  # a gap in the track: fill with silence
@@ -122,7 +132,7 @@ def iter_audio(
 
 
 def _decoded_samples(
-    info: MediaInfo, fmt: AudioFormat, first: int, field: str
+    info: MediaInfo, fmt: AudioFormat, first: int, field: str, stream_index: int = 0
 ) -> Iterator[tuple[int, np.ndarray]]:
     """(sample position relative to video frame 0, planar samples) for each decoded frame.
 
@@ -132,7 +142,7 @@ def _decoded_samples(
     the track is read from its start and positions are counted, instead of seeking.
     """
     with open_container(info.path, field=field) as container:
-        stream = container.streams.audio[0]
+        stream = container.streams.audio[stream_index]
         tb = Fraction(stream.time_base)
         tick = tb * fmt.sample_rate  # samples per clock tick
         if tick <= 1:

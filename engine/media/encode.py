@@ -275,18 +275,20 @@ def _join_video(
         sources: list[Iterator[tuple[Fraction, int, av.Packet | av.AudioFrame]]] = [
             _video_packets(segments, rate)
         ]
-        astream = None
-        if audio_source is not None and audio_source[0].audio is not None:
-            astream = _add_audio_stream(out, audio_source[0], ext)
-            sources.append(_audio_frames(audio_source[0], audio_source[1], astream))
+        astreams = []  # one per audio track of the source, in its order
+        if audio_source is not None:
+            info, frames = audio_source
+            for track in range(len(info.audio_tracks or ((info.audio,) if info.audio else ()))):
+                astreams.append(_add_audio_stream(out, info, ext, track))
+                sources.append(_audio_frames(info, frames, astreams[-1], track))
         # Interleave by time so the muxer never queues a whole track in memory.
         for _, kind, item in heapq.merge(*sources, key=lambda x: (x[0], x[1])):
             if kind == 0:
                 item.stream = vstream
                 out.mux(item)
             else:
-                out.mux(astream.encode(item))
-        if astream is not None:
+                out.mux(astreams[kind - 1].encode(item))
+        for astream in astreams:
             out.mux(astream.encode(None))
     finally:
         out.close()
@@ -336,8 +338,8 @@ def _video_packets(segments: list[Path], rate: FrameRate) -> Iterator[tuple[Frac
         offset += len(index)
 
 
-def _add_audio_stream(out: av.container.OutputContainer, info: MediaInfo, ext: str):
-    fmt = audio_format(info)
+def _add_audio_stream(out: av.container.OutputContainer, info: MediaInfo, ext: str, track: int = 0):
+    fmt = audio_format(info, track=track)
     # 16-bit in MP4: see the module docstring.
     deep = ext != ".mp4" and fmt.dtype not in (np.dtype(np.uint8), np.dtype(np.int16))
     # FFmpeg's MXF muxer takes 48 kHz only: refusing here, after every frame was rendered,
@@ -365,14 +367,17 @@ def _named_layout(layout: str) -> str:
 
 
 def _audio_frames(
-    info: MediaInfo, frames: FrameRange, stream
+    info: MediaInfo, frames: FrameRange, stream, track: int = 0
 ) -> Iterator[tuple[Fraction, int, av.AudioFrame]]:
+    """Track `track`'s frames for `stream`, keyed (time, 1 + track) for the interleave."""
     sr = stream.codec_context.sample_rate
     layout = stream.codec_context.layout.name
     deep = stream.codec_context.name == "pcm_s24le"
     sample_format = "s32p" if deep else "s16p"
-    source_rate = info.audio.sample_rate  # type: ignore[union-attr]
-    blocks = (_to_int(b, deep) for b in iter_audio(info, frames, block=max(1, source_rate // 10)))
+    source_rate = audio_format(info, track=track).sample_rate
+    blocks = (
+        _to_int(b, deep) for b in iter_audio(info, frames, track=track, block=max(1, source_rate // 10))
+    )
     if sr != source_rate:
         first, end = sample_span(frames, info.rate, sr)
         blocks = _resampled(blocks, source_rate, sr, sample_format, layout, end - first)
@@ -380,7 +385,7 @@ def _audio_frames(
     for data in blocks:
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=sample_format, layout=layout)
         frame.sample_rate, frame.pts, frame.time_base = sr, position, Fraction(1, sr)
-        yield Fraction(position, sr), 1, frame
+        yield Fraction(position, sr), 1 + track, frame
         position += data.shape[1]
 
 

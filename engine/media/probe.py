@@ -77,6 +77,8 @@ class AudioInfo:
     layout: str
     codec: str
     sample_format: str
+    #: which of the container's audio streams (cameras record several, often one per microphone)
+    track: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class MediaInfo:
     bit_depth: int
     codec: str
     color: ColorTags
+    #: the first audio track (None: no audio); `audio_tracks` has every one
     audio: AudioInfo | None
     container: str
     #: Video only: the stream's time base and the pts of frame 0, so that decode and audio
@@ -102,6 +105,8 @@ class MediaInfo:
     #: stream's display matrix, as players apply it). Decoded frames come upright, and
     #: `width` and `height` are the upright size: what the editor sees, masks included.
     quarter_turns: int = 0
+    #: Every audio track the video file has, in the container's order; outputs keep them all.
+    audio_tracks: tuple[AudioInfo, ...] = ()
     #: The shape of a pixel, its width over its height (anamorphic HDV's 1440x1080 is 4/3):
     #: outputs carry it, so they show at the source's display aspect.
     sample_aspect_ratio: Fraction = Fraction(1)
@@ -223,6 +228,7 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
         timebase = Timebase.from_start_timecode(rate, tc)
     except InvalidArgument:
         timebase = Timebase(rate)  # a tag we cannot read at this rate is not worth refusing the media
+    audio = _audio_tracks(container)
     info = MediaInfo(
         path=path,
         kind="video",
@@ -235,7 +241,8 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
         bit_depth=max(c.bits for c in av.VideoFormat(pix).components),
         codec=ctx.name,
         color=_color_tags(ctx),
-        audio=_audio_info(container),
+        audio=audio[0] if audio else None,
+        audio_tracks=audio,
         container=container.format.name,
         time_base=Fraction(stream.time_base),
         start_pts=0,
@@ -291,17 +298,22 @@ def _color_tags(ctx: av.video.codeccontext.VideoCodecContext) -> ColorTags:
     )
 
 
-def _audio_info(container: av.container.InputContainer) -> AudioInfo | None:
-    if not container.streams.audio:
-        return None
-    ctx = container.streams.audio[0].codec_context
-    if not ctx.sample_rate or ctx.format is None:
-        return None
-    layout = ctx.layout
-    return AudioInfo(
-        sample_rate=ctx.sample_rate,
-        channels=layout.nb_channels,
-        layout=layout.name,
-        codec=ctx.name,
-        sample_format=ctx.format.name,
-    )
+def _audio_tracks(container: av.container.InputContainer) -> tuple[AudioInfo, ...]:
+    """Every audio stream that can be decoded (one that states no rate or format cannot)."""
+    tracks = []
+    for n, stream in enumerate(container.streams.audio):
+        ctx = stream.codec_context
+        if not ctx.sample_rate or ctx.format is None:
+            continue
+        layout = ctx.layout
+        tracks.append(
+            AudioInfo(
+                sample_rate=ctx.sample_rate,
+                channels=layout.nb_channels,
+                layout=layout.name,
+                codec=ctx.name,
+                sample_format=ctx.format.name,
+                track=n,
+            )
+        )
+    return tuple(tracks)

@@ -94,12 +94,14 @@ def write_clip(
     color: ColorTags | None = None,
     display_rotation: int = 0,
     sample_aspect_ratio: Fraction = Fraction(1),
+    audio_tracks: int = 1,
 ) -> Path:
     """Encodes `frame_at(0..frames-1)` to a video file with an audio tone and a timecode.
 
     `display_rotation`: degrees counterclockwise a player turns the frames to show them, as
     a phone tags a portrait clip it stores on its side. `sample_aspect_ratio`: the pixels'
-    shape, width over height (anamorphic HDV 1440x1080 is 4/3)."""
+    shape, width over height (anamorphic HDV 1440x1080 is 4/3). `audio_tracks`: how many audio
+    streams (with `audio`); track k is the tone offset by k * 1000, so a test can tell them apart."""
     path, rate = Path(path), _rate(rate)
     spec = resolve_codec(path, codec)
     first = frame_at(0)
@@ -112,16 +114,18 @@ def write_clip(
             stream.codec_context.gop_size = gop
         if display_rotation:
             stream.set_display_rotation(display_rotation)
-        astream = out.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="stereo") if audio else None
+        tracks = audio_tracks if audio else 0
+        astreams = [out.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="stereo") for _ in range(tracks)]
         for i in range(frames):
             out.mux(encode_rgb(stream, first if i == 0 else frame_at(i), i))
-            if astream is not None:
-                s0, s1 = sample_of(i, rate, SAMPLE_RATE), sample_of(i + 1, rate, SAMPLE_RATE)
-                af = av.AudioFrame.from_ndarray(tone(s0, s1 - s0), format="s16p", layout="stereo")
+            s0, s1 = sample_of(i, rate, SAMPLE_RATE), sample_of(i + 1, rate, SAMPLE_RATE)
+            for k, astream in enumerate(astreams):
+                samples = (tone(s0, s1 - s0).astype(np.int32) + 1000 * k).clip(-32768, 32767).astype(np.int16)
+                af = av.AudioFrame.from_ndarray(samples, format="s16p", layout="stereo")
                 af.sample_rate, af.pts, af.time_base = SAMPLE_RATE, s0, Fraction(1, SAMPLE_RATE)
                 out.mux(astream.encode(af))
         out.mux(stream.encode(None))
-        if astream is not None:
+        for astream in astreams:
             out.mux(astream.encode(None))
     return path
 

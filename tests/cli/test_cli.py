@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from retakes.engine.media import FrameReader, probe, synthetic
+from retakes.engine.media import FrameReader, probe, read_audio, synthetic
 from retakes.engine.media.synthetic import read_burnt_index, write_index_clip
 from retakes.engine.timecode import FrameRange, FrameRate
 
@@ -275,3 +275,21 @@ def test_anamorphic_pixels_keep_their_shape_in_the_output(short_tmp, ext):
         return
     assert run.returncode == 0, run.stderr
     assert probe(out).sample_aspect_ratio == Fraction(4, 3)
+
+
+@pytest.mark.parametrize("ext", [".mov", ".mp4", ".mkv", ".mxf"])
+def test_every_audio_track_of_the_range_is_kept(short_tmp, ext):
+    """Cameras record several audio tracks (one per microphone): all of them, not the first,
+    come out with the range, sample for sample (invariant 2)."""
+    source = synthetic.write_clip(short_tmp / "cam.mov", lambda i: np.full((128, 256, 3), 90, np.uint8), frames=12,
+                                  rate=FrameRate(Fraction(25)), codec="prores_422hq", audio_tracks=3)
+    out = short_tmp / f"out{ext}"
+    run = retakes("edit", str(source), "-o", str(out), "--op", "relight", "--look", "overcast", "--range", "3:9",
+                  home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    src, got = probe(source), probe(out)
+    assert len(src.audio_tracks) == len(got.audio_tracks) == 3
+    for track in range(3):
+        want = read_audio(src, FrameRange(3, 9), track=track).samples
+        assert np.array_equal(read_audio(got, FrameRange(0, 6), track=track).samples, want), f"track {track}"
+    assert not np.array_equal(read_audio(src, FrameRange(3, 9), track=0).samples, want)  # the tracks differ
