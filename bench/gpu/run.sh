@@ -86,16 +86,6 @@ if [ "$mode" = ab ]; then
   done
   exit 0
 fi
-if [ "$mode" = sample ]; then
-  for i in 1 2; do
-    for interval in 0.005 0.0005; do
-      run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate --container mov --workers 4 \
-          --chunk-frames 24 --clip .davis/blackswan --switch-interval "$interval" --sample \
-          --json "$out/gpu_sample_${interval}_$i.json"
-    done
-  done
-  exit 0
-fi
 if [ "$mode" = cvthreads ]; then
   for i in 1 2; do
     for n in default 1 4; do
@@ -116,12 +106,14 @@ if [ "$mode" = decoders ]; then
   done
   exit 0
 fi
-if [ "$mode" = gil ]; then
+if [ "$mode" = gil ] || [ "$mode" = sample ]; then
+  intervals="0.005 0.001 0.0002"; extra=()
+  [ "$mode" = sample ] && intervals="0.005 0.0005" && extra=(--sample)
   for i in 1 2; do
-    for interval in 0.005 0.001 0.0002; do
+    for interval in $intervals; do
       run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate --container mov --workers 4 \
-          --chunk-frames 24 --clip .davis/blackswan --switch-interval "$interval" \
-          --json "$out/gpu_gil_${interval}_$i.json"
+          --chunk-frames 24 --clip .davis/blackswan --switch-interval "$interval" "${extra[@]}" \
+          --json "$out/gpu_${mode}_${interval}_$i.json"
     done
   done
   exit 0
