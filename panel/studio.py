@@ -254,9 +254,15 @@ class Studio(QObject):
         done = s.toggle_keyframe()
         self.show_keyframes()
         if done == "kept":
-            name = Path(s.edited[s.frame]).name
-            self.status(f"Keyframe kept at {self.timecode()}: it carries the edited image {name}, which goes with "
-                        "the request. Remove edited frame detaches it (and the keyframe).")
+            held, what, undo = s.held(s.frame), [], []
+            if "edited" in held:
+                what.append(f"the edited image {Path(s.edited[s.frame]).name}, which goes with the request")
+                undo.append("Remove edited frame detaches the image")
+            if "painted" in held:
+                what.append("a painted mask")
+                undo.append("Clear empties the mask")
+            self.status(f"Keyframe kept at {self.timecode()}: it carries {' and '.join(what)}, and keeps its "
+                        f"diamond while it does. {'; '.join(undo)}.")
         else:
             self.status(f"Keyframe {done} at {self.timecode()}")
 
@@ -429,8 +435,7 @@ class Studio(QObject):
             for frame, (data, feather) in found.items():
                 doc = MaskDocument(session.info.width, session.info.height, data)
                 doc.feather = feather
-                session.masks[frame] = doc
-                session.mark_keyframe(frame)
+                session.masks[frame] = doc  # a painted one is a keyframe again (the session derives it)
             self.show_keyframes()
             self.status(f"Restored {len(found)} painted mask(s) from the last session")
             self.show_frame()

@@ -30,14 +30,16 @@ class Compare:
 
 
 Toggle = Literal["marked", "removed", "kept"]
+Hold = Literal["edited", "painted"]  # what keeps a keyframe that ◆ can't take off
 
 
 @dataclass
 class ClipSession:
-    """Keyframes are one truth: `keyframes` is derived, the frames marked (by hand, or by a
-    painted mask) plus every frame with an edited image attached. So a diamond can't be taken
-    off a frame whose edited image still goes with the request, and nothing outside the model
-    can make the two disagree (`keyframes` is a frozenset, `edited` a read-only view).
+    """Keyframes are one truth: `keyframes` is derived, the frames marked by hand (◆) plus every
+    frame with an edited image attached or a painted (non-empty) mask. So a diamond can't be taken
+    off a frame whose edited image or mask still goes with the request, and nothing outside the
+    model can make them disagree (`keyframes` is a frozenset, `edited` a read-only view, and a
+    mask changed or cleared through `masks` changes the diamonds with it).
     """
 
     clip: ClipRef
@@ -47,7 +49,7 @@ class ClipSession:
     tracked_dir: str = ""  # folder of per-frame masks from `track` (output frame i = first + i)
     tracked_key: tuple[int, bytes] | None = None  # (frame, mask digest) the overlay was tracked from
     compare: Compare | None = None
-    _marked: set[int] = field(default_factory=set, repr=False)  # marked by hand (◆) or by a painted mask
+    _marked: set[int] = field(default_factory=set, repr=False)  # marked by hand (◆)
     _edited: dict[int, str] = field(default_factory=dict, repr=False)  # source frame -> edited image
 
     def __post_init__(self) -> None:
@@ -68,8 +70,17 @@ class ClipSession:
 
     @property
     def keyframes(self) -> frozenset[int]:
-        """Every keyframe the scrubber shows: marked frames and frames with an edited image."""
-        return frozenset(self._marked | self._edited.keys())
+        """Every keyframe the scrubber shows: marked frames, frames with an edited image, painted frames."""
+        return frozenset(self._marked | self._edited.keys() | self.painted)
+
+    @property
+    def painted(self) -> frozenset[int]:
+        """Frames whose mask has paint on it (an empty mask is no keyframe and is never sent)."""
+        return frozenset(f for f, m in self.masks.items() if not m.empty)
+
+    def held(self, frame: int) -> tuple[Hold, ...]:
+        """What keeps `frame` a keyframe whatever ◆ says: its edited image, its painted mask."""
+        return (("edited",) if frame in self._edited else ()) + (("painted",) if frame in self.painted else ())
 
     @property
     def edited(self) -> Mapping[int, str]:
@@ -82,16 +93,15 @@ class ClipSession:
     def mask_here(self, create: bool = False) -> MaskDocument | None:
         f = self.frame
         if f not in self.masks and create:
-            self.masks[f] = MaskDocument(self.info.width, self.info.height)
-            self._marked.add(f)
+            self.masks[f] = MaskDocument(self.info.width, self.info.height)  # a keyframe once painted
         return self.masks.get(f)
 
     def toggle_keyframe(self) -> Toggle:
         """◆ on the current frame: "marked", "removed", or "kept" when the frame carries an edited
-        image. That keyframe stays (diamond and image together) until the image is removed:
-        one keystroke does not throw away work done in another application."""
+        image or a painted mask (`held`). That keyframe stays (diamond and work together) until the
+        image is removed and the mask cleared: one keystroke does not throw away work."""
         f = self.frame
-        if f in self._edited:
+        if self.held(f):
             return "kept"
         if f in self._marked:
             self._marked.discard(f)
@@ -104,12 +114,12 @@ class ClipSession:
         self._edited[frame] = path
 
     def remove_edited(self, frame: int) -> None:
-        """Detaches the image; the diamond goes with it unless the frame was marked or painted."""
+        """Detaches the image; the diamond goes with it unless the frame is marked or painted."""
         self._edited.pop(frame, None)
 
     def mask_keyframe(self) -> int | None:
         """The keyframe whose mask goes to the engine: the painted one nearest the playhead."""
-        painted = [f for f, m in self.masks.items() if not m.empty]
+        painted = [f for f, m in self.masks.items() if not m.empty]  # in painting order: ties go to the first
         return min(painted, key=lambda f: abs(f - self.frame)) if painted else None
 
     def tracked_index(self, frame: int) -> int | None:
