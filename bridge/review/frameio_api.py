@@ -6,6 +6,9 @@ a new one and retry that call exactly once; a second 401 is a real "not allowed"
 raised. The wrapper also pins the account id, asks for comment timestamps as timecode (the
 integer `timestamp` is 1-based in v4 docs and 0-based in v2's, see research/service.md 2.5;
 a timecode string is unambiguous), and returns plain values so nothing else imports the SDK.
+The SDK types a timestamp as `str | int` and does not check it, so a comment may still come
+back with the integer framestamp (1 = the file's first frame, per the v4 Migration guide); it
+is kept as such, and anything else is kept as a problem in words, never dropped in silence.
 
 `base_url` points the SDK at any host, which is how the contract tests run it against a local
 fake that speaks the documented v4 shapes.
@@ -49,6 +52,23 @@ class RemoteComment:
     duration: int | None  # frames; set for range comments
     author: str
     completed: bool
+    framestamp: int | None = None  # the integer form: 1-based frame of the file (v4), when sent so
+    problem: str | None = None  # a timestamp that is neither, in words; the comment has no frame we trust
+
+
+def read_timestamp(stamp: object) -> tuple[str | None, int | None, str | None]:
+    """(timecode, framestamp, problem) from a comment's `timestamp` as the API sent it."""
+    if stamp is None:
+        return None, None, None
+    if isinstance(stamp, str):
+        return (stamp, None, None) if stamp.strip() else (None, None, "its timestamp is an empty string")
+    if isinstance(stamp, float) and stamp.is_integer():
+        stamp = int(stamp)  # JSON 12.0: the same number as 12
+    if isinstance(stamp, int) and not isinstance(stamp, bool):
+        if stamp < 1:
+            return None, None, f"its timestamp {stamp} is no frame (Frame.io framestamps start at 1)"
+        return None, stamp, None
+    return None, None, f"its timestamp {stamp!r} is neither a timecode nor a frame number"
 
 
 class FrameioApi:
@@ -197,15 +217,17 @@ class FrameioApi:
         out = []
         for c in pager:
             owner = getattr(c, "owner", None)
-            stamp = c.timestamp
+            timecode, framestamp, problem = read_timestamp(getattr(c, "timestamp", None))
             out.append(
                 RemoteComment(
                     id=c.id,
                     text=c.text,
-                    timecode=stamp if isinstance(stamp, str) else None,
+                    timecode=timecode,
                     duration=c.duration,
                     author=(getattr(owner, "name", None) or "") if owner else "",
                     completed=c.completed_at is not None,
+                    framestamp=framestamp,
+                    problem=problem,
                 )
             )
         return out

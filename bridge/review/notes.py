@@ -13,6 +13,12 @@ follows the version's drop-frame flag (`ReviewVersion.timebase`), so on 29.97 DF
 subtract the version's start frame when the comment lies at or after it; a comment before
 the start can only be in the zero-based clock. Shots are far shorter than the one hour that
 separates the two clocks in practice, so the two readings never collide.
+
+A comment that still comes back with the integer form is a framestamp: the frame of the file
+counted from 1 (v4 Migration guide: "the framestamp the comment is left on (starting from
+1)"), whatever the file's timecode, so its frame is the framestamp less one, in integers.
+A timestamp that is neither is an error in words (the pull lists it as skipped), never a
+general note: only a comment with no timestamp at all is one.
 """
 
 from __future__ import annotations
@@ -67,11 +73,28 @@ def frame_of_timecode(timecode: str, version: ReviewVersion) -> int:
     return frame
 
 
+def frame_of_framestamp(framestamp: int, version: ReviewVersion) -> int:
+    """Frame.io v4's integer timestamp (1 = the file's first frame) as a version-media frame."""
+    frame = framestamp - 1
+    if not 0 <= frame < version.frame_count:
+        raise NoteOutOfRange(
+            f"comment at framestamp {framestamp} (frame {frame}) lies outside {version.label}'s "
+            f"{version.frame_count} frames"
+        )
+    return frame
+
+
 def note_from_comment(comment: RemoteComment, version: ReviewVersion) -> Note | None:
-    """None for comments with no time (general notes on the file): they have no frame to mark."""
-    if not comment.timecode:
+    """None for comments with no time (general notes on the file): they have no frame to mark.
+    ValueError, in words, for a timestamp that can't be read: that comment is not general."""
+    if comment.problem:
+        raise ValueError(comment.problem)
+    if comment.framestamp is not None:
+        frame = frame_of_framestamp(comment.framestamp, version)
+    elif comment.timecode is not None:
+        frame = frame_of_timecode(comment.timecode, version)
+    else:
         return None
-    frame = frame_of_timecode(comment.timecode, version)
     duration = max(1, min(comment.duration or 1, version.frame_count - frame))
     return Note(
         id=f"frameio:{comment.id}",

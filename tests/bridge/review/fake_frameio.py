@@ -5,6 +5,13 @@ paginated lists with `links.next`), presigned-style part URLs that demand `x-amz
 private` and the file's Content-Type, version stacks that need 2..10 files from the same
 folder (left = oldest), and knobs to inject failures: revoke the current token (401), answer
 429 with Retry-After, fail a part upload a number of times.
+
+Comment timestamps: with `timestamp_as_timecode=true` a timecode string; without it the v4
+integer, the framestamp counted from 1 (Migration guide, research/service.md 2.5). A comment
+is given whichever forms the test knows; the fake never makes one up (no clock here), so a
+listing that needs a form the comment lacks is answered with the form it has, or refused
+with a 500 that names the comment, never with a wrong number. `raw_timestamp` is sent as is,
+for timestamps that are neither (the SDK types the field `str | int` and checks nothing).
 """
 
 from __future__ import annotations
@@ -50,11 +57,21 @@ class FakeState:
         self.valid_tokens.clear()
 
     def add_comment(
-        self, file_id: str, text: str, timecode: str, duration: int | None = None, author: str = "Director"
+        self,
+        file_id: str,
+        text: str,
+        timecode: str | None,
+        duration: int | None = None,
+        author: str = "Director",
+        *,
+        framestamp: int | None = None,
+        raw_timestamp: object = None,
     ) -> str:
+        """`timecode` and/or `framestamp` (1 = the file's first frame); both None: a general note."""
         cid = _id()
         self.comments.setdefault(file_id, []).append(
-            {"id": cid, "text": text, "timecode": timecode, "duration": duration, "author": author}
+            {"id": cid, "text": text, "timecode": timecode, "framestamp": framestamp, "raw": raw_timestamp,
+             "duration": duration, "author": author}
         )
         return cid
 
@@ -333,11 +350,15 @@ class FakeFrameio:
         m = re.fullmatch(r"/files/([^/]+)/comments", rest)
         if m and h.command == "GET":
             as_tc = query.get("timestamp_as_timecode") == ["true"]
+            comments = s.comments.get(m.group(1), [])
+            unknown = [c["id"] for c in comments if not as_tc and _framestamp_unknown(c)]
+            if unknown:
+                return h._send(500, {"errors": [{"detail": f"fake: no framestamp given for comments {unknown}"}]})
             return h._send(
                 200,
                 {
                     "data": [
-                        self._comment_json(m.group(1), c, as_tc) for c in s.comments.get(m.group(1), [])
+                        self._comment_json(m.group(1), c, as_tc) for c in comments
                     ],
                     "links": {"next": None},
                 },
@@ -368,10 +389,22 @@ class FakeFrameio:
             "links": [],
             "mentions": [],
             "duration": c["duration"],
-            # Without timestamp_as_timecode the field is an integer framestamp; retakes must not ask for that.
-            "timestamp": c["timecode"] if as_tc else 0,
+            "timestamp": _timestamp(c, as_tc),
             "owner": {"id": _id(), "name": c["author"]},
         }
+
+
+def _framestamp_unknown(c: dict) -> bool:
+    return c["raw"] is None and c["framestamp"] is None and c["timecode"] is not None
+
+
+def _timestamp(c: dict, as_tc: bool) -> object:
+    """The comment's timestamp as v4 lists it: timecode if asked for and known, else the framestamp."""
+    if c["raw"] is not None:
+        return c["raw"]
+    if as_tc and c["timecode"] is not None:
+        return c["timecode"]
+    return c["framestamp"]
 
 
 def utcnow() -> str:
