@@ -11,8 +11,8 @@ ahead on a small thread pool (OpenCV releases the interpreter lock): they do not
 each other, only the consumer's chaining does, and DIS alone keeps few cores busy on a
 working-size image. The source is decoded and scaled to the working size ahead too, on a
 thread of its own. What is left on the consumer's thread is what is truly serial: the
-ops' own chaining (propagate's tracking: about 21 ms of CPU a frame at 1080p on the
-H100 machine, docs/BENCHMARKS.md).
+ops' own chaining (propagate's tracking and flow chain; its cost inside a job is measured in
+docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
