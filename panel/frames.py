@@ -17,9 +17,15 @@ from PySide6.QtCore import QObject, Signal
 
 from retakes.engine.media import FrameReader, MediaInfo, probe
 
+from .model.keyframes import read_edited
 from .tasks import Tasks
 
 CACHE_FRAMES = 96
+
+
+def edited_source(path: str) -> str:
+    """The FrameStore source of an edited image file: one image, cached under the frame it is attached to."""
+    return f"image:{path}"
 
 
 def to_rgb8(rgb: np.ndarray) -> np.ndarray:
@@ -51,8 +57,9 @@ class _Readers:
 class FrameStore(QObject):
     """`request(source, index)` -> `ready(source, index, rgb)` later, or `failed(source, index, msg)`.
 
-    `source` is a media path, or "mask:<dir>" for a folder of per-frame mask PNGs (the tracked
-    overlay), read the same way so the GUI thread never touches the disk for either.
+    `source` is a media path, "mask:<dir>" for a folder of per-frame mask PNGs (the tracked
+    overlay), or "image:<file>" for an edited image (`edited_source`), read the same way so the
+    GUI thread never touches the disk for any of them.
     """
 
     ready = Signal(str, int, object)
@@ -94,6 +101,8 @@ class FrameStore(QObject):
             if not 0 <= index < len(files):
                 raise IndexError(f"no tracked mask for frame {index}")
             return cv2.imread(str(files[index]), cv2.IMREAD_GRAYSCALE)
+        if source.startswith("image:"):
+            return to_rgb8(read_edited(source[6:]))
         info = self._infos.get(source) or probe(source)
         self._infos.setdefault(source, info)
         return self._readers.read(info, index)

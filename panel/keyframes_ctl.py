@@ -16,8 +16,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QListWidgetItem
 
 from .errors import plain
+from .frames import edited_source
 from .model.keyframes import FILE_FILTER, check_edited, export_frame, export_name
 from .model.session import ClipSession
+from .shortcuts import KEYS
 
 if TYPE_CHECKING:
     from .studio import Studio
@@ -80,9 +82,11 @@ class EditedFramesController:
         def attach(_: None) -> None:
             if self.studio.session is not s:
                 return
-            s.attach_edited(frame, str(Path(path).resolve()))
+            resolved = str(Path(path).resolve())
+            self.studio.frames.forget(edited_source(resolved))  # a file re-saved under its old name is read anew
+            s.attach_edited(frame, resolved)
             self._changed(s)
-            self.studio.status(f"Edited frame attached at {tc}")
+            self.studio.status(f"Edited frame attached at {tc}: Edited ({KEYS['toggle_edited']}) shows it")
 
         def refused(exc: BaseException) -> None:
             self.studio.error(f"Edited frame not attached at {tc}: {exc}")

@@ -17,6 +17,7 @@ KEYS: dict[str, str] = {
     "prev_keyframe": "Up",
     "next_keyframe": "Down",
     "mark_keyframe": "M",
+    "toggle_edited": "Shift+E",  # Original / Edited on a frame with an edited image
     "brush": "B",
     "eraser": "E",
     "lasso": "G",

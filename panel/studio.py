@@ -20,12 +20,12 @@ from retakes.engine.media import MediaInfo
 
 from .engine_link import EngineLink
 from .errors import plain
-from .frames import FrameStore
+from .frames import FrameStore, edited_source
 from .jobs import JobsController
 from .keyframes_ctl import EditedFramesController
 from .model import clips
 from .model.mask import read_png, write_png
-from .model.session import ClipSession
+from .model.session import ClipSession, View
 from .settings import PanelSettings
 from .shortcuts import KEYS
 from .tasks import Tasks
@@ -69,7 +69,9 @@ class Studio(QObject):
         w.viewer.lasso_done.connect(self._lasso)
         w.scrubber.seek.connect(self.seek)
         self.frames.ready.connect(self._frame_ready)
-        self.frames.failed.connect(lambda _s, _i, msg: self.error(f"Could not read that frame: {msg}"))
+        self.frames.failed.connect(self._frame_failed)
+        for view, button in w.view_buttons.items():
+            button.clicked.connect(lambda _=False, v=view: self._run("toggle_edited", lambda: self.show_view(v)))
         mt = w.mask_tools
         mt.tool_chosen.connect(self.set_tool)
         mt.brush_step.connect(lambda up: self._mask_cmd("grow_brush" if up else "shrink_brush"))
@@ -86,7 +88,7 @@ class Studio(QObject):
             "first_frame": lambda: self.seek(self.session.transport.first),
             "last_frame": lambda: self.seek(self.session.transport.end - 1),
             "prev_keyframe": lambda: self._jump_keyframe(-1), "next_keyframe": lambda: self._jump_keyframe(1),
-            "mark_keyframe": self.mark_keyframe,
+            "mark_keyframe": self.mark_keyframe, "toggle_edited": self.toggle_view,
             "brush": lambda: self.set_tool("brush"), "eraser": lambda: self.set_tool("eraser"),
             "lasso": lambda: self.set_tool("lasso"),
             "brush_smaller": lambda: self._mask_cmd("shrink_brush"),
@@ -285,12 +287,19 @@ class Studio(QObject):
         clip_frame = s.frame - s.clip.source_range.start
         w.frame_label.setText(f"frame {s.frame}  ·  clip {clip_frame + 1}/{len(s.clip.source_range)}")
         w.scrubber.set_frame(s.frame)
+        self.show_view_state()
         if s.compare is not None:
             self.versions.show_compare()
             return
-        rgb = self.frames.request(str(s.info.path), s.frame)
+        rgb = self.frames.request(self._shown_source(), s.frame)
         if rgb is not None:
             self._display(rgb)
+
+    def _shown_source(self) -> str:
+        """Where the viewer's picture of this frame comes from: the source media, or the edited image
+        attached to the frame when the editor chose Edited (its path as the session records it)."""
+        s = self.session
+        return edited_source(s.edited[s.frame]) if s.showing() == "edited" else str(s.info.path)
 
     def _frame_ready(self, source: str, index: int, rgb: np.ndarray) -> None:
         s = self.session
@@ -298,22 +307,99 @@ class Studio(QObject):
             return
         if s.compare is not None:
             self.versions.show_compare()
-        elif source == str(s.info.path) and index == s.frame:
+        elif source == self._shown_source() and index == s.frame:
             self._display(rgb)
         elif source == f"mask:{s.tracked_dir}" and s.tracked_index(s.frame) == index:
             self._show_overlay()
 
+    def _frame_failed(self, source: str, index: int, message: str) -> None:
+        s = self.session
+        if s is not None and s.showing() == "edited" and source == self._shown_source() and index == s.frame:
+            self._edited_unusable(message)
+        else:
+            self.error(f"Could not read that frame: {message}")
+
+    def _edited_unusable(self, why: str) -> None:
+        """The attached file can't be shown (moved, deleted, re-saved at another size): say so and show
+        the source rather than a stale or misplaced picture under an EDITED badge."""
+        s = self.session
+        name = Path(s.edited[s.frame]).name
+        s.view = "original"
+        self.error(f"Can't show the edited image {name} at {self.timecode()}: {why}. Showing the original; "
+                   f"Load edited frame… attaches it again.")
+        self.show_frame()
+
     def _display(self, rgb: np.ndarray) -> None:
-        w = self.window
-        w.viewer.badges = [b for b in self.jobs.badges_for(self.session.frame)]
-        if self.session.frame in self.session.edited:
-            w.viewer.badges.append("EDITED FRAME ATTACHED")
-        preview = self.jobs.preview_for(self.session.frame)
-        w.viewer.set_frame(preview if preview is not None else rgb, (self.session.info.width, self.session.info.height))
+        w, s = self.window, self.session
+        size = (s.info.width, s.info.height)
+        preview = self.jobs.preview_for(s.frame)
+        showing = s.showing()
+        if showing == "edited" and preview is None and (rgb.shape[1], rgb.shape[0]) != size:
+            # check_edited refused this size at attach time, so the file changed on disk since
+            self._edited_unusable(f"it is now {rgb.shape[1]}×{rgb.shape[0]}, the clip's frames are {size[0]}×{size[1]}")
+            return
+        w.viewer.badges = [b for b in self.jobs.badges_for(s.frame)]
+        if s.frame in s.edited:
+            if preview is not None:
+                w.viewer.badges.append("EDITED FRAME ATTACHED")
+            elif showing == "edited":
+                w.viewer.badges.append(f"EDITED · {Path(s.edited[s.frame]).name}")
+            else:
+                w.viewer.badges += ["ORIGINAL", "EDITED FRAME ATTACHED"]
+        w.viewer.set_frame(preview if preview is not None else rgb, size)
         if preview is None:
             self._show_overlay()
         else:
             w.viewer.set_overlay(None)  # a tint over the result would misstate its colours
+
+    # ---- original / edited
+    def show_view(self, view: View) -> None:
+        """Original or Edited on a frame with an edited image; the choice holds while scrubbing, so
+        every edited frame can be checked in turn, and frames without one show their source."""
+        s = self.session
+        why = self._view_blocked()
+        if why:
+            self.status(why)
+            self.show_view_state()
+            return
+        s.view = view
+        self.show_frame()
+        name = Path(s.edited[s.frame]).name
+        self.status(f"Showing the edited image {name} at {self.timecode()}" if view == "edited"
+                    else f"Showing the original at {self.timecode()} (edited image {name} attached)")
+
+    def toggle_view(self) -> None:
+        self.show_view("original" if self.session.showing() == "edited" else "edited")
+
+    def _view_blocked(self) -> str:
+        """Why Original / Edited can't switch here, in words; "" when it can."""
+        s = self.session
+        if s is None:
+            return "Open a clip first"
+        if s.frame not in s.edited:
+            return "No edited image on this frame: Export frame…, edit it, then Load edited frame… attaches one"
+        if s.compare is not None:
+            return f"Comparing versions: leave compare ({KEYS['compare_exit']}) to see the edited image"
+        if self.jobs.preview_for(s.frame) is not None:
+            return ("The preview of this frame is shown; Original / Edited applies again once a new preview "
+                    "or a keyframe change replaces it")
+        return ""
+
+    def show_view_state(self) -> None:
+        """The Original / Edited buttons from the session: lit on what is shown, enabled where switching can."""
+        s, w = self.session, self.window
+        buttons, why = w.view_buttons, self._view_blocked()
+        # Neither is lit under a preview or a compare: what is on screen is then neither of them.
+        covered = s is not None and (s.compare is not None or self.jobs.preview_for(s.frame) is not None)
+        w.view_group.setExclusive(False)
+        for view, button in buttons.items():
+            button.setChecked(not covered and view == (s.showing() if s else "original"))
+        w.view_group.setExclusive(True)
+        key = KEYS["toggle_edited"]
+        for view, button in buttons.items():
+            button.setEnabled(not why)
+            button.setToolTip(why or (f"Show the edited image attached here ({key})" if view == "edited"
+                                      else f"Show the source frame ({key})"))
 
     def _show_overlay(self) -> None:
         s, v = self.session, self.window.viewer

@@ -78,6 +78,7 @@ class VersionsController:
                 self.studio.frames.register(info)
             mode = s.compare.mode if s.compare else "wipe"
             s.compare = Compare(left, right, mode)
+            self.studio.show_view_state()  # Original / Edited is off while comparing
             self.window.tool_stack.setCurrentWidget(self.window.compare_bar)
             self.window.viewer.tool = None
             self.set_mode(mode)

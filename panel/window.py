@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -88,6 +89,20 @@ class StudioWindow(QMainWindow):
             b.setToolTip(f"{name.replace('_', ' ')} ({KEYS[name]})")
             row.addWidget(b)
             self.transport_buttons[name] = b
+        row.addSpacing(10)
+        # Original | Edited: on a frame with an edited image, which of the two the viewer shows.
+        # One group, so exactly one is lit and the lit one always names what is on screen.
+        self.view_group = QButtonGroup(self)
+        self.view_buttons: dict[str, QToolButton] = {}
+        for name, text in (("original", "Original"), ("edited", "Edited")):
+            b = QToolButton()
+            b.setText(text)
+            b.setCheckable(True)
+            b.setEnabled(False)  # until the playhead is on a frame with an edited image
+            self.view_group.addButton(b)
+            row.addWidget(b)
+            self.view_buttons[name] = b
+        self.view_buttons["original"].setChecked(True)
         self.frame_label = QLabel()
         self.frame_label.setProperty("role", "dim")
         self.frame_label.setMinimumWidth(150)

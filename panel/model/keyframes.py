@@ -40,6 +40,22 @@ def check_edited(path: str | Path, width: int, height: int) -> None:
                          f"got {w}×{h}. Edit the exported frame without resizing or cropping it.")
 
 
+def read_edited(path: str | Path) -> np.ndarray:
+    """The edited image as RGB at its own depth, for the viewer (worker thread).
+
+    Grey, BGRA and 16-bit files all come back as (h, w, 3) RGB: an image editor may save any
+    of them, and the viewer should show what the engine will be sent, not refuse it.
+    """
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ValueError(f"{Path(path).name} can't be read as an image (moved or deleted since it was loaded?)")
+    if image.dtype.kind == "f":  # a float TIFF: 0..1 scene values, shown clipped like any 8-bit viewer would
+        image = (np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+
+
 def export_name(clip_name: str, frame: int) -> str:
     return f"{Path(clip_name).stem}_frame{frame:06d}.png"
 

@@ -31,6 +31,7 @@ class Compare:
 
 Toggle = Literal["marked", "removed", "kept"]
 Hold = Literal["edited", "painted"]  # what keeps a keyframe that ◆ can't take off
+View = Literal["original", "edited"]  # what the viewer shows on a frame with an edited image
 
 
 @dataclass
@@ -49,6 +50,7 @@ class ClipSession:
     tracked_dir: str = ""  # folder of per-frame masks from `track` (output frame i = first + i)
     tracked_key: tuple[int, bytes] | None = None  # (frame, mask digest) the overlay was tracked from
     compare: Compare | None = None
+    view: View = "original"  # the editor's choice, kept while scrubbing; see `showing`
     _marked: set[int] = field(default_factory=set, repr=False)  # marked by hand (◆)
     _edited: dict[int, str] = field(default_factory=dict, repr=False)  # source frame -> edited image
 
@@ -86,6 +88,12 @@ class ClipSession:
     def edited(self) -> Mapping[int, str]:
         """Source frame -> the editor's edited image (read-only: `attach_edited`/`remove_edited`)."""
         return MappingProxyType(self._edited)
+
+    def showing(self, frame: int | None = None) -> View:
+        """What the viewer shows on `frame` (default: the playhead's): the edited image only where
+        one is attached and the editor chose Edited; every other frame shows its source."""
+        f = self.frame if frame is None else frame
+        return "edited" if self.view == "edited" and f in self._edited else "original"
 
     def mark_keyframe(self, frame: int) -> None:
         self._marked.add(frame)

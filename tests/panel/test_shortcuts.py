@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import cv2
+import numpy as np
 import pytest
 from PySide6.QtGui import QKeySequence
 
@@ -27,7 +29,7 @@ def loaded(qtbot, studio, demo_media):
 
 
 def test_every_shortcut_is_covered_below() -> None:
-    assert set(KEYS) == set(TRANSPORT) | set(MASK) | set(ENGINE) | set(COMPARE)
+    assert set(KEYS) == set(TRANSPORT) | set(MASK) | set(ENGINE) | set(COMPARE) | set(EDITED)
 
 
 TRANSPORT = {
@@ -136,6 +138,24 @@ def test_compare_keys(qtbot, loaded, settings, tmp_path) -> None:
     assert (s.session.compare.left, s.session.compare.right) == (version.id, 0)
     press(qtbot, s, "compare_exit")
     assert s.session.compare is None and s.window.viewer.wipe is None
+
+
+EDITED = ("toggle_edited",)
+
+
+def test_edited_key_switches_original_and_edited(qtbot, loaded, tmp_path) -> None:
+    s = loaded
+    image = tmp_path / "edited.png"
+    cv2.imwrite(str(image), np.zeros((s.session.info.height, s.session.info.width, 3), np.uint8))
+    s.seek(12)
+    press(qtbot, s, "toggle_edited")  # no edited image here: nothing to switch to
+    assert s.session.view == "original" and "No edited image" in s.window.statusBar().currentMessage()
+    s.session.attach_edited(12, str(image))
+    s.show_frame()
+    press(qtbot, s, "toggle_edited")
+    assert s.session.showing() == "edited" and s.window.view_buttons["edited"].isChecked()
+    press(qtbot, s, "toggle_edited")
+    assert s.session.showing() == "original" and s.window.view_buttons["original"].isChecked()
 
 
 def test_typing_in_the_prompt_is_not_taken_by_shortcuts(qtbot, loaded) -> None:
