@@ -263,7 +263,8 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
     matte = plan.op.spec.writes_mask
     with SegmentWriter(partial, plan.codec, plan.source.width, plan.source.height, plan.source.rate,
                        8 if matte else plan.source.bit_depth, plan.source.color, matte=matte,
-                       sample_aspect_ratio=plan.source.sample_aspect_ratio) as writer:
+                       sample_aspect_ratio=plan.source.sample_aspect_ratio,
+                       field_order=plan.source.field_order) as writer:
         # Decode runs ahead and encode behind the op, each on its own thread (engine.pipeline).
         # The chunk gets its own decoder: the op may read other frames through ctx.source meanwhile.
         def encode(frame) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from av.codec.context import Flags
 
 from ..errors import InvalidArgument
 from ..timecode import FrameRange, FrameRate, Timebase
@@ -34,7 +35,7 @@ from .audio import audio_format, iter_audio, sample_span
 from .codecs import CODECS, MUXERS, CodecSpec, output_extension, resolve_codec
 from .decode import _SWS_FLAGS, is_rgb_pixel_format, yuv_matrix
 from .paths import atomic_temp_path, publish, remove
-from .probe import MATRICES, PRIMARIES, RANGES, TRANSFERS, ColorTags, MediaInfo
+from .probe import FIELD_ORDERS, MATRICES, PRIMARIES, RANGES, TRANSFERS, ColorTags, MediaInfo
 
 __all__ = ["CODECS", "CodecSpec", "SegmentWriter", "finalize_output", "resolve_codec"]
 
@@ -48,6 +49,7 @@ _CODE = {
         ("transfer", TRANSFERS),
         ("matrix", MATRICES),
         ("range", RANGES),
+        ("field_order", FIELD_ORDERS),
     )
 }
 
@@ -69,12 +71,17 @@ def add_video_stream(
     bit_depth: int,
     color: ColorTags,
     sample_aspect_ratio: Fraction = Fraction(1),
+    field_order: str | None = None,
 ) -> av.video.stream.VideoStream:
     """A configured encoder stream; its tags say exactly how `encode_rgb` converted."""
     stream = container.add_stream(spec.encoder, rate=rate.value, options=dict(spec.options))
     stream.width, stream.height = width, height
     if sample_aspect_ratio != 1:
         stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
+    if field_order in _CODE["field_order"]:
+        stream.codec_context.field_order = _CODE["field_order"][field_order]
+        if field_order != "progressive":  # coded as fields, as the source was (ProRes, DNxHR, H.264)
+            stream.codec_context.flags = stream.codec_context.flags | Flags.interlaced_dct
     stream.pix_fmt = spec.pix_fmt(bit_depth)
     if "threads" not in spec.options:
         # An API user gets one encoder thread by default. ProRes and DNxHR split their
@@ -138,6 +145,7 @@ class SegmentWriter:
         *,
         matte: bool = False,
         sample_aspect_ratio: Fraction = Fraction(1),
+        field_order: str | None = None,
     ) -> None:
         self.path, self.spec, self.bit_depth, self.matte = Path(path), spec, bit_depth, matte
         self.shape = (height, width, 3)
@@ -154,7 +162,7 @@ class SegmentWriter:
             )
         self._container = av.open(str(self.path), "w", format=fmt, options=_BITEXACT)
         self._stream = add_video_stream(
-            self._container, spec, width, height, rate, bit_depth, color, sample_aspect_ratio
+            self._container, spec, width, height, rate, bit_depth, color, sample_aspect_ratio, field_order
         )
 
     def __enter__(self) -> SegmentWriter:
@@ -265,9 +273,13 @@ def _join_video(
     try:
         with av.open(str(segments[0])) as first:
             vstream = out.add_stream_from_template(first.streams.video[0])
-            # the template leaves the pixel shape behind, and only H.264 repeats it in its bitstream
-            if first.streams.video[0].sample_aspect_ratio:
-                vstream.codec_context.sample_aspect_ratio = first.streams.video[0].sample_aspect_ratio
+            # the template leaves the pixel shape and the field order behind (only H.264 repeats
+            # them in its bitstream)
+            template = first.streams.video[0]
+            if template.sample_aspect_ratio:
+                vstream.codec_context.sample_aspect_ratio = template.sample_aspect_ratio
+            if template.codec_context.field_order:
+                vstream.codec_context.field_order = template.codec_context.field_order
         # The mov muxer builds its tmcd track from the stream's frame rate.
         vstream.codec_context.framerate = rate.value
         vstream.time_base = 1 / rate.value

@@ -58,6 +58,8 @@ MATRICES = {
     10: "bt2020c",
 }
 RANGES = {1: "tv", 2: "pc"}
+#: AVFieldOrder, by the names ffprobe prints
+FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,10 @@ class MediaInfo:
     quarter_turns: int = 0
     #: Every audio track the video file has, in the container's order; outputs keep them all.
     audio_tracks: tuple[AudioInfo, ...] = ()
+    #: How the frames' two fields are ordered in time, by FFmpeg's names: "tt" and "tb" (top
+    #: field first), "bb" and "bt" (bottom first) for interlaced video (1080i broadcast), else
+    #: "progressive", or None where the media does not say. Outputs are tagged the same.
+    field_order: str | None = None
     #: The shape of a pixel, its width over its height (anamorphic HDV's 1440x1080 is 4/3):
     #: outputs carry it, so they show at the source's display aspect.
     sample_aspect_ratio: Fraction = Fraction(1)
@@ -243,6 +249,7 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
         color=_color_tags(ctx),
         audio=audio[0] if audio else None,
         audio_tracks=audio,
+        field_order=FIELD_ORDERS.get(int(ctx.field_order)),
         container=container.format.name,
         time_base=Fraction(stream.time_base),
         start_pts=0,

@@ -95,13 +95,15 @@ def write_clip(
     display_rotation: int = 0,
     sample_aspect_ratio: Fraction = Fraction(1),
     audio_tracks: int = 1,
+    field_order: str | None = None,
 ) -> Path:
     """Encodes `frame_at(0..frames-1)` to a video file with an audio tone and a timecode.
 
     `display_rotation`: degrees counterclockwise a player turns the frames to show them, as
     a phone tags a portrait clip it stores on its side. `sample_aspect_ratio`: the pixels'
     shape, width over height (anamorphic HDV 1440x1080 is 4/3). `audio_tracks`: how many audio
-    streams (with `audio`); track k is the tone offset by k * 1000, so a test can tell them apart."""
+    streams (with `audio`); track k is the tone offset by k * 1000, so a test can tell them apart.
+    `field_order`: FFmpeg's name ("tt", "bb", "tb", "bt") to write interlaced video."""
     path, rate = Path(path), _rate(rate)
     spec = resolve_codec(path, codec)
     first = frame_at(0)
@@ -109,7 +111,9 @@ def write_clip(
     depth = 8 if first.dtype == np.uint8 else 16
     with av.open(str(path), "w", format=MUXERS[output_extension(path)], options=_BITEXACT) as out:
         out.metadata["timecode"] = start_timecode
-        stream = add_video_stream(out, spec, w, h, rate, depth, color or ColorTags(), sample_aspect_ratio)
+        stream = add_video_stream(
+            out, spec, w, h, rate, depth, color or ColorTags(), sample_aspect_ratio, field_order
+        )
         if gop:
             stream.codec_context.gop_size = gop
         if display_rotation:

@@ -293,3 +293,17 @@ def test_every_audio_track_of_the_range_is_kept(short_tmp, ext):
         want = read_audio(src, FrameRange(3, 9), track=track).samples
         assert np.array_equal(read_audio(got, FrameRange(0, 6), track=track).samples, want), f"track {track}"
     assert not np.array_equal(read_audio(src, FrameRange(3, 9), track=0).samples, want)  # the tracks differ
+
+
+@pytest.mark.parametrize("ext", [".mov", ".mkv", ".mp4"])
+def test_an_interlaced_source_comes_out_with_its_field_order(short_tmp, ext):
+    """1080i broadcast footage: an output without its field order would be taken for
+    progressive by the NLE, and its fields played in the wrong order or blended."""
+    source = synthetic.write_clip(short_tmp / "i50.mov", lambda i: np.full((128, 256, 3), 20 * i, np.uint8),
+                                  frames=6, rate=FrameRate(Fraction(25)), codec="prores_422hq", field_order="tb")
+    assert probe(source).field_order == "tb"
+    out = short_tmp / f"out{ext}"
+    run = retakes("edit", str(source), "-o", str(out), "--op", "relight", "--look", "overcast",
+                  home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    assert probe(out).field_order in ("tb", "tt")  # top field first; H.264 states only that
