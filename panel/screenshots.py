@@ -17,6 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import cv2  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -28,6 +29,8 @@ from retakes.engine.service.server import engine_in_thread  # noqa: E402
 from retakes.engine.timecode import FrameRate  # noqa: E402
 
 from . import theme  # noqa: E402
+from .frames import edited_source  # noqa: E402
+from .model.keyframes import export_frame  # noqa: E402
 from .settings import PanelSettings  # noqa: E402
 from .studio import Studio  # noqa: E402
 
@@ -133,6 +136,21 @@ def main(out: Path) -> None:
             wait(app, lambda: w.viewer.badges and w.viewer.badges[0].startswith("DIFF"))
             w.tabs.setCurrentWidget(w.versions)
             shoot(app, studio, out, "06-versions")
+
+            studio.versions.close_compare()
+            studio.seek(24)
+            exported = export_frame(studio.session.info, 24, tmp / "frame24.png")  # the panel's worker does this
+            bgr = cv2.imread(str(exported), cv2.IMREAD_UNCHANGED)
+            ball = scene.mask(24) > 127
+            bgr[ball] = bgr[ball][:, ::-1]  # what an editor might do in an image editor: the ball painted blue
+            edited = tmp / "frame24_blue.png"
+            cv2.imwrite(str(edited), bgr)
+            studio.edited.load_edited(str(edited))
+            wait(app, lambda: 24 in studio.session.edited)
+            studio.show_view("edited")
+            wait(app, lambda: studio.frames.cached(edited_source(str(edited.resolve())), 24) is not None)
+            studio.show_frame()
+            shoot(app, studio, out, "07-edited-frame")
             studio.close()
             w.close()
 
