@@ -208,7 +208,8 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
         rate=plan.source.rate,
         start_timecode=plan.source.timebase.timecode_of(plan.frame_range.start),
         color=plan.source.color,
-        audio_source=(plan.source, plan.frame_range) if plan.source.audio else None,
+        # a matte is a picture for compositing: the source's sound goes with the picture, not with it
+        audio_source=(plan.source, plan.frame_range) if plan.source.audio and not plan.op.spec.writes_mask else None,
     )
     progress.add_time("finalize", time.perf_counter() - started)
     shutil.rmtree(workdir, ignore_errors=True)

@@ -307,3 +307,17 @@ def test_an_interlaced_source_comes_out_with_its_field_order(short_tmp, ext):
                   home=short_tmp / "home")
     assert run.returncode == 0, run.stderr
     assert probe(out).field_order in ("tb", "tt")  # top field first; H.264 states only that
+
+
+def test_a_matte_video_from_track_carries_no_audio(clip, short_tmp):
+    """A matte is a picture for compositing: put on a timeline, it must not bring a second copy
+    of the shot's sound with it."""
+    assert probe(clip).audio is not None
+    key = np.zeros((96, 160), np.uint8)
+    key[30:70, 40:120] = 255
+    cv2.imwrite(str(short_tmp / "key.png"), key)
+    out = short_tmp / "matte.mov"
+    run = retakes("track", str(clip), "-o", str(out), "--mask", str(short_tmp / "key.png"), "--keyframe", "0",
+                  "--range", "0:6", home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    assert probe(out).audio_tracks == ()
