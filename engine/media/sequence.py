@@ -3,7 +3,8 @@
 Frames are ordered by the last number in their file name ("shot_0009.png" before
 "shot_0010.png"), not alphabetically, so unpadded numbering ("f9", "f10") works too.
 OpenCV reads them (IMREAD_UNCHANGED keeps 16-bit PNG/TIFF at 16 bits); EXR is read
-where the installed OpenCV was built with it and OPENCV_IO_ENABLE_OPENEXR is set.
+where the installed OpenCV was built with it and OPENCV_IO_ENABLE_OPENEXR is set. DPX
+(film scans, DI plates), which OpenCV cannot read, is read through FFmpeg.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import av
+import av.error
 import cv2
 import numpy as np
 
 from ..errors import CorruptMedia, InvalidArgument, MediaUnreadable
 
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr")
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".dpx")
 _NUMBER = re.compile(r"(\d+)")
 
 
@@ -48,6 +51,8 @@ def list_frames(directory: Path, *, field: str = "source") -> list[Path]:
 
 def read_image(path: Path, *, field: str = "source") -> np.ndarray:
     """The file as OpenCV stores it (BGR/BGRA/gray, any depth); raises CorruptMedia."""
+    if path.suffix.lower() == ".dpx":
+        return _read_dpx(path, field)
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except PermissionError:
@@ -58,6 +63,21 @@ def read_image(path: Path, *, field: str = "source") -> np.ndarray:
     if image is None:
         raise CorruptMedia(f"{path.name} is not an image that can be decoded", field=field)
     return image
+
+
+def _read_dpx(path: Path, field: str) -> np.ndarray:
+    """A DPX frame (film scans, DI plates; OpenCV has no DPX reader) through FFmpeg, in
+    OpenCV's channel order: 8-bit files as uint8, deeper ones (10, 12, 16 bits) as uint16."""
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+    except PermissionError:
+        raise MediaUnreadable(f"{path} cannot be read (check its permissions)", field=field) from None
+    except (av.error.FFmpegError, StopIteration):
+        raise CorruptMedia(f"{path.name} is not a DPX image that can be decoded", field=field) from None
+    deep = max(c.bits for c in frame.format.components) > 8
+    rgb = frame.to_ndarray(format="rgb48le" if deep else "rgb24")
+    return np.ascontiguousarray(rgb[..., ::-1])
 
 
 def read_frame(path: Path, *, field: str = "source") -> np.ndarray:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from conftest import CLIPS, FRAMES
@@ -117,3 +119,31 @@ def test_a_clip_tagged_to_display_rotated_decodes_upright(tmp_path, rotation):
     upright = np.rot90(portrait_frame(3), turns)  # what a player shows (checked against ffmpeg's autorotate)
     assert rgb.shape == upright.shape
     assert np.abs(rgb.astype(int) - upright.astype(int)).mean() < 8  # H.264, 4:2:0
+
+
+def write_dpx(path: Path, rgb: np.ndarray) -> None:
+    with av.open(str(path), "w", format="image2") as out:
+        stream = out.add_stream("dpx", rate=24)
+        stream.height, stream.width = rgb.shape[:2]
+        stream.pix_fmt = "rgb48le" if rgb.dtype == np.uint16 else "rgb24"
+        frame = av.VideoFrame.from_ndarray(rgb, format=stream.pix_fmt)
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_dpx_sequence_is_read_at_its_depth(tmp_path, dtype):
+    """DPX is how film scans and DI plates arrive; OpenCV cannot read it."""
+    rng = np.random.default_rng(3)
+    full = np.iinfo(dtype).max
+    frames = [rng.integers(0, full, (36, 52, 3), dtype=np.uint64).astype(dtype) for _ in range(3)]
+    for i, rgb in enumerate(frames):
+        write_dpx(tmp_path / f"plate.{1001 + i:07d}.dpx", rgb)
+    info = probe(tmp_path)
+    assert (info.kind, info.frame_count, info.width, info.height) == ("sequence", 3, 52, 36)
+    assert info.bit_depth == (16 if dtype == np.uint16 else 8)
+    with FrameReader(info) as reader:
+        for i, rgb in reader.frames(FrameRange(0, 3)):
+            np.testing.assert_array_equal(rgb, frames[i])
