@@ -175,6 +175,11 @@ class NewVersion:
     job_id: str = ""
 
 
+def reservation_of(output: Path) -> Path:
+    """The hidden file beside a version's output that claims its name until it is recorded."""
+    return output.with_name(f".{output.name}.reserved")
+
+
 class VersionStore:
     """`VersionStore.open(media_root)`; one connection per store, use from one thread."""
 
@@ -236,14 +241,24 @@ class VersionStore:
         return (row[0] or 0) + 1
 
     def output_path_for(self, clip: ClipRef, extension: str = ".mov") -> Path:
-        """Where the next version goes: <root>/<clip>/<clip>_v00N<ext>; never an existing file."""
+        """Where the next version goes: <root>/<clip>/<clip>_v00N<ext>; never an existing file,
+        nor a name already given to another caller, in this process or another (a panel and
+        an agent on the same media root): the name is claimed by creating its reservation
+        (`reservation_of`) exclusively, which only one caller can do. `record` drops it; a
+        render that fails leaves it, and its number is not handed out again."""
         key = self.series_key(clip)
         stem = _safe(Path(clip.name).stem)
+        folder = self.media_root / stem
+        folder.mkdir(parents=True, exist_ok=True)
         number = self.next_number(key)
         while True:
-            path = self.media_root / stem / f"{stem}_{label(number)}{extension}"
+            path = folder / f"{stem}_{label(number)}{extension}"
             if not path.exists():
-                return path
+                try:
+                    reservation_of(path).open("x").close()
+                    return path
+                except FileExistsError:
+                    pass  # another caller holds this name
             number += 1
 
     # ---- writes
@@ -273,6 +288,7 @@ class VersionStore:
                              tuple(row.values()))
             db.execute("INSERT INTO status_events (version_id, status, note, actor, at) VALUES (?,?,?,?,?)",
                        (cur.lastrowid, "draft", "created", "retakes", time.time()))
+        reservation_of(out).unlink(missing_ok=True)  # the file itself now holds the name
         return self.get(cur.lastrowid)
 
     def set_status(self, version_id: int, status: str, *, note: str = "", actor: str = "") -> Version:

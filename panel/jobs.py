@@ -36,8 +36,9 @@ _claim_lock = threading.Lock()
 def next_output(root: Path, clip: Any, claimed: set[str], ext: str = ".mov") -> Path:
     """The store's next version path, skipping paths that queued jobs have already claimed.
 
-    Runs on worker threads: two Generates in a row must not both get v001 before either
-    job's output exists, so the claim is made under a lock, in the same step as the choice.
+    The store reserves every name it hands out (`VersionStore.output_path_for`), across
+    threads and processes; `claimed` still covers jobs of a saved queue whose names were
+    handed out before reservations existed.
     """
     with _claim_lock:
         with VersionStore.open(root) as store:

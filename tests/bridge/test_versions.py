@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from dataclasses import replace
 from fractions import Fraction
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from retakes.bridge.clipref import ClipRef, Placement, TimelineInfo
-from retakes.bridge.versions import NewVersion, VersionStore
+from retakes.bridge.versions import NewVersion, VersionStore, reservation_of
 from retakes.engine.timecode import FrameRange, FrameRate, Timebase
 
 RATE = FrameRate(Fraction(24000, 1001))
@@ -113,3 +114,23 @@ def test_two_writers_never_share_a_number(tmp_path: Path, media: Path) -> None:
     with VersionStore.open(tmp_path / "r") as one, VersionStore.open(tmp_path / "r") as two:
         labels = [_make(s, _clip(media)).label for s in (one, two, one, two)]
     assert labels == ["v001", "v002", "v003", "v004"]
+
+
+def _claim_names(media_root: str, media: str, count: int) -> list[str]:
+    """In another process: the next `count` version paths, none of them recorded."""
+    with VersionStore.open(media_root) as store:
+        return [str(store.output_path_for(_clip(Path(media)))) for _ in range(count)]
+
+
+def test_two_processes_are_never_given_the_same_version_name(tmp_path: Path, media: Path) -> None:
+    """A panel and an agent on one media root, each about to render the next version of the
+    same clip: before either output exists, each must already hold a name of its own."""
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(2) as pool:
+        runs = [pool.apply_async(_claim_names, (str(tmp_path / "retakes"), str(media), 5)) for _ in range(2)]
+        names = [name for run in runs for name in run.get(timeout=120)]
+    assert len(set(names)) == 10
+    with VersionStore.open(tmp_path / "retakes") as store:
+        v = _make(store, _clip(media))  # recording drops the claim: the file itself holds the name now
+        assert not reservation_of(Path(v.output_path)).exists()
+        assert Path(v.output_path).name not in {Path(n).name for n in names}
