@@ -14,19 +14,24 @@ from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.engine.timecode import FrameRange, FrameRate, Timebase
 
 
-@pytest.fixture
-def real_store(tmp_path, clip_files):
-    rate = FrameRate(Fraction(24))
-    clip = ClipRef(
-        name="shot010.mp4",
-        media_path=str(clip_files["orig"]),
+def _clip(name: str, media: str, rate: FrameRate, record_start: int, source_start: int, *,
+          drop_frame: bool = False) -> ClipRef:
+    """A 30-frame clip placed on V1 at `record_start`, its media starting at `source_start`."""
+    return ClipRef(
+        name=name,
+        media_path=media,
         source_rate=rate,
         source_range=FrameRange(0, 30),
-        placement=Placement(1, FrameRange(86400, 86430)),
-        timeline=TimelineInfo("edit", rate, 86400),
-        source_timebase=Timebase(rate, 86400),
+        placement=Placement(1, FrameRange(record_start, record_start + 30)),
+        timeline=TimelineInfo("edit", rate, record_start, drop_frame=drop_frame),
+        source_timebase=Timebase(rate, source_start, drop_frame=drop_frame),
         item_id="item-orig",
     )
+
+
+@pytest.fixture
+def real_store(tmp_path, clip_files):
+    clip = _clip("shot010.mp4", str(clip_files["orig"]), FrameRate(Fraction(24)), 86400, 86400)
     store = VersionStore(tmp_path / "store" / "retakes-versions.sqlite")
     versions = []
     for i in (1, 2):
@@ -106,16 +111,7 @@ def test_adapter_carries_the_drop_frame_flag_to_notes(tmp_path, clip_files):
     from retakes.bridge.review.notes import frame_of_timecode
 
     rate = FrameRate(Fraction(30000, 1001))
-    clip = ClipRef(
-        name="shot020.mp4",
-        media_path=str(clip_files["orig"]),
-        source_rate=rate,
-        source_range=FrameRange(0, 30),
-        placement=Placement(1, FrameRange(107892, 107922)),
-        timeline=TimelineInfo("edit", rate, 107892, drop_frame=True),
-        source_timebase=Timebase(rate, 1798, drop_frame=True),
-        item_id="item-orig",
-    )
+    clip = _clip("shot020.mp4", str(clip_files["orig"]), rate, 107892, 1798, drop_frame=True)
     store = VersionStore(tmp_path / "retakes-versions.sqlite")
     v = store.record(NewVersion(clip, "recolor", str(clip_files["v1"]), {"hue": 30}))
     store.close()
