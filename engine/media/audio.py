@@ -6,6 +6,9 @@ the presentation time of video frame 0). The range [A, B) therefore owns samples
 overlap, and a range's count is the same wherever it is cut. At 48 kHz and 24000/1001
 fps a frame is 2002 samples exactly; at 30000/1001 the counts alternate 1601/1602.
 
+A clip the probe numbered in order (a phone's, see `timing`) is cut at its frames' real
+presentation times instead (`samples_under`).
+
 Where the track is shorter than the video, or starts after it, the missing samples are
 silence, so the count is always exact. (Where the container's clock is coarser than a
 sample, as in Matroska, the track is read from its start: see `_decoded_samples`.)
@@ -66,6 +69,27 @@ def sample_span(frames: FrameRange, rate: FrameRate, sample_rate: int) -> tuple[
     return sample_of(frames.start, rate, sample_rate), sample_of(frames.end, rate, sample_rate)
 
 
+def samples_under(info: MediaInfo, frames: FrameRange, sample_rate: int) -> tuple[int, int]:
+    """The samples [first, end) under `frames` of `info`'s video.
+
+    On the rate's grid that is `sample_span`. A clip numbered in order (`MediaInfo.frame_pts`)
+    has its sound cut where its pictures really are, at each end frame's presentation time,
+    so a range starts in sync whatever drift the frames before it gathered.
+    """
+    if info.frame_pts is None:
+        return sample_span(frames, info.rate, sample_rate)
+    return _sample_at(info, frames.start, sample_rate), _sample_at(info, frames.end, sample_rate)
+
+
+def _sample_at(info: MediaInfo, index: int, sample_rate: int) -> int:
+    stamps = info.frame_pts
+    assert stamps is not None
+    last = len(stamps) - 1
+    seconds = (stamps[min(index, last)] - info.start_pts) * info.time_base
+    seconds += Fraction(max(0, index - last), 1) / info.rate.value  # the end of the last frame
+    return math.floor(seconds * sample_rate)
+
+
 def audio_track(info: MediaInfo, track: int = 0, *, field: str = "source") -> AudioInfo:
     """The media's `track`-th audio track (0: the first)."""
     tracks = info.audio_tracks or ((info.audio,) if info.audio is not None else ())
@@ -96,7 +120,7 @@ def iter_audio(
     """Yields (channels, n) blocks of at most `block` samples, exactly the range's samples of
     audio track `track`."""
     fmt = audio_format(info, track=track, field=field)
-    first, end = sample_span(frames, info.rate, fmt.sample_rate)
+    first, end = samples_under(info, frames, fmt.sample_rate)
     position = first  # next sample to deliver
     pending: list[np.ndarray] = []
     pending_n = 0

@@ -3,9 +3,10 @@
 Seeking in FFmpeg is inexact: it lands on some keyframe at or before the target, and
 some demuxers land after it. So this module never counts frames from where a seek
 landed. Every decoded frame is identified by its presentation timestamp on the
-media's constant-rate grid (`index = (pts - pts_of_frame_0) * time_base * rate`);
-frames before A are dropped, and decoding stops after B - 1. A pts that falls off the
-grid means variable frame rate (InvalidArgument); a hole in the sequence means a
+media's constant-rate grid (`index = (pts - pts_of_frame_0) * time_base * rate`), or,
+for a clip the probe numbered in order (`MediaInfo.frame_pts`), by its place in that
+list; frames before A are dropped, and decoding stops after B - 1. A pts that falls off
+the grid means variable frame rate (InvalidArgument); a hole in the sequence means a
 damaged or truncated file (CorruptMedia). Neither is ever papered over.
 
 Colour: YUV is converted to RGB with the source's own matrix and range tags. Untagged
@@ -17,6 +18,7 @@ deeper ones to uint16 RGB (rgb48le), full scale.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterator
 from fractions import Fraction
@@ -94,6 +96,13 @@ def frame_index(pts: int | None, info: MediaInfo, *, field: str = "source") -> i
     """
     if pts is None:
         raise CorruptMedia(f"{info.path.name} has a frame without a timestamp", field=field)
+    if info.frame_pts is not None:
+        index = bisect.bisect_left(info.frame_pts, pts)
+        if index == 0 and pts < info.frame_pts[0]:
+            return -1  # pre-roll before frame 0, dropped like any frame before the range
+        if index == len(info.frame_pts) or info.frame_pts[index] != pts:
+            raise CorruptMedia(f"{info.path.name} decodes a frame its index does not list (damaged file)", field=field)
+        return index
     position = (pts - info.start_pts) * info.time_base * info.rate.value
     index = round(position)
     tolerance = min(info.time_base * info.rate.value, Fraction(1, 4))
@@ -108,6 +117,8 @@ def frame_index(pts: int | None, info: MediaInfo, *, field: str = "source") -> i
 
 def pts_of(index: int, info: MediaInfo) -> int:
     """The (floor) pts of frame `index`, in the stream's time base."""
+    if info.frame_pts is not None:
+        return info.frame_pts[min(index, len(info.frame_pts) - 1)]
     return info.start_pts + math.floor(index / (info.rate.value * info.time_base))
 
 
@@ -124,9 +135,9 @@ def _decoded(container: av.container.InputContainer, info: MediaInfo, field: str
 
 def scan_extent(
     info: MediaInfo, container: av.container.InputContainer, *, field: str = "source"
-) -> tuple[int, int, float]:
-    """(pts of frame 0, frame count, frame 0's display rotation in degrees counterclockwise)
-    found by decoding the head and the tail of the file.
+) -> tuple[int, tuple[int, ...] | None, int, float]:
+    """(pts of frame 0, the frames' pts for a clip numbered in order, frame count, frame 0's
+    display rotation in degrees counterclockwise) found by decoding the head and the tail.
 
     The header's frame count (or duration) says where the last frame should be; decoding
     it proves it is there, so a truncated file is refused at probe time.
@@ -135,8 +146,11 @@ def scan_extent(
     first = next(iter(_decoded(container, info, field)), None)
     if first is None or first.pts is None:
         raise CorruptMedia(f"{info.path.name} contains no decodable video frame", field=field)
-    info = _with(info, start_pts=first.pts)
-    declared = stream.frames or 0
+    frame_pts = info.frame_pts
+    if frame_pts is not None:  # what the decoder does not show (pre-roll) is not a frame
+        frame_pts = tuple(p for p in frame_pts if p >= first.pts)
+    info = _with(info, start_pts=first.pts, frame_pts=frame_pts)
+    declared = len(frame_pts) if frame_pts is not None else stream.frames or 0
     estimate = 0
     if stream.duration:
         estimate = round(stream.duration * info.time_base * info.rate.value)
@@ -155,7 +169,7 @@ def scan_extent(
             f"{count} can be decoded",
             field=field,
         )
-    return first.pts, count, float(first.rotation or 0)
+    return first.pts, frame_pts, count, float(first.rotation or 0)
 
 
 def _with(info: MediaInfo, **changes: object) -> MediaInfo:

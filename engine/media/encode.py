@@ -31,7 +31,7 @@ from av.codec.context import Flags
 
 from ..errors import InvalidArgument
 from ..timecode import FrameRange, FrameRate, Timebase
-from .audio import audio_format, iter_audio, sample_span
+from .audio import audio_format, iter_audio, samples_under
 from .codecs import CODECS, MUXERS, CodecSpec, output_extension, resolve_codec
 from .decode import _SWS_FLAGS, is_rgb_pixel_format, yuv_matrix
 from .paths import atomic_temp_path, publish, remove
@@ -391,7 +391,7 @@ def _audio_frames(
         _to_int(b, deep) for b in iter_audio(info, frames, track=track, block=max(1, source_rate // 10))
     )
     if sr != source_rate:
-        first, end = sample_span(frames, info.rate, sr)
+        first, end = samples_under(info, frames, sr)
         blocks = _resampled(blocks, source_rate, sr, sample_format, layout, end - first)
     position = 0
     for data in blocks:

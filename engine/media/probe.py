@@ -2,8 +2,9 @@
 
 `probe` is the one place that opens a source to describe it, so every later step (decode,
 audio, encode, masks) works from the same `MediaInfo` and never guesses again. It refuses
-media it cannot serve frame-exactly (variable frame rate, truncated files) up front, with
-an error naming the request field, instead of letting a job drift half-way through.
+media it cannot serve frame-exactly (truncated files, a frame rate too variable to number
+frames in order: see `timing`) up front, with an error naming the request field, instead
+of letting a job drift half-way through.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..errors import CorruptMedia, InvalidArgument, MediaNotFound, MediaUnreadab
 from ..timecode import FrameRate, Timebase
 from . import sequence
 from .paths import file_version
+from .timing import FrameTiming, frame_timing
 
 # FFmpeg's enum values -> names (libavutil/pixfmt.h), for the tags we read and write.
 PRIMARIES = {
@@ -103,6 +105,9 @@ class MediaInfo:
     #: place every frame and sample on the same grid the probe checked.
     time_base: Fraction = Fraction(0)
     start_pts: int = 0
+    #: Video numbered in order (a phone's clip, off its rate's grid; see `timing`): every
+    #: frame's pts, in presentation order. None: frame n is n frame-durations after frame 0.
+    frame_pts: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
     #: Video only: quarter turns counterclockwise that show the coded frames upright (the
     #: stream's display matrix, as players apply it). Decoded frames come upright, and
     #: `width` and `height` are the upright size: what the editor sees, masks included.
@@ -219,13 +224,11 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
     avg, base = stream.average_rate, stream.base_rate
     if not avg or not base:
         raise CorruptMedia(f"{path.name} does not state a frame rate", field=field)
-    if avg != base:
-        raise InvalidArgument(
-            f"{path.name} has a variable frame rate (average {float(avg):.3f} fps, nominal "
-            f"{float(base):.3f} fps); conform it to a constant rate before editing",
-            field=field,
-        )
-    rate = FrameRate(Fraction(avg))
+    timing = FrameTiming(FrameRate(Fraction(avg)))
+    if avg != base:  # a phone's jitter, a dropped frame, or only an odd last duration
+        pts = _packet_pts(path, field)
+        timing = frame_timing(pts, Fraction(stream.time_base), Fraction(base), name=path.name, field=field)
+    rate = timing.rate
     if ctx.format is None or not ctx.width:
         raise CorruptMedia(f"{path.name}: the video stream cannot be decoded", field=field)
     pix = ctx.format.name
@@ -253,18 +256,38 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
         container=container.format.name,
         time_base=Fraction(stream.time_base),
         start_pts=0,
+        frame_pts=timing.frame_pts,
     )
     # Frame 0's pts and the frame count come from decoding, not from headers: headers of
     # truncated or oddly muxed files lie, and every later step depends on these two numbers.
     from .decode import scan_extent  # decode imports this module
 
-    start_pts, count, rotation = scan_extent(info, container, field=field)
+    start_pts, frame_pts, count, rotation = scan_extent(info, container, field=field)
     turns = quarter_turns(rotation, path, field)
     sar = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)  # 0/1 and None: unknown, square
     if turns % 2:  # a pixel on its side
         info = _replace(info, width=info.height, height=info.width)
         sar = 1 / sar
-    return _replace(info, start_pts=start_pts, frame_count=count, quarter_turns=turns, sample_aspect_ratio=sar)
+    return _replace(
+        info, start_pts=start_pts, frame_pts=frame_pts, frame_count=count, quarter_turns=turns, sample_aspect_ratio=sar
+    )
+
+
+def _packet_pts(path: Path, field: str) -> list[int]:
+    """The timestamps of every picture the video stream holds, read by demuxing alone."""
+    with open_container(path, field=field) as container:
+        stream = container.streams.video[0]
+        pts = []
+        try:
+            for packet in container.demux(stream):
+                if not packet.size or packet.is_discard:  # the flush packet; an edit list's pre-roll
+                    continue
+                if packet.pts is None:
+                    raise CorruptMedia(f"{path.name} has a frame without a timestamp", field=field)
+                pts.append(packet.pts)
+        except av.error.FFmpegError as exc:
+            raise CorruptMedia(f"{path.name} is damaged and cannot be read ({exc})", field=field) from None
+    return pts
 
 
 def quarter_turns(rotation: float, path: Path, field: str) -> int:

@@ -15,8 +15,9 @@ Everything is deterministic: the same arguments give the same pixels and samples
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -25,7 +26,6 @@ import cv2
 import numpy as np
 
 from ..timecode import FrameRate
-from .audio import sample_of
 from .codecs import MUXERS, output_extension, resolve_codec
 from .encode import _BITEXACT, add_video_stream, encode_rgb
 from .probe import ColorTags
@@ -96,6 +96,7 @@ def write_clip(
     sample_aspect_ratio: Fraction = Fraction(1),
     audio_tracks: int = 1,
     field_order: str | None = None,
+    frame_times: Sequence[Fraction] | None = None,
 ) -> Path:
     """Encodes `frame_at(0..frames-1)` to a video file with an audio tone and a timecode.
 
@@ -103,8 +104,13 @@ def write_clip(
     a phone tags a portrait clip it stores on its side. `sample_aspect_ratio`: the pixels'
     shape, width over height (anamorphic HDV 1440x1080 is 4/3). `audio_tracks`: how many audio
     streams (with `audio`); track k is the tone offset by k * 1000, so a test can tell them apart.
-    `field_order`: FFmpeg's name ("tt", "bb", "tb", "bt") to write interlaced video."""
+    `field_order`: FFmpeg's name ("tt", "bb", "tb", "bt") to write interlaced video.
+    `frame_times`: each frame's presentation time in seconds, as a phone's uneven clock
+    stamps them (default: frame i at i / rate); the tone then runs on unbroken beneath them."""
     path, rate = Path(path), _rate(rate)
+    times = list(frame_times) if frame_times is not None else [Fraction(i) / rate.value for i in range(frames + 1)]
+    if len(times) == frames:
+        times.append(times[-1] + 1 / rate.value)
     spec = resolve_codec(path, codec)
     first = frame_at(0)
     h, w = first.shape[:2]
@@ -118,11 +124,13 @@ def write_clip(
             stream.codec_context.gop_size = gop
         if display_rotation:
             stream.set_display_rotation(display_rotation)
+        clock = Fraction(1, 90000) if frame_times is not None else 1 / rate.value
+        stream.codec_context.time_base = clock
         tracks = audio_tracks if audio else 0
         astreams = [out.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="stereo") for _ in range(tracks)]
         for i in range(frames):
-            out.mux(encode_rgb(stream, first if i == 0 else frame_at(i), i))
-            s0, s1 = sample_of(i, rate, SAMPLE_RATE), sample_of(i + 1, rate, SAMPLE_RATE)
+            out.mux(encode_rgb(stream, first if i == 0 else frame_at(i), round(times[i] / clock)))
+            s0, s1 = math.floor(times[i] * SAMPLE_RATE), math.floor(times[i + 1] * SAMPLE_RATE)
             for k, astream in enumerate(astreams):
                 samples = (tone(s0, s1 - s0).astype(np.int32) + 1000 * k).clip(-32768, 32767).astype(np.int16)
                 af = av.AudioFrame.from_ndarray(samples, format="s16p", layout="stereo")

@@ -255,6 +255,25 @@ def test_a_phone_clip_tagged_portrait_is_edited_and_written_upright(short_tmp):
     assert np.abs(rgb[60:].astype(int) - upright[60:].astype(int)).mean() < 8  # outside the mask: the source
 
 
+def test_a_phone_clip_off_its_rate_grid_is_edited_frame_for_frame(short_tmp):
+    """A phone stamps its frames a tick early or late and drops one now and then: Resolve
+    numbers such a clip's pictures in order, so the edit does too, and the version is
+    constant-rate with the range's pictures, none doubled or lost."""
+    times = [Fraction(0)]
+    for i in range(1, 40):
+        times.append(times[-1] + Fraction(6000 if i == 17 else 3000 + 10 * (-1) ** i, 90000))
+    source = synthetic.write_clip(short_tmp / "phone.mp4", lambda i: synthetic.index_frame(i, (192, 108)),
+                                  frames=40, rate="30", frame_times=times, codec="h264", audio=False)
+    out = short_tmp / "phone.mkv"
+    run = retakes("edit", str(source), "-o", str(out), "--op", "relight", "--look", "overcast", "--range", "8:32",
+                  home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    info = probe(out)
+    assert (info.frame_count, info.rate.value) == (24, 30)
+    with FrameReader(info) as reader:
+        assert [read_burnt_index(f) for _, f in reader.frames(FrameRange(0, 24))] == list(range(8, 32))
+
+
 @pytest.mark.parametrize("ext", [".mov", ".mp4", ".mkv"])
 def test_anamorphic_pixels_keep_their_shape_in_the_output(short_tmp, ext):
     """1440x1080 HDV shows at 16:9 through 4:3 pixels: an output that dropped the pixel shape
