@@ -10,16 +10,19 @@ version to land back on the frames it was made from, retakes must number them th
 So a stream whose rates disagree is looked at packet by packet (demuxing only, no decoding):
 - every timestamp on its base rate's grid, one after the other: a constant-rate clip after
   all, decoded on the grid like any other;
-- close to a constant rate (every step between half and two and a half frames, and the
-  average within 5% of the rate): frames are numbered in presentation order at that rate,
-  and `frame_pts` lists their timestamps;
-- anything looser (rates switching mid-clip, a screen recording that idles) is refused: its
-  sound would drift from its pictures by more than any editor would accept, and it must be
-  conformed to a constant rate first.
+- a typical step (the mean of the steps near the median: dropped frames do not move it,
+  and a tick of jitter either way evens out) within 3% of a standard rate's frame, an
+  average rate within 3% of that rate, and every step between half and two and a half of
+  its frames: frames are numbered in presentation order at that rate, and `frame_pts`
+  lists their timestamps. (FFmpeg's base rate is only the coarsest clock the timestamps
+  fit: 29.97 for a 30 fps clip with a tick of jitter, or 90000.)
+- anything looser (a rate that switches mid-clip, a screen recording that idles) is
+  refused: it must be conformed to a constant rate first.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +31,8 @@ from statistics import median
 
 from ..errors import InvalidArgument
 from ..timecode import FrameRate
+
+log = logging.getLogger(__name__)
 
 #: The rates cameras and phones record at. A clip is conformed to one of them, so its
 #: version has a rate every NLE and every timecode counter knows.
@@ -38,8 +43,9 @@ STANDARD_RATES = tuple(
         Fraction(60000, 1001), 60, 100, Fraction(120000, 1001), 120, 240,
     )
 )  # fmt: skip
-#: How far the average rate may stray from the conformed rate (dropped or doubled frames).
-AVERAGE_TOLERANCE = Fraction(1, 20)
+#: How far the typical step's rate, and the average rate, may be from the standard rate the
+#: frames are numbered at (the average falls 1/n for each frame in n dropped).
+TOLERANCE = Fraction(3, 100)
 #: The shortest and longest step between two frames, in frames of the conformed rate.
 STEP_LIMITS = (Fraction(1, 2), Fraction(5, 2))
 
@@ -72,14 +78,22 @@ def frame_timing(
     if _on_grid(stamps, time_base, base_rate):
         return FrameTiming(FrameRate(base_rate))
     seconds = [(p - stamps[0]) * time_base for p in stamps]
-    steps = [b - a for a, b in pairwise(seconds)]
     average = (len(stamps) - 1) / seconds[-1]
-    rate = _conformed_rate(1 / median(steps), average, base_rate)
-    if rate is None or abs(average / rate - 1) > AVERAGE_TOLERANCE:
+    steps = [b - a for a, b in pairwise(seconds)]
+    middle = median(steps)
+    regular = [d for d in steps if middle / 2 < d < middle * 3 / 2]  # not across a dropped frame
+    typical = len(regular) / sum(regular)
+    rate = min(STANDARD_RATES, key=lambda r: abs(typical / r - 1))
+    if (
+        abs(typical / rate - 1) > TOLERANCE
+        or abs(average / rate - 1) > TOLERANCE
+        or min(steps) * rate < STEP_LIMITS[0]
+        or max(steps) * rate > STEP_LIMITS[1]
+    ):
         raise _variable(name, average, base_rate, field)
-    shortest, longest = min(steps) * rate, max(steps) * rate
-    if shortest < STEP_LIMITS[0] or longest > STEP_LIMITS[1]:
-        raise _variable(name, average, base_rate, field)
+    drift = max(abs(t - n / rate) for n, t in enumerate(seconds))
+    log.info("%s: %d frames numbered in order at %s fps; its sound drifts up to %.3f s from them",
+             name, len(stamps), rate, drift)  # fmt: skip
     return FrameTiming(FrameRate(rate), tuple(stamps))
 
 
@@ -88,17 +102,6 @@ def _on_grid(stamps: Sequence[int], time_base: Fraction, rate: Fraction) -> bool
     (Matroska counts milliseconds) and a quarter frame."""
     tolerance = min(time_base * rate, Fraction(1, 4))
     return all(abs((p - stamps[0]) * time_base * rate - n) <= tolerance for n, p in enumerate(stamps))
-
-
-def _conformed_rate(step_rate: Fraction, average: Fraction, base_rate: Fraction) -> Fraction | None:
-    """The rate a near-constant clip is numbered at: its base rate where the typical step
-    agrees with it, else the standard rate nearest its average among those the step allows."""
-    near = [r for r in (base_rate, *STANDARD_RATES) if abs(step_rate / r - 1) <= Fraction(3, 100)]
-    if not near:
-        return None
-    if near[0] == base_rate:
-        return base_rate
-    return min(near, key=lambda r: abs(average - r))
 
 
 def _variable(name: str, average: Fraction, base_rate: Fraction, field: str) -> InvalidArgument:
