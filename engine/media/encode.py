@@ -117,6 +117,10 @@ def encode_rgb(stream: av.video.stream.VideoStream, rgb: np.ndarray, pts: int) -
             dst_color_range="MPEG",
             interpolation=_SWS_FLAGS,
         )
+    # ProRes writes each frame's own tags into its frame header, where Apple's decoders read
+    # them: untagged frames would say "unspecified" under the container's HLG or PQ tags
+    ctx = stream.codec_context
+    frame.color_primaries, frame.color_trc = ctx.color_primaries, ctx.color_trc
     frame.pts = pts
     return stream.encode(frame)
 
