@@ -15,9 +15,15 @@ with mallinfo2: the bytes in use stayed the same, the free bytes held by the are
 Limiting the arenas to a few, whatever the core count, bounds that: freed frame buffers
 are reused by whichever thread needs one next. The heavy loops (FFmpeg, OpenCV, numpy)
 allocate a few large blocks per frame, not many small ones, so sharing arenas costs no
-measurable speed. Fixing the mmap threshold at 128 KiB instead (every frame buffer mmapped
-and returned at once) also made memory flat, but halved propagate's speed on the 2-core
-CPU: each buffer is then page-faulted in again.
+measurable speed. Fixing the mmap threshold at 128 KiB instead (every buffer from a few
+rows of pixels up mmapped and returned at once) also made memory flat, but halved
+propagate's speed on the 2-core CPU: each buffer is then page-faulted in again.
+
+Two arenas still grew on the H100 box, where 4 chunks, their decoders and propagate's
+analysis allocate at once (2737 -> 2893 MiB from 300 to 1800 frames at 1080p, over 3e9
+bytes). Fixing the threshold at 4 MiB, so that only whole frames and their float copies are
+mapped apart and everything smaller stays in the arenas, made it flat: 2659 / 2535 MiB
+against 2794 / 2876 for the same engine without, in one session (bench/gpu/run.sh abmemory).
 """
 
 from __future__ import annotations
@@ -34,7 +40,14 @@ _M_ARENA_MAX = -8
 #: frames); 2 kept it flat (295 / 295) at the same speed (bench/edit_speed.py, alternated).
 ARENA_MAX = 2
 
+#: glibc's mallopt() parameter number for the mmap threshold (malloc.h: M_MMAP_THRESHOLD)
+_M_MMAP_THRESHOLD = -3
+#: Blocks from this size up are mapped on their own and unmapped when freed: a 1080p RGB frame
+#: is 6 MB, a 720p one 2.8 MB (those stay in the arenas, where reuse costs no page faults).
+FRAME_BUFFER_BYTES = 4 << 20
+
 _configured = False
+_threshold_pinned = False
 
 
 def limit_arenas(count: int = ARENA_MAX) -> bool:
@@ -47,12 +60,35 @@ def limit_arenas(count: int = ARENA_MAX) -> bool:
     global _configured
     if _configured:
         return True
-    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    _configured = _mallopt(_M_ARENA_MAX, count)
+    return _configured
+
+
+def map_frame_buffers_apart(threshold: int = FRAME_BUFFER_BYTES) -> bool:
+    """Pins glibc's mmap threshold at `threshold` bytes; True if the allocator took it.
+
+    Setting it at all stops glibc from raising it to the size of each big block freed, which
+    is what let frames into the arenas. MALLOC_MMAP_THRESHOLD_ in the environment takes
+    precedence. Does nothing off glibc.
+    """
+    global _threshold_pinned
+    if _threshold_pinned:
+        return True
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return False
+    _threshold_pinned = _mallopt(_M_MMAP_THRESHOLD, threshold)
+    return _threshold_pinned
+
+
+def _mallopt(param: int, value: int) -> bool:
+    """glibc's mallopt(param, value); False off glibc (macOS, Windows, musl) or if refused."""
+    if not sys.platform.startswith("linux"):
         return False
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    _configured = mallopt(_M_ARENA_MAX, count) == 1
-    return _configured
+    return mallopt(param, value) == 1

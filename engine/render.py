@@ -30,7 +30,7 @@ from ..v1 import engine_pb2
 from .analysis import BackgroundAnalysis
 from .masks_tracked import keyframe_mask_provider
 from .media import FrameReader, KeyframeMask, SegmentWriter, finalize_output
-from .memory import limit_arenas
+from .memory import limit_arenas, map_frame_buffers_apart
 from .ops import EditContext
 from .pipeline import BackgroundConsumer, prefetch
 from .plan import EditPlan
@@ -39,6 +39,7 @@ from .timecode import FrameRange
 # At import, before a render starts its threads: with glibc's default of 8 arenas per core,
 # freed frame buffers piled up in ever more arenas and memory grew with clip length.
 limit_arenas()
+map_frame_buffers_apart()
 
 #: Frame threads of each chunk's decoder when chunks render side by side. None: the cores shared
 #: among them. FFmpeg's own default (0) is one per core for each decoder, every thread holding a

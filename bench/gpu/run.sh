@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|sample|cvthreads|verify|decoders]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
@@ -27,6 +27,7 @@
 # earlier one carried in .base/ (its rooms, as `carry` takes them), interleaved, twice.
 # sample: propagate end to end on real footage with a sampling profile of its analysis
 # thread, at the default switch interval and at 0.5 ms, interleaved, twice.
+# abmemory: peak memory of propagate at 300 and 1800 frames, this tree against the one in .base/.
 # cvthreads: propagate and relight end to end on real footage with OpenCV's own thread pool
 # (cv2.setNumThreads) at its default, 1 and 4, interleaved, twice.
 set -uo pipefail
@@ -83,6 +84,15 @@ if [ "$mode" = ab ]; then
             --json "$out/gpu_ab_${tree}_$(basename "$clip")_$i.json"
       done
     done
+  done
+  exit 0
+fi
+if [ "$mode" = abmemory ]; then
+  link_package "$PWD/.base" /tmp/retakes-base
+  for tree in ${TREES:-base new}; do  # TREES=base or TREES=new: one per call, each takes minutes
+    pkgdir=/tmp/retakes-pkg; [ "$tree" = base ] && pkgdir=/tmp/retakes-base
+    run env PYTHONPATH="$pkgdir:/tmp/site" python3 bench/memory.py --ops propagate --lengths 300,1800 --device cuda \
+        --workers 4 --json "$out/gpu_abmemory_$tree.json"
   done
   exit 0
 fi

@@ -51,3 +51,36 @@ def test_without_the_limit_the_same_threads_spread_over_more_arenas():
     env = dict(os.environ, MALLOC_ARENA_MAX="0")  # set: engine.memory leaves glibc's default
     out = subprocess.run([sys.executable, "-c", _CHILD], env=env, check=True, capture_output=True, text=True)
     assert int(out.stdout.strip()) > 4  # more than any cap the engine would choose
+
+
+# A fresh process: free one 1080p frame, then hold another, and say whether glibc mapped the
+# second on its own (mallinfo2's hblkhd: bytes in blocks mapped apart) or took it from a heap.
+_FRAME_CHILD = r"""
+import ctypes, sys
+import numpy as np
+if sys.argv[1] == "engine":
+    import retakes.engine.render  # noqa: F401  (pins the threshold at import)
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                     "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+first = np.ones((1080, 1920, 3), np.uint8)
+del first  # glibc's own rule raises its threshold to this block's size here
+second = np.ones((1080, 1920, 3), np.uint8)
+print(libc.mallinfo2().hblkhd >= second.nbytes)
+"""
+
+
+def _frame_mapped_apart(*args: str) -> bool:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    out = subprocess.run([sys.executable, "-c", _FRAME_CHILD, *args], env=env, check=True, capture_output=True,
+                         text=True)
+    return out.stdout.strip() == "True"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_frames_freed_and_allocated_again_are_mapped_apart_not_kept_in_a_heap():
+    """A heap that holds frames fragments and keeps growing with the clip (engine.memory)."""
+    assert _frame_mapped_apart("engine")
+    assert not _frame_mapped_apart("bare")  # the control: glibc alone puts the second frame in a heap
