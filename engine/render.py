@@ -263,10 +263,11 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
         partial.unlink(missing_ok=True)
     # A mask output (`retakes track`) is 8-bit whatever the source's depth: 0 or 255 per pixel.
     matte = plan.op.spec.writes_mask
+    alpha = keeps_alpha(plan)
     with SegmentWriter(partial, plan.codec, plan.source.width, plan.source.height, plan.source.rate,
                        8 if matte else plan.source.bit_depth, plan.source.color, matte=matte,
                        sample_aspect_ratio=plan.source.sample_aspect_ratio,
-                       field_order=plan.source.field_order) as writer:
+                       field_order=plan.source.field_order, alpha=alpha) as writer:
         # Decode runs ahead and encode behind the op, each on its own thread (engine.pipeline).
         # The chunk gets its own decoder: the op may read other frames through ctx.source meanwhile.
         def encode(frame) -> None:
@@ -276,7 +277,7 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
 
         encoder = BackgroundConsumer(encode)
         try:
-            with FrameReader(plan.source, thread_count=decode_threads) as chunk_reader:
+            with FrameReader(plan.source, thread_count=decode_threads, alpha=alpha) as chunk_reader:
                 for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
                     hooks.check_cancelled()
                     if analysis is not None:
@@ -284,7 +285,10 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
                         analysis.wait(op, index, hooks.check_cancelled)
                         progress.add_time("wait for analysis", time.perf_counter() - started)
                     started = time.perf_counter()
-                    edited = op.render(index, frame, ctx)
+                    if alpha:  # the op edits the colour; the alpha goes to the output as it came
+                        edited = np.dstack([op.render(index, np.ascontiguousarray(frame[..., :3]), ctx), frame[..., 3]])
+                    else:
+                        edited = op.render(index, frame, ctx)
                     progress.add_time("op", time.perf_counter() - started)
                     encoder.put(edited)
                     progress.advance()
@@ -292,6 +296,12 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
             encoder.close()
     partial.replace(segment)
     release_free_memory()
+
+
+def keeps_alpha(plan: EditPlan) -> bool:
+    """Whether the output keeps the source's alpha channel: a codec that can hold one
+    (prores_4444, ffv1, png) and an edit of the picture, not a matte (`retakes track`)."""
+    return plan.source.alpha and plan.codec.keeps_alpha and not plan.op.spec.writes_mask
 
 
 def _libc_malloc_trim():

@@ -32,8 +32,16 @@ class CodecSpec:
     #: the encoder's own frame-size limits (FFmpeg refuses other sizes when it opens)
     min_size: tuple[int, int] = (1, 1)
     even_size: bool = False
+    #: pixel formats with an alpha channel, for uint8 and uint16 frames (None: no alpha)
+    pix_fmt_alpha: tuple[str, str] | None = None
 
-    def pix_fmt(self, bit_depth: int) -> str:
+    @property
+    def keeps_alpha(self) -> bool:
+        return self.pix_fmt_alpha is not None
+
+    def pix_fmt(self, bit_depth: int, *, alpha: bool = False) -> str:
+        if alpha and self.pix_fmt_alpha is not None:
+            return self.pix_fmt_alpha[0 if bit_depth <= 8 else 1]
         return self.pix_fmt_8 if bit_depth <= 8 else self.pix_fmt_16
 
     def check_frame_size(self, width: int, height: int) -> None:
@@ -65,7 +73,7 @@ CODECS: dict[str, CodecSpec] = {
             (".mov",),
             {"profile": "3", "vendor": "apl0"},
         ),
-        # RGB frames carry no alpha, so 4444 is written without it (yuv444p10le).
+        # A source with alpha keeps it (yuva444p10le; ProRes codes alpha losslessly, 16 bits).
         CodecSpec(
             "prores_4444",
             "prores_ks",
@@ -73,6 +81,7 @@ CODECS: dict[str, CodecSpec] = {
             "yuv444p10le",
             (".mov",),
             {"profile": "4", "vendor": "apl0"},
+            pix_fmt_alpha=("yuva444p10le", "yuva444p10le"),
         ),
         CodecSpec(
             "dnxhr_hqx",
@@ -107,8 +116,12 @@ CODECS: dict[str, CodecSpec] = {
             (".mkv",),
             {"level": "3", "slicecrc": "1", "threads": "1"},
             lossless=True,
+            pix_fmt_alpha=("bgra", "gbrap16le"),
         ),
-        CodecSpec("png", "png", "rgb24", "rgb48be", ("",), lossless=True, image_sequence=True),
+        CodecSpec(
+            "png", "png", "rgb24", "rgb48be", ("",), lossless=True, image_sequence=True,
+            pix_fmt_alpha=("rgba", "rgba64be"),
+        ),  # fmt: skip
     )
 }
 

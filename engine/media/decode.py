@@ -70,9 +70,12 @@ def yuv_range(color_range: str | None, pix_fmt: str) -> str:
     return "MPEG"
 
 
-def to_rgb(frame: av.VideoFrame, info: MediaInfo) -> np.ndarray:
-    """A decoded frame as RGB (H, W, 3), uint8 or uint16 by the source's bit depth, upright."""
+def to_rgb(frame: av.VideoFrame, info: MediaInfo, *, alpha: bool = False) -> np.ndarray:
+    """A decoded frame as RGB (H, W, 3), uint8 or uint16 by the source's bit depth, upright;
+    with `alpha`, RGBA (H, W, 4)."""
     fmt = rgb_format(info.bit_depth)
+    if alpha:
+        fmt = "rgba" if fmt == "rgb24" else "rgba64le"
     if is_rgb_pixel_format(frame.format.name):
         rgb = frame.to_ndarray(format=fmt, interpolation=_SWS_FLAGS)
     else:
@@ -186,13 +189,18 @@ class FrameReader:
     whatever the clip length. Use as a context manager, or call `close()`.
     """
 
-    def __init__(self, info: MediaInfo, *, field: str = "source", threads: str = "AUTO", thread_count: int = 0) -> None:
+    def __init__(
+        self, info: MediaInfo, *, field: str = "source", threads: str = "AUTO", thread_count: int = 0,
+        alpha: bool = False,
+    ) -> None:  # fmt: skip
         """`threads`: FFmpeg's decoder threading. "AUTO" (frame threads) is fastest for
         streaming; "SLICE" has no frame-thread delay, for one frame after a seek (preview).
         `thread_count`: how many (0: FFmpeg's choice, one per core). Each frame thread holds
-        a frame in flight: readers decoding side by side share the cores, and their memory adds up."""
+        a frame in flight: readers decoding side by side share the cores, and their memory adds up.
+        `alpha`: RGBA frames (H, W, 4), opaque where the source has no alpha."""
         self.info = info
         self.field = field
+        self.alpha = alpha
         self.threads = threads
         self.thread_count = thread_count
         self._container: av.container.InputContainer | None = None
@@ -225,7 +233,7 @@ class FrameReader:
         frames.within(self.info.frame_count, field="range")
         if self.info.kind == "sequence":
             for i in frames:
-                rgb = sequence.read_frame(self.info.files[i], field=self.field)
+                rgb = sequence.read_frame(self.info.files[i], field=self.field, alpha=self.alpha)
                 if rgb.shape[:2] != (self.info.height, self.info.width):
                     raise CorruptMedia(
                         f"{self.info.files[i].name} is {rgb.shape[1]}x{rgb.shape[0]}, but the sequence is "
@@ -258,7 +266,7 @@ class FrameReader:
                     f"{self.info.path.name} is missing frame {expected} (damaged or truncated file)",
                     field=self.field,
                 )
-            yield index, to_rgb(frame, self.info)
+            yield index, to_rgb(frame, self.info, alpha=self.alpha)
             expected += 1
 
     def _next(self) -> tuple[int, av.VideoFrame] | None:

@@ -72,8 +72,10 @@ def add_video_stream(
     color: ColorTags,
     sample_aspect_ratio: Fraction = Fraction(1),
     field_order: str | None = None,
+    alpha: bool = False,
 ) -> av.video.stream.VideoStream:
-    """A configured encoder stream; its tags say exactly how `encode_rgb` converted."""
+    """A configured encoder stream; its tags say exactly how `encode_rgb` converted.
+    `alpha`: in the spec's pixel format with an alpha channel, for RGBA frames."""
     stream = container.add_stream(spec.encoder, rate=rate.value, options=dict(spec.options))
     stream.width, stream.height = width, height
     if sample_aspect_ratio != 1:
@@ -82,7 +84,7 @@ def add_video_stream(
         stream.codec_context.field_order = _CODE["field_order"][field_order]
         if field_order != "progressive":  # coded as fields, as the source was (ProRes, DNxHR, H.264)
             stream.codec_context.flags = stream.codec_context.flags | Flags.interlaced_dct
-    stream.pix_fmt = spec.pix_fmt(bit_depth)
+    stream.pix_fmt = spec.pix_fmt(bit_depth, alpha=alpha)
     if "threads" not in spec.options:
         # An API user gets one encoder thread by default. ProRes and DNxHR split their
         # work across frames and slices without changing a byte of output (tested), so
@@ -103,7 +105,10 @@ def add_video_stream(
 
 
 def encode_rgb(stream: av.video.stream.VideoStream, rgb: np.ndarray, pts: int) -> list[av.Packet]:
+    """Encodes an RGB frame, or an RGBA one for a stream made with `alpha`."""
     fmt = "rgb24" if rgb.dtype == np.uint8 else "rgb48le"
+    if rgb.shape[2] == 4:
+        fmt = "rgba" if fmt == "rgb24" else "rgba64le"
     frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
     if is_rgb_pixel_format(stream.pix_fmt):
         frame = frame.reformat(format=stream.pix_fmt, interpolation=_SWS_FLAGS)
@@ -132,7 +137,8 @@ class SegmentWriter:
     finalize copies packets without conversion. On an exception inside the `with`, the
     partial segment is deleted.
 
-    With `matte=True` the frames are masks (white = object; single-channel or RGB with equal
+    With `alpha=True` (a codec that `keeps_alpha`) the frames are RGBA. With `matte=True`
+    the frames are masks (white = object; single-channel or RGB with equal
     channels, any depth): a PNG sequence gets 8-bit single-channel (grayscale) PNGs, 255 =
     object, 0 = background; a video gets a gray matte (R = G = B).
     """
@@ -150,9 +156,12 @@ class SegmentWriter:
         matte: bool = False,
         sample_aspect_ratio: Fraction = Fraction(1),
         field_order: str | None = None,
+        alpha: bool = False,
     ) -> None:
+        if alpha and not spec.keeps_alpha:
+            raise InvalidArgument(f"codec {spec.name!r} has no alpha channel", field="codec")
         self.path, self.spec, self.bit_depth, self.matte = Path(path), spec, bit_depth, matte
-        self.shape = (height, width, 3)
+        self.shape = (height, width, 4 if alpha else 3)
         self.frames_written = 0
         self._container = None
         spec.check_frame_size(width, height)
@@ -166,7 +175,7 @@ class SegmentWriter:
             )
         self._container = av.open(str(self.path), "w", format=fmt, options=_BITEXACT)
         self._stream = add_video_stream(
-            self._container, spec, width, height, rate, bit_depth, color, sample_aspect_ratio, field_order
+            self._container, spec, width, height, rate, bit_depth, color, sample_aspect_ratio, field_order, alpha
         )
 
     def __enter__(self) -> SegmentWriter:
@@ -186,9 +195,8 @@ class SegmentWriter:
             raise ValueError(f"expected a {self.shape} {np.dtype(want)} frame, got {rgb.shape} {rgb.dtype}")
         if self._container is None:
             name = self.path / f"{self.frames_written:05d}.png"
-            if not cv2.imwrite(
-                str(name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3]
-            ):
+            bgr = cv2.cvtColor(rgb, cv2.COLOR_RGBA2BGRA if rgb.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+            if not cv2.imwrite(str(name), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3]):
                 raise OSError(f"could not write {name}")
         else:
             for packet in encode_rgb(self._stream, rgb, self.frames_written):

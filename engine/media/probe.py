@@ -126,6 +126,9 @@ class MediaInfo:
     def coded_height(self) -> int:
         """The height of the frames as stored, before they are turned upright."""
         return self.width if self.quarter_turns % 2 else self.height
+    #: The pictures carry an alpha channel (ProRes 4444, PNG or TIFF with transparency).
+    #: Outputs whose codec can hold one (prores_4444, ffv1, png) keep it as it is.
+    alpha: bool = False
     #: Sequence only: the frame files in frame order.
     files: tuple[Path, ...] = field(default=(), repr=False)
 
@@ -196,7 +199,8 @@ def _probe_video_file(path: Path, version: tuple[int, int], field: str) -> Media
 
 def _probe_sequence(path: Path, rate: FrameRate, start_tc: str | None, field: str) -> MediaInfo:
     files = sequence.list_frames(path, field=field)
-    first = sequence.read_frame(files[0], field=field)
+    image = sequence.read_image(files[0], field=field)
+    first = sequence.as_rgb(image, files[0].name, field=field)
     depth = 8 if first.dtype.itemsize == 1 else 16
     return MediaInfo(
         path=path,
@@ -213,6 +217,7 @@ def _probe_sequence(path: Path, rate: FrameRate, start_tc: str | None, field: st
         audio=None,
         container="image-sequence",
         files=tuple(files),
+        alpha=sequence.has_alpha(image),
     )
 
 
@@ -248,6 +253,7 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
         timebase=timebase,
         pixel_format=pix,
         bit_depth=max(c.bits for c in av.VideoFormat(pix).components),
+        alpha=any(c.is_alpha for c in av.VideoFormat(pix).components),
         codec=ctx.name,
         color=_color_tags(ctx),
         audio=audio[0] if audio else None,

@@ -80,20 +80,29 @@ def _read_dpx(path: Path, field: str) -> np.ndarray:
     return np.ascontiguousarray(rgb[..., ::-1])
 
 
-def read_frame(path: Path, *, field: str = "source") -> np.ndarray:
-    """An RGB frame: uint8 (H, W, 3) for 8-bit files, uint16 for deeper ones.
+def read_frame(path: Path, *, field: str = "source", alpha: bool = False) -> np.ndarray:
+    """An RGB frame: uint8 (H, W, 3) for 8-bit files, uint16 for deeper ones; with `alpha`,
+    RGBA (H, W, 4), opaque where the file has no alpha.
 
-    Alpha is dropped (edits work on colour; masks carry the region). Float images (EXR)
-    are clipped to 0..1 and scaled to uint16, which keeps 16 bits of display-referred
-    precision; scene-linear values above 1.0 are not preserved.
+    Float images (EXR) are clipped to 0..1 and scaled to uint16, which keeps 16 bits of
+    display-referred precision; scene-linear values above 1.0 are not preserved.
     """
-    image = read_image(path, field=field)
+    return as_rgb(read_image(path, field=field), path.name, field=field, alpha=alpha)
+
+
+def as_rgb(image: np.ndarray, name: str, *, field: str = "source", alpha: bool = False) -> np.ndarray:
+    """An image as `read_image` gives it, as `read_frame` returns it."""
     if image.dtype in (np.float32, np.float64, np.float16):
         image = np.rint(np.clip(image, 0.0, 1.0) * 65535.0).astype(np.uint16)
     elif image.dtype not in (np.uint8, np.uint16):
-        raise CorruptMedia(f"{path.name} has unsupported sample type {image.dtype}", field=field)
+        raise CorruptMedia(f"{name} has unsupported sample type {image.dtype}", field=field)
     if image.ndim == 2:
-        return np.repeat(image[:, :, None], 3, axis=2)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if alpha:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGBA)
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+
+
+def has_alpha(image: np.ndarray) -> bool:
+    """Whether an image as `read_image` gives it has an alpha channel."""
+    return image.ndim == 3 and image.shape[2] == 4

@@ -274,6 +274,69 @@ def test_a_phone_clip_off_its_rate_grid_is_edited_frame_for_frame(short_tmp):
         assert [read_burnt_index(f) for _, f in reader.frames(FrameRange(0, 24))] == list(range(8, 32))
 
 
+def _rgba_frame(i: int, depth: int = 8) -> np.ndarray:
+    """A picture with a soft-edged alpha (a keyed or CG element): its alpha varies across the frame."""
+    full = 255 if depth == 8 else 65535
+    yy, xx = np.mgrid[0:96, 0:160]
+    rgba = np.zeros((96, 160, 4), np.float64)
+    rgba[..., 0], rgba[..., 1], rgba[..., 2] = xx / 160, yy / 96, (i % 5) / 5
+    rgba[..., 3] = np.clip((xx - 20 - 2 * i) / 60, 0, 1)
+    return np.rint(rgba * full).astype(np.uint8 if depth == 8 else np.uint16)
+
+
+@pytest.mark.parametrize(("source_kind", "out_name", "codec"), [
+    ("png8", "frames", None), ("png16", "frames", None), ("png8", "o.mkv", None),
+    ("prores4444", "o.mov", "prores_4444"), ("prores4444", "o.mkv", None),
+])
+def test_an_alpha_channel_comes_out_as_it_went_in(short_tmp, source_kind, out_name, codec):
+    """A keyed plate or a CG element with transparency: the edit changes the colour inside the
+    mask, and a codec that can hold alpha (prores_4444, ffv1, png) keeps the alpha unchanged."""
+    if source_kind == "prores4444":
+        from retakes.engine.media import SegmentWriter
+        from retakes.engine.media.codecs import CODECS
+        from retakes.engine.media.probe import ColorTags
+
+        source = short_tmp / "element.mov"
+        with SegmentWriter(source, CODECS["prores_4444"], 160, 96, FrameRate(Fraction(25)), 16, ColorTags(),
+                           alpha=True) as w:
+            for i in range(8):
+                w.write(_rgba_frame(i, 16))
+    else:
+        source = short_tmp / "element"
+        source.mkdir()
+        for i in range(8):
+            rgba = _rgba_frame(i, 8 if source_kind == "png8" else 16)
+            cv2.imwrite(str(source / f"el_{i:04d}.png"), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+    mask = np.zeros((96, 160), np.uint8)
+    mask[30:60, 60:120] = 255
+    cv2.imwrite(str(short_tmp / "mask.png"), mask)
+    out = short_tmp / out_name
+    args = ["--codec", codec] if codec else []
+    run = retakes("edit", str(source), "-o", str(out), "--op", "recolor", "--mask", str(short_tmp / "mask.png"),
+                  "--hue", "120", *args, home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    src, got = probe(source), probe(out)
+    assert src.alpha and got.alpha
+    with FrameReader(src, alpha=True) as a, FrameReader(got, alpha=True) as b:
+        for (i, before), (_, after) in zip(a.frames(FrameRange(0, 8)), b.frames(FrameRange(0, 8)), strict=True):
+            # lossless outputs keep it bit for bit; prores_ks takes alpha at 10 bits, one step is 64 of 65535
+            step = 64 if codec == "prores_4444" else 0
+            assert np.abs(after[..., 3].astype(int) - before[..., 3]).max() <= step, f"frame {i}'s alpha"
+            assert not np.array_equal(after[40:50, 80:100, :3], before[40:50, 80:100, :3]), "the colour was edited"
+
+
+def test_a_codec_without_alpha_writes_the_colour_alone(short_tmp):
+    source = short_tmp / "element"
+    source.mkdir()
+    for i in range(4):
+        cv2.imwrite(str(source / f"el_{i:04d}.png"), cv2.cvtColor(_rgba_frame(i), cv2.COLOR_RGBA2BGRA))
+    out = short_tmp / "o.mov"  # ProRes 422 HQ, the .mov default, has no alpha
+    run = retakes("edit", str(source), "-o", str(out), "--op", "relight", "--look", "overcast",
+                  home=short_tmp / "home")
+    assert run.returncode == 0, run.stderr
+    assert not probe(out).alpha
+
+
 @pytest.mark.parametrize("ext", [".mov", ".mp4", ".mkv"])
 def test_anamorphic_pixels_keep_their_shape_in_the_output(short_tmp, ext):
     """1440x1080 HDV shows at 16:9 through 4:3 pixels: an output that dropped the pixel shape
