@@ -46,8 +46,8 @@ _M_MMAP_THRESHOLD = -3
 #: is 6 MB, a 720p one 2.8 MB (those stay in the arenas, where reuse costs no page faults).
 FRAME_BUFFER_BYTES = 4 << 20
 
-_configured = False
-_threshold_pinned = False
+#: the mallopt() parameters this process has set
+_taken: set[int] = set()
 
 
 def limit_arenas(count: int = ARENA_MAX) -> bool:
@@ -57,13 +57,7 @@ def limit_arenas(count: int = ARENA_MAX) -> bool:
     it first needs a ninth arena. MALLOC_ARENA_MAX in the environment takes precedence.
     Does nothing off glibc (macOS, Windows, musl).
     """
-    global _configured
-    if _configured:
-        return True
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return False
-    _configured = _mallopt(_M_ARENA_MAX, count)
-    return _configured
+    return _set_once(_M_ARENA_MAX, count, "MALLOC_ARENA_MAX")
 
 
 def map_frame_buffers_apart(threshold: int = FRAME_BUFFER_BYTES) -> bool:
@@ -73,13 +67,17 @@ def map_frame_buffers_apart(threshold: int = FRAME_BUFFER_BYTES) -> bool:
     is what let frames into the arenas. MALLOC_MMAP_THRESHOLD_ in the environment takes
     precedence. Does nothing off glibc.
     """
-    global _threshold_pinned
-    if _threshold_pinned:
+    return _set_once(_M_MMAP_THRESHOLD, threshold, "MALLOC_MMAP_THRESHOLD_")
+
+
+def _set_once(param: int, value: int, variable: str) -> bool:
+    """mallopt(param, value), once per process, unless glibc's own `variable` is set."""
+    if param in _taken:
         return True
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+    if variable in os.environ or not _mallopt(param, value):
         return False
-    _threshold_pinned = _mallopt(_M_MMAP_THRESHOLD, threshold)
-    return _threshold_pinned
+    _taken.add(param)
+    return True
 
 
 def _mallopt(param: int, value: int) -> bool:
