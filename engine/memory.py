@@ -23,7 +23,10 @@ Two arenas still grew on the H100 box, where 4 chunks, their decoders and propag
 analysis allocate at once (2737 -> 2893 MiB from 300 to 1800 frames at 1080p, over 3e9
 bytes). Fixing the threshold at 4 MiB, so that only whole frames and their float copies are
 mapped apart and everything smaller stays in the arenas, made it flat: 2659 / 2535 MiB
-against 2794 / 2876 for the same engine without, in one session (bench/gpu/run.sh abmemory).
+against 2794 / 2876 for the same engine without, in one session (bench/gpu/run.sh
+abmemory). One arena instead peaked higher (2997 / 2859). The pin costs page faults: about
+5% of propagate there, but 12-29% of relight on a 2-core CPU, so the renderer pins it only
+where it renders several chunks at once (engine.render), which is where the arenas grew.
 """
 
 from __future__ import annotations

@@ -39,7 +39,6 @@ from .timecode import FrameRange
 # At import, before a render starts its threads: with glibc's default of 8 arenas per core,
 # freed frame buffers piled up in ever more arenas and memory grew with clip length.
 limit_arenas()
-map_frame_buffers_apart()
 
 #: Frame threads of each chunk's decoder when chunks render side by side. None: the cores shared
 #: among them. FFmpeg's own default (0) is one per core for each decoder, every thread holding a
@@ -151,8 +150,12 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     With `workers` > 1, that many chunks render at once, each on its own decoder, op
     instance and encoder: intra-frame codecs (ProRes, DNxHR, FFV1, PNG) and the frame-wise
     work after `prepare` have no dependency between chunks, so a many-core machine is
-    not held to one encoder stream's speed.
+    not held to one encoder stream's speed. Their threads, allocating frames at once, are
+    what fragments the allocator's arenas, so with several workers frames get pages of their
+    own (engine.memory); one worker keeps glibc's default, which faults fewer pages in.
     """
+    if workers > 1:
+        map_frame_buffers_apart()
     assert plan.output is not None and plan.codec is not None
     workdir.mkdir(parents=True, exist_ok=True)
     segments_dir = workdir / "segments"

@@ -58,8 +58,24 @@ def test_without_the_limit_the_same_threads_spread_over_more_arenas():
 _FRAME_CHILD = r"""
 import ctypes, sys
 import numpy as np
-if sys.argv[1] == "engine":
-    import retakes.engine.render  # noqa: F401  (pins the threshold at import)
+if sys.argv[1] == "render":  # a short render with this many chunk workers, first
+    import tempfile
+    from pathlib import Path
+    from retakes.engine.media.synthetic import write_index_clip
+    from retakes.engine.plan import plan_edit
+    from retakes.engine.render import render_plan
+    from retakes.v1 import engine_pb2
+    class Hooks:
+        def report(self, *a): pass
+        def check_cancelled(self): pass
+        def record_chunk(self, *a): pass
+        def finished_chunks(self): return {}
+    root = Path(tempfile.mkdtemp())
+    clip = write_index_clip(root / "c.mov", frames=8, rate=25, size=(64, 48), codec="prores_422hq", audio=False)
+    request = engine_pb2.EditRequest(source=engine_pb2.MediaRef(path=str(clip)), output_path=str(root / "o.mov"),
+                                     op="relight")
+    request.params["look"].text_value = "overcast"
+    render_plan(plan_edit(request), root / "work", Hooks(), chunk_frames=4, workers=int(sys.argv[2]))
 class Info(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
                                                      "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
@@ -80,7 +96,12 @@ def _frame_mapped_apart(*args: str) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
-def test_frames_freed_and_allocated_again_are_mapped_apart_not_kept_in_a_heap():
-    """A heap that holds frames fragments and keeps growing with the clip (engine.memory)."""
-    assert _frame_mapped_apart("engine")
+def test_after_a_render_with_several_workers_frames_are_mapped_apart_not_kept_in_a_heap():
+    """Chunks rendered at once fragment a heap that holds frames, and it grows with the clip."""
+    assert _frame_mapped_apart("render", "2")
     assert not _frame_mapped_apart("bare")  # the control: glibc alone puts the second frame in a heap
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_one_worker_keeps_glibcs_default_which_faults_fewer_pages_in():
+    assert not _frame_mapped_apart("render", "1")
