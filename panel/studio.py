@@ -7,6 +7,7 @@ call goes through `self.tasks`; handlers run on the GUI thread and only touch wi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from .frames import FrameStore, edited_source
 from .jobs import JobsController
 from .keyframes_ctl import EditedFramesController
 from .model import clips
+from .model.marks import MarkedFile
 from .model.mask import read_png, write_png
 from .model.session import ClipSession, View
 from .settings import PanelSettings
@@ -31,6 +33,9 @@ from .shortcuts import KEYS
 from .tasks import Tasks
 from .versions_ctl import VersionsController
 from .window import StudioWindow
+
+#: a saved mask: "<source frame>_<feather>.png"
+_MASK_FILE = re.compile(r"(\d+)_(\d+)\.png")
 
 
 class Studio(QObject):
@@ -44,6 +49,7 @@ class Studio(QObject):
         self.frames = FrameStore(self.tasks, self)
         self.link = EngineLink(self.tasks, self)
         self.session: ClipSession | None = None
+        self._marked_file: MarkedFile | None = None  # the session folder's record of ◆ marks
         self.jobs = JobsController(self)
         self.versions = VersionsController(self)
         self.edited = EditedFramesController(self)
@@ -184,6 +190,7 @@ class Studio(QObject):
         self.stop()
         self.versions.close_compare()
         self.session = ClipSession(clip, info)
+        self._marked_file = MarkedFile(self.session.session_dir(self.settings.session_dir))
         self.frames.register(info)
         tb = clip.source_timebase or info.timebase
         tc_in, tc_out = clip.source_timecodes if clip.source_timebase else (
@@ -202,6 +209,7 @@ class Studio(QObject):
         self.versions.refresh()
         self._restore_masks()
         self.edited.restore()
+        self._restore_marked()
         self.show_frame()
         self.jobs.update_ready()
         self.status(f"Loaded {clip.name} ({len(clip.source_range)} frames)")
@@ -266,7 +274,38 @@ class Studio(QObject):
             self.status(f"Keyframe kept at {self.timecode()}: it carries {' and '.join(what)}, and keeps its "
                         f"diamond while it does. {'; '.join(undo)}.")
         else:
+            self.save_marked()
             self.status(f"Keyframe {done} at {self.timecode()}")
+
+    def save_marked(self) -> None:
+        """Records the hand marks in the session folder (worker thread), so reopening the clip keeps them."""
+        file, s = self._marked_file, self.session
+        if file is None or s is None or not file.read_done:
+            return  # before the restore has read the file, a save would drop the marks in it; the restore saves
+        self.tasks.run(file.snapshot(s.marked), None,
+                       lambda exc: self.error(plain(exc, doing="save the keyframe marks")))
+
+    def _restore_marked(self) -> None:
+        file, s = self._marked_file, self.session
+        rendered = s.clip.range_with_handles
+
+        def restored(found: frozenset[int]) -> None:
+            if self.session is not s:
+                return
+            before = s.marked  # marked while the file was being read: not in it yet
+            for frame in found:
+                s.mark_keyframe(frame)
+            file.read_done = True
+            if before - found:
+                self.save_marked()
+            if found:
+                self.show_keyframes()
+                self.status(f"Restored {len(found)} marked keyframe(s) from the last session")
+
+        def failed(exc: BaseException) -> None:
+            file.read_done = True  # the marks made from now on are still kept
+            self.error(plain(exc, doing="read the keyframe marks"))
+        self.tasks.run(lambda: file.read(rendered.start, rendered.end), restored, failed)
 
     def show_keyframes(self) -> None:
         """The scrubber's diamonds and edited dots, from the session (the one truth)."""
@@ -507,9 +546,14 @@ class Studio(QObject):
         def read() -> dict[int, tuple[np.ndarray, int]]:
             found = {}
             for path in sorted(folder.glob("*.png")) if folder.exists() else []:
-                frame, feather = (int(x) for x in path.stem.split("_"))
+                name = _MASK_FILE.fullmatch(path.name)
+                if name is None:  # a write cut short leaves its temporary file: not a mask
+                    continue
+                frame, feather = int(name[1]), int(name[2])
                 data = read_png(str(path))
-                if data is not None and data.shape == (session.info.height, session.info.width):
+                # A cleared mask is saved too (all black); it is no keyframe and nothing was painted, so
+                # only masks with paint on them come back (and the next save drops the empty ones' files).
+                if data is not None and data.shape == (session.info.height, session.info.width) and data.any():
                     found[frame] = (data, feather)
             return found
 

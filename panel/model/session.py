@@ -95,6 +95,11 @@ class ClipSession:
         f = self.frame if frame is None else frame
         return "edited" if self.view == "edited" and f in self._edited else "original"
 
+    @property
+    def marked(self) -> frozenset[int]:
+        """Frames marked by hand (◆), whatever else they carry: what the session folder keeps of ◆."""
+        return frozenset(self._marked)
+
     def mark_keyframe(self, frame: int) -> None:
         self._marked.add(frame)
 
