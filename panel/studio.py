@@ -37,6 +37,24 @@ from .window import StudioWindow
 #: a saved mask: "<source frame>_<feather>.png"
 _MASK_FILE = re.compile(r"(\d+)_(\d+)\.png")
 
+#: a mask read back from disk: (the mask, its feather)
+_Saved = tuple[np.ndarray, int]
+
+
+class _MaskFolder:
+    """One session's saved-masks folder, and how far the restore of what it held has got.
+
+    Until the restore's masks are in the session, the session's masks are not all the editor's: a save
+    then adds to the folder and takes no saved paint from it (a frame painted again meanwhile keeps its
+    saved paint under the new, and the file of a mask the session lacks stays). Once they are in, a save
+    mirrors the session exactly, so the file of a mask the editor cleared goes and the mask stays cleared.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.read: dict[int, _Saved] | None = None  # what the restore read (None: not read, or it failed)
+        self.restored = False  # the restore's masks are in the session (set on the GUI thread)
+
 
 class Studio(QObject):
     def __init__(self, settings: PanelSettings | None = None, *, resolve: Any = None,
@@ -50,6 +68,7 @@ class Studio(QObject):
         self.link = EngineLink(self.tasks, self)
         self.session: ClipSession | None = None
         self._marked_file: MarkedFile | None = None  # the session folder's record of ◆ marks
+        self._mask_folder: _MaskFolder | None = None  # the session folder's painted masks
         self.jobs = JobsController(self)
         self.versions = VersionsController(self)
         self.edited = EditedFramesController(self)
@@ -189,8 +208,12 @@ class Studio(QObject):
     def load_clip(self, clip: ClipRef, info: MediaInfo) -> None:
         self.stop()
         self.versions.close_compare()
+        if self._save_masks.isActive():  # a stroke's save still to come belongs to the session being left
+            self._save_masks.stop()
+            self.save_masks()
         self.session = ClipSession(clip, info)
         self._marked_file = MarkedFile(self.session.session_dir(self.settings.session_dir))
+        self._mask_folder = _MaskFolder(self.mask_dir())
         self.frames.register(info)
         tb = clip.source_timebase or info.timebase
         tc_in, tc_out = clip.source_timecodes if clip.source_timebase else (
@@ -525,27 +548,50 @@ class Studio(QObject):
         return self.session.session_dir(self.settings.session_dir) / "masks"
 
     def save_masks(self) -> None:
-        """Mirrors painted masks to disk (worker thread): nothing painted is lost."""
+        """Mirrors painted masks to disk (worker thread): nothing painted is lost.
+
+        Saves and restores of masks run one at a time in the order asked (a serial task), so a session's
+        restore reads its folder after every save of the sessions before it, and before any of its own.
+        """
         if self.session is None:
             return
-        folder = self.mask_dir()
+        target = self._mask_folder
+        restored = target.restored  # whether the snapshot holds the restored masks: taken now, not when written
         snapshot = {f: (m.data.copy(), m.feather) for f, m in self.session.masks.items()}
 
         def write() -> None:
+            folder = target.path
             folder.mkdir(parents=True, exist_ok=True)
-            for old in folder.glob("*.png"):
-                if int(old.stem.split("_")[0]) not in snapshot:
-                    old.unlink()
+            # Not restored yet: the restore has read the folder (it ran first), but its masks are not in the
+            # snapshot, so a frame painted meanwhile keeps the saved paint under the new (as the restore does it
+            # in memory), and no file of a mask the snapshot lacks goes.
+            read = {} if restored else (target.read or {})
+            written = set()
             for f, (data, feather) in snapshot.items():
+                if f in read:
+                    data = np.maximum(data, read[f][0])
                 write_png(data, str(folder / f"{f}_{feather}.png"))
-        self.tasks.run(write, None, lambda exc: self.error(plain(exc, doing="save the mask")))
+                written.add(f"{f}_{feather}.png")
+            for old in folder.glob("*.png"):
+                name = _MASK_FILE.fullmatch(old.name)
+                if old.name in written:
+                    continue
+                # Restored: every mask is in the snapshot, so another file is a cleared mask's, one under an
+                # old feather, or a cut-short write. Before, only a file of a frame just written can go (under
+                # an old feather), and only once the restore has read it: its paint is in what was written.
+                if restored or (target.read is not None and name is not None and int(name[1]) in snapshot):
+                    old.unlink()
+        self.tasks.run(write, None, lambda exc: self.error(plain(exc, doing="save the mask")), serial=True)
 
     def _restore_masks(self) -> None:
-        folder, session = self.mask_dir(), self.session
+        target, session = self._mask_folder, self.session
+        folder = target.path
 
-        def read() -> dict[int, tuple[np.ndarray, int]]:
+        def read() -> dict[int, _Saved]:
             found = {}
-            for path in sorted(folder.glob("*.png")) if folder.exists() else []:
+            # Oldest first, so a frame's newest file wins should one be left under an old feather.
+            paths = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
+            for path in paths:
                 name = _MASK_FILE.fullmatch(path.name)
                 if name is None:  # a write cut short leaves its temporary file: not a mask
                     continue
@@ -555,14 +601,21 @@ class Studio(QObject):
                 # only masks with paint on them come back (and the next save drops the empty ones' files).
                 if data is not None and data.shape == (session.info.height, session.info.width) and data.any():
                     found[frame] = (data, feather)
+            target.read = found  # for a save made before these masks are in the session (it runs after this)
             return found
 
-        def restore(found: dict[int, tuple[np.ndarray, int]]) -> None:
-            if self.session is not session or not found:
+        def restore(found: dict[int, _Saved]) -> None:
+            if self.session is not session:
+                return  # another clip is open: its saves (made before this) kept every file of this folder
+            target.restored = True  # from here on, the session's masks are all the editor's
+            if not found:
                 return
             from .model.mask import MaskDocument
 
             for frame, (data, feather) in found.items():
+                if frame in session.masks:  # painted while the folder was read: the saved paint goes under it
+                    session.masks[frame].merge(data)
+                    continue
                 doc = MaskDocument(session.info.width, session.info.height, data)
                 doc.feather = feather
                 session.masks[frame] = doc  # a painted one is a keyframe again (the session derives it)
@@ -570,7 +623,9 @@ class Studio(QObject):
             self.status(f"Restored {len(found)} painted mask(s) from the last session")
             self.show_frame()
             self.jobs.update_ready()
-        self.tasks.run(read, restore, lambda exc: self.error(plain(exc, doing="read saved masks")))
+        # A failed read leaves the session unrestored: its saves keep adding to the folder, never deleting
+        # the masks that could not be read this time.
+        self.tasks.run(read, restore, lambda exc: self.error(plain(exc, doing="read saved masks")), serial=True)
 
     # ---- engine settings
     def _ask_engine(self) -> None:
@@ -590,6 +645,7 @@ class Studio(QObject):
 
     def close(self) -> None:
         self._play.stop()
+        self._save_masks.stop()  # saved now: a timer would fire after the close
         if self.session is not None:
             self.save_masks()
         self.jobs.save_queue()

@@ -45,11 +45,18 @@ class Tasks(QObject):
         # can never starve frame decoding or a preview.
         self.long_pool = QThreadPool(self)
         self.long_pool.setMaxThreadCount(long_threads)
+        # Work on files whose order matters (a save, then the next session's read of what it wrote) goes
+        # through one thread: it runs one at a time, in the order it was asked for.
+        self.serial_pool = QThreadPool(self)
+        self.serial_pool.setMaxThreadCount(1)
         self._live: set[_Relay] = set()
 
     def run(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None, *,
-            on_progress: Callable[[Any], None] | None = None, long: bool = False) -> None:
+            on_progress: Callable[[Any], None] | None = None, long: bool = False,
+            serial: bool = False) -> None:
+        """`long` for work that blocks a long while (a job watch); `serial` for work that must not overlap,
+        nor overtake, the serial work asked for before it."""
         relay = _Relay()
         self._live.add(relay)
 
@@ -62,12 +69,14 @@ class Tasks(QObject):
         relay.failed.connect(lambda exc: finish(on_error, exc))
         if on_progress is not None:
             relay.progress.connect(on_progress)
-        (self.long_pool if long else self.pool).start(_Job(fn, relay, on_progress is not None))
+        pool = self.serial_pool if serial else self.long_pool if long else self.pool
+        pool.start(_Job(fn, relay, on_progress is not None))
 
     @property
     def busy(self) -> int:
         return len(self._live)
 
     def wait(self, msecs: int = 10000) -> bool:
-        ok = self.pool.waitForDone(msecs)
+        ok = self.serial_pool.waitForDone(msecs)  # first: a save there may be what the caller waits for
+        ok = self.pool.waitForDone(msecs) and ok
         return self.long_pool.waitForDone(msecs) and ok

@@ -47,6 +47,12 @@ class MaskDocument:
         self.data = self._undo.pop()
         return True
 
+    def merge(self, saved: np.ndarray) -> None:
+        """Puts paint saved earlier under this mask and under each undo step: read back after the editor had
+        already painted this frame, it is one mask with the new paint, and no undo takes it away."""
+        self.data = np.maximum(self.data, saved)
+        self._undo = [np.maximum(step, saved) for step in self._undo]
+
     # ---- painting (coordinates are full-resolution pixels)
     def dab(self, points: Sequence[Point], *, erase: bool = False) -> None:
         """Paints (or erases) a stroke through `points` with the current brush."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -124,3 +126,71 @@ def test_only_painted_masks_are_restored(qtbot, loaded, demo_media) -> None:  # 
     qtbot.waitUntil(lambda: w.viewer.has_frame and s.tasks.busy == 0, timeout=5000)
     assert "Restored" not in w.statusBar().currentMessage()
     assert w.scrubber.keyframes == set() and s.session.keyframes == set()
+
+
+def test_a_mask_painted_just_before_a_reopen_is_saved_for_its_session(qtbot, loaded, demo_media) -> None:  # noqa: F811
+    s, w = loaded, loaded.window
+    s._save_masks.setInterval(10_000)  # the editor reopens within the debounce, however slow this machine is
+    s.seek(9)
+    paint(qtbot, w.viewer, 0.4, 0.4, 0.6, 0.6)
+    painted = s.session.masks[9].data.copy()
+    assert s._save_masks.isActive() and not s.mask_dir().exists()  # the save is still to come
+
+    reopen(s, demo_media)  # the pending save is the last session's: it is made, for that session's folder
+    qtbot.waitUntil(lambda: s.session.painted == {9}, timeout=5000)  # and before the new session reads it
+    settled(qtbot, s)
+    reopen(s, demo_media)
+    qtbot.waitUntil(lambda: s.session.painted == {9}, timeout=5000)
+    assert w.scrubber.keyframes == {9} and np.array_equal(s.session.masks[9].data, painted)
+
+
+class HeldRestore:
+    """Holds the restore's read of a saved mask until `release` is set, so the editor can paint meanwhile."""
+
+    def __init__(self, monkeypatch) -> None:
+        from retakes.panel import studio as studio_module
+
+        self.reading, self.release = threading.Event(), threading.Event()
+        real = studio_module.read_png
+
+        def held(path: str) -> np.ndarray | None:
+            self.reading.set()
+            self.release.wait(10)  # a bound, so a broken test can't hang the run
+            return real(path)
+        monkeypatch.setattr(studio_module, "read_png", held)
+
+
+@pytest.fixture
+def held_restore(loaded, monkeypatch) -> Iterator[HeldRestore]:  # noqa: F811
+    hold = HeldRestore(monkeypatch)
+    yield hold
+    hold.release.set()  # before the studio closes: its close waits for the read
+
+
+@pytest.mark.parametrize("second", [12, 9], ids=["another-frame", "the-same-frame"])
+def test_masks_painted_while_the_saved_ones_are_read_keep_both(qtbot, loaded, demo_media,  # noqa: F811
+                                                              held_restore, second) -> None:
+    s, w = loaded, loaded.window
+    s.seek(9)
+    paint(qtbot, w.viewer, 0.1, 0.1, 0.3, 0.3)
+    saved = s.session.masks[9].data.copy()
+    settled(qtbot, s)
+    assert [p.name for p in s.mask_dir().glob("*.png")] == ["9_0.png"]
+
+    reopen(s, demo_media)  # the last session's mask is being read ...
+    assert held_restore.reading.wait(5)
+    s.seek(second)  # ... while the editor paints (on another frame, or on the frame being read)
+    paint(qtbot, w.viewer, 0.6, 0.6, 0.8, 0.8)
+    new = s.session.masks[second].data.copy()
+    qtbot.waitUntil(lambda: not s._save_masks.isActive(), timeout=5000)  # the save is on its way
+    held_restore.release.set()
+    settled(qtbot, s)
+    both = {9: saved, second: new} if second != 9 else {9: np.maximum(saved, new)}
+    assert s.session.painted == both.keys()  # the restored mask and the new paint, in this session ...
+    assert all(np.array_equal(s.session.masks[f].data, data) for f, data in both.items())
+
+    reopen(s, demo_media)  # ... and in the next one
+    qtbot.waitUntil(lambda: s.session.painted == both.keys(), timeout=5000)
+    settled(qtbot, s)
+    assert w.scrubber.keyframes == both.keys()
+    assert all(np.array_equal(s.session.masks[f].data, data) for f, data in both.items())
