@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from ..engine.client import EngineClient, EngineError, connect
@@ -192,6 +193,8 @@ def report(job: engine_pb2.Job) -> int:
         for out in job.result.outputs:
             print(f"wrote {out.path} ({job.result.frames_written} frames, {job.result.codec}, "
                   f"starts {job.result.start_timecode} at {job.result.rate} fps) sha256 {out.sha256[:16]}")
+        for note in job.result.notes:  # on stderr: stdout keeps its one "wrote" line per output
+            print(f"retakes: note: {note}", file=sys.stderr)
         return 0
     if job.state == engine_pb2.JOB_STATE_CANCELLED:
         print(f"job {job.id} was cancelled; nothing was written")

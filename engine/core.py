@@ -170,6 +170,7 @@ class Engine:
             start_timecode=plan.source.timebase.timecode_of(plan.frame_range.start),
             rate=str(plan.source.rate),
             codec=plan.codec.name if plan.codec else "",
+            notes=plan.notes,
         ).SerializeToString()
 
     def _cleanup_job(self, record: JobRecord) -> None:

@@ -31,6 +31,7 @@ from .media import (
     probe,
     resolve_codec,
 )
+from .media.timing import FrameTiming, drift
 from .ops import Op, get_op
 from .ops.base import MaskUse
 from .timecode import FrameRange, FrameRate, parse_range, range_within
@@ -52,6 +53,32 @@ class EditPlan:
     masks: PerFrameMasks | KeyframeMask | None = None
     keyframes: dict[int, np.ndarray] = field(default_factory=dict)
     seed: int = 0
+
+    @property
+    def keeps_alpha(self) -> bool:
+        """Whether the output keeps the source's alpha channel: a codec that can hold one
+        (prores_4444, ffv1, png) and an edit of the picture, not a matte (`retakes track`)."""
+        return self.source.alpha and self.codec is not None and self.codec.keeps_alpha and not self.op.spec.writes_mask
+
+    @property
+    def notes(self) -> list[str]:
+        """What the editor should know about how the source was read (JobResult.notes)."""
+        notes = []
+        source = self.source
+        if source.frame_pts is not None:
+            timing = FrameTiming(source.rate, source.frame_pts)
+            apart = drift(timing, source.time_base, self.frame_range.start, self.frame_range.end)
+            notes.append(
+                f"{source.path.name} is stamped off a constant rate (a phone's clip): its frames are numbered in "
+                f"order at {source.rate} fps, as Resolve numbers them; over this range a picture and its sound "
+                f"part by up to {apart:.3f} s"
+            )
+        if source.alpha and self.codec is not None and not self.keeps_alpha and not self.op.spec.writes_mask:
+            notes.append(
+                f"{source.path.name} has an alpha channel that {self.codec.name} cannot hold: the output has the "
+                "colour alone (prores_4444, ffv1 and png keep alpha)"
+            )
+        return notes
 
 
 def local_path(ref: engine_pb2.MediaRef, field: str) -> Path:

@@ -266,7 +266,7 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
         partial.unlink(missing_ok=True)
     # A mask output (`retakes track`) is 8-bit whatever the source's depth: 0 or 255 per pixel.
     matte = plan.op.spec.writes_mask
-    alpha = keeps_alpha(plan)
+    alpha = plan.keeps_alpha
     with SegmentWriter(partial, plan.codec, plan.source.width, plan.source.height, plan.source.rate,
                        8 if matte else plan.source.bit_depth, plan.source.color, matte=matte,
                        sample_aspect_ratio=plan.source.sample_aspect_ratio,
@@ -299,12 +299,6 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
             encoder.close()
     partial.replace(segment)
     release_free_memory()
-
-
-def keeps_alpha(plan: EditPlan) -> bool:
-    """Whether the output keeps the source's alpha channel: a codec that can hold one
-    (prores_4444, ffv1, png) and an edit of the picture, not a matte (`retakes track`)."""
-    return plan.source.alpha and plan.codec.keeps_alpha and not plan.op.spec.writes_mask
 
 
 def _libc_malloc_trim():

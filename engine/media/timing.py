@@ -91,10 +91,20 @@ def frame_timing(
         or max(steps) * rate > STEP_LIMITS[1]
     ):
         raise _variable(name, average, base_rate, field)
-    drift = max(abs(t - n / rate) for n, t in enumerate(seconds))
+    timing = FrameTiming(FrameRate(rate), tuple(stamps))
     log.info("%s: %d frames numbered in order at %s fps; its sound drifts up to %.3f s from them",
-             name, len(stamps), rate, drift)  # fmt: skip
-    return FrameTiming(FrameRate(rate), tuple(stamps))
+             name, len(stamps), rate, drift(timing, time_base, 0, len(stamps)))  # fmt: skip
+    return timing
+
+
+def drift(timing: FrameTiming, time_base: Fraction, start: int, end: int) -> float:
+    """How far (seconds) frames [start, end) of a clip numbered in order stray from where the
+    constant rate shows them, relative to frame `start`: how far a picture and its sound part."""
+    if timing.frame_pts is None or end <= start:
+        return 0.0
+    first = timing.frame_pts[start]
+    rate = timing.rate.value
+    return float(max(abs((p - first) * time_base - n / rate) for n, p in enumerate(timing.frame_pts[start:end])))
 
 
 def _on_grid(stamps: Sequence[int], time_base: Fraction, rate: Fraction) -> bool:

@@ -38,6 +38,7 @@ def test_edit_with_a_timecode_range_writes_a_png_sequence(clip, short_tmp):
                   "--range", "01:00:00:04-01:00:00:10", home=short_tmp / "home")
     assert run.returncode == 0, run.stderr
     assert f"wrote {out}" in run.stdout
+    assert "note:" not in run.stderr  # nothing about this source needs saying
     assert sorted(p.name for p in out.iterdir()) == [f"{i:05d}.png" for i in range(6)]
 
 
@@ -268,6 +269,8 @@ def test_a_phone_clip_off_its_rate_grid_is_edited_frame_for_frame(short_tmp):
     run = retakes("edit", str(source), "-o", str(out), "--op", "relight", "--look", "overcast", "--range", "8:32",
                   home=short_tmp / "home")
     assert run.returncode == 0, run.stderr
+    note = next(line for line in run.stderr.splitlines() if line.startswith("retakes: note: phone.mp4"))
+    assert "numbered in order at 30 fps" in note and "part by up to 0.0" in note  # within one frame here
     info = probe(out)
     assert (info.frame_count, info.rate.value) == (24, 30)
     with FrameReader(info) as reader:
@@ -335,6 +338,7 @@ def test_a_codec_without_alpha_writes_the_colour_alone(short_tmp):
                   home=short_tmp / "home")
     assert run.returncode == 0, run.stderr
     assert not probe(out).alpha
+    assert "retakes: note: element has an alpha channel that prores_422hq cannot hold" in run.stderr
 
 
 @pytest.mark.parametrize("ext", [".mov", ".mp4", ".mkv"])

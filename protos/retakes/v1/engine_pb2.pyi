@@ -298,18 +298,20 @@ class OutputFile(_message.Message):
     def __init__(self, path: _Optional[str] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("outputs", "frames_written", "start_timecode", "rate", "codec")
+    __slots__ = ("outputs", "frames_written", "start_timecode", "rate", "codec", "notes")
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     FRAMES_WRITTEN_FIELD_NUMBER: _ClassVar[int]
     START_TIMECODE_FIELD_NUMBER: _ClassVar[int]
     RATE_FIELD_NUMBER: _ClassVar[int]
     CODEC_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     outputs: _containers.RepeatedCompositeFieldContainer[OutputFile]
     frames_written: int
     start_timecode: str
     rate: str
     codec: str
-    def __init__(self, outputs: _Optional[_Iterable[_Union[OutputFile, _Mapping]]] = ..., frames_written: _Optional[int] = ..., start_timecode: _Optional[str] = ..., rate: _Optional[str] = ..., codec: _Optional[str] = ...) -> None: ...
+    notes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, outputs: _Optional[_Iterable[_Union[OutputFile, _Mapping]]] = ..., frames_written: _Optional[int] = ..., start_timecode: _Optional[str] = ..., rate: _Optional[str] = ..., codec: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class JobError(_message.Message):
     __slots__ = ("code", "message", "field")
