@@ -66,6 +66,9 @@ class QueueEntry:
             self.message = (job.error.message or "the engine failed this job") + field_name
         elif job.state == pb.JOB_STATE_SUCCEEDED:
             self.frames_done = self.frames_total = job.result.frames_written or self.frames_total
+            # what the engine says of how it read the source (a phone's clip numbered in order, an
+            # alpha the codec dropped): the queue shows it on the finished entry
+            self.message = " ".join(f"{note}." for note in job.result.notes)
 
 
 class RenderQueue:

@@ -145,3 +145,15 @@ def test_concurrent_queue_saves_never_fail_and_leave_the_newest_snapshot(tmp_pat
         t.join()
     assert errors == []
     assert json.loads(path.read_text())[0]["job_id"] == "j40"
+
+
+def test_a_finished_job_keeps_the_engines_notes_for_the_queue() -> None:
+    entry = QueueEntry("j1", "phone", "relight", state="running")
+    job = pb.Job(id="j1", state=pb.JOB_STATE_SUCCEEDED)
+    job.result.frames_written = 24
+    job.result.notes.append("phone.mp4 is stamped off a constant rate")
+    entry.apply(job)
+    assert entry.state == "done" and entry.message == "phone.mp4 is stamped off a constant rate."
+    job.result.ClearField("notes")
+    entry.apply(job)
+    assert entry.message == ""
