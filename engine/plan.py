@@ -73,7 +73,7 @@ class EditPlan:
                 f"order at {source.rate} fps, as Resolve numbers them; over this range a picture and its sound "
                 f"part by up to {apart:.3f} s"
             )
-        if source.alpha and self.codec is not None and not self.keeps_alpha and not self.op.spec.writes_mask:
+        if source.alpha and self.codec is not None and not self.codec.keeps_alpha and not self.op.spec.writes_mask:
             notes.append(
                 f"{source.path.name} has an alpha channel that {self.codec.name} cannot hold: the output has the "
                 "colour alone (prores_4444, ffv1 and png keep alpha)"
