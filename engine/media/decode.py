@@ -32,6 +32,7 @@ from ..errors import CorruptMedia, InvalidArgument
 from ..timecode import FrameRange
 from . import sequence
 from .probe import MediaInfo, open_container
+from .timing import grid_tolerance
 
 # ffmpeg matrix name -> swscale colourspace name.
 _SWS_MATRIX = {
@@ -108,8 +109,7 @@ def frame_index(pts: int | None, info: MediaInfo, *, field: str = "source") -> i
         return index
     position = (pts - info.start_pts) * info.time_base * info.rate.value
     index = round(position)
-    tolerance = min(info.time_base * info.rate.value, Fraction(1, 4))
-    if abs(position - index) > tolerance:
+    if abs(position - index) > grid_tolerance(info.time_base, info.rate.value):
         raise InvalidArgument(
             f"{info.path.name} has a frame at {float(pts * info.time_base):.4f}s that is not on its "
             f"{info.rate} fps grid (variable frame rate); conform it to a constant rate before editing",

@@ -110,8 +110,14 @@ def drift(timing: FrameTiming, time_base: Fraction, start: int, end: int) -> flo
 def _on_grid(stamps: Sequence[int], time_base: Fraction, rate: Fraction) -> bool:
     """Whether the n-th timestamp is frame n of `rate`'s grid, within one tick of the clock
     (Matroska counts milliseconds) and a quarter frame."""
-    tolerance = min(time_base * rate, Fraction(1, 4))
+    tolerance = grid_tolerance(time_base, rate)
     return all(abs((p - stamps[0]) * time_base * rate - n) <= tolerance for n, p in enumerate(stamps))
+
+
+def grid_tolerance(time_base: Fraction, rate: Fraction) -> Fraction:
+    """How far (in frames) a pts may be from its grid point and still be on the grid: one tick
+    of the container's clock (Matroska rounds each pts to a millisecond), at most a quarter frame."""
+    return min(time_base * rate, Fraction(1, 4))
 
 
 def _variable(name: str, average: Fraction, base_rate: Fraction, field: str) -> InvalidArgument:
