@@ -284,9 +284,14 @@ def private_engine(state_dir: Path | None = None, *, startup_timeout: float = 60
     # this repository, say) would be imported instead of the installed package.
     command = [sys.executable, "-P", "-m", "retakes.cli", "engine", "serve", "--socket", str(sock),
                "--log-file", str(log_path), "--private-for", str(os.getpid())]
+    # Its own process group: Ctrl-C in the terminal goes to this process alone, which cancels
+    # its job; were the engine to get it too, it would stop first and leave the job queued.
+    group = ({"start_new_session": True} if os.name == "posix"
+             else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})
     try:
         with open(log_path, "ab") as log_file:
-            proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=log_file, stderr=log_file)
+            proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=log_file, stderr=log_file,
+                                    **group)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -220,6 +220,26 @@ def test_a_killed_cli_takes_its_private_engine_and_its_folder_with_it(long_clip,
 
 
 @pytest.mark.skipif(not LINUX, reason="reads processes from /proc")
+def test_ctrl_c_in_the_terminal_cancels_the_job_of_a_private_engine(long_clip, short_tmp):
+    """A terminal's Ctrl-C signals its whole foreground process group. The private engine was in
+    it: it stopped on the signal and put the job back in the queue, where the next engine
+    finished it, though `retakes edit` had said nothing was written."""
+    home, out = short_tmp / "home", short_tmp / "o.mov"
+    cli = subprocess.Popen([str(RETAKES), "edit", str(long_clip), "-o", str(out), "--op", "relight",
+                            "--look", "overcast"], env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True)  # a process group of its own, as a shell gives it
+    engine, folder = _private_engine_of(cli, home, running_job=True)
+    os.killpg(cli.pid, signal.SIGINT)
+    stdout, stderr = cli.communicate(timeout=120)
+    assert cli.returncode == 130, stderr
+    assert "cancelled; nothing was written" in stdout, stdout + stderr
+    assert not _alive(engine) and not folder.exists()
+    jobs = retakes("jobs", "list", home=home)
+    assert jobs.returncode == 0 and " cancelled " in jobs.stdout, jobs.stdout
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not LINUX, reason="reads processes from /proc")
 def test_an_engine_dying_under_edit_says_how_to_follow_the_job_which_then_finishes(long_clip, short_tmp):
     home, out = short_tmp / "home", short_tmp / "o.mov"
     cli = subprocess.Popen([str(RETAKES), "edit", str(long_clip), "-o", str(out), "--op", "relight",
