@@ -24,6 +24,7 @@ from ..engine.media import FrameReader, probe
 from ..engine.media.synthetic import DemoScene
 from ..engine.ops import REGISTRY
 from ..v1 import engine_pb2
+from . import values
 from .edit import add_engine_options, report
 from .progress import JobProgressBar
 
@@ -33,8 +34,10 @@ START_TIMECODE = "01:00:00:00"
 def add_demo_parser(subparsers) -> None:
     p = subparsers.add_parser("demo", help="run the main job on built-in media and write a contact sheet")
     p.add_argument("--out", type=Path, default=Path("retakes-demo"), help="output folder (default ./retakes-demo)")
-    p.add_argument("--size", default="640x360", help="frame size of the built-in clip (default 640x360)")
-    p.add_argument("--frames", type=int, default=72, help="length of the built-in clip in frames (default 72)")
+    p.add_argument("--size", type=values.frame_size, default=(640, 360), metavar="WxH",
+                   help="frame size of the built-in clip (default 640x360)")
+    p.add_argument("--frames", type=values.whole(2, 100_000, "a number of frames"), default=72,
+                   help="length of the built-in clip in frames (default 72)")
     add_engine_options(p)
     p.set_defaults(run=run_demo)
 
@@ -42,7 +45,7 @@ def add_demo_parser(subparsers) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     out: Path = args.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     source = out / "source.mov"
     masks = out / "masks"
     print(f"1/4 generating the built-in clip ({width}x{height}, {args.frames} frames, 24000/1001 fps, "

@@ -15,6 +15,7 @@ from ..engine.client import EngineClient, EngineError, connect
 from ..engine.ops import REGISTRY
 from ..engine.ops.base import ParamType
 from ..v1 import engine_pb2
+from . import values
 from .progress import JobProgressBar
 
 _STRUCTURAL = {"mask", "mask_frame", "keyframe", "edited", "range", "codec", "output", "op", "seed", "device"}
@@ -54,15 +55,16 @@ def add_edit_parser(subparsers) -> None:
     p.add_argument("source", metavar="SOURCE", help="video file (mov, mp4, mxf, mkv) or image-sequence folder")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file (container by extension) or folder (PNG sequence)")
-    p.add_argument("--op", required=True, help=f"operation: {', '.join(sorted(REGISTRY))}")
+    p.add_argument("--op", required=True,
+                   help=f"operation: {', '.join(sorted(REGISTRY))} (`retakes ops` lists each one's options)")
     _common_source_options(p)
     p.add_argument("--codec", help="prores_422hq, prores_4444, dnxhr_hqx, h264, ffv1, png (default by extension)")
     p.add_argument("--mask", metavar="M", help="mask image (keyframe mask), folder of per-frame masks, or matte video")
-    p.add_argument("--mask-frame", type=int, metavar="K", help="source frame the single mask image belongs to")
-    p.add_argument("--keyframe", type=int, action="append", default=[], metavar="K",
+    p.add_argument("--mask-frame", type=values.frame, metavar="K", help="source frame the single mask image belongs to")
+    p.add_argument("--keyframe", type=values.frame, action="append", default=[], metavar="K",
                    help="source frame K that --edited shows edited (repeat for several)")
     p.add_argument("--edited", action="append", default=[], metavar="IMG", help="the edited version of --keyframe")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=values.seed, default=0, help="seed for ops that draw random numbers (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     _op_options(p)
     add_engine_options(p)
@@ -77,7 +79,7 @@ def add_track_parser(subparsers) -> None:
                    help="folder for the per-frame masks (8-bit grayscale PNGs 00000.png...; white = object), "
                         "or a video file (a gray matte)")
     p.add_argument("--mask", required=True, metavar="KEYMASK", help="the mask of frame K")
-    p.add_argument("--keyframe", type=int, required=True, metavar="K", help="source frame the mask belongs to")
+    p.add_argument("--keyframe", type=values.frame, required=True, metavar="K", help="source frame the mask belongs to")
     _common_source_options(p)
     p.add_argument("--device", default="auto")
     add_engine_options(p)
@@ -100,6 +102,9 @@ def _abs(path: str) -> str:
 def range_spec(text: str) -> engine_pb2.RangeSpec:
     if re.fullmatch(r"\s*-?\d+\s*:\s*-?\d+\s*", text):
         a, b = (int(x) for x in text.split(":"))
+        low, high = values.INT64
+        if not (low <= a <= high and low <= b <= high):
+            raise CliError(f"--range: frame numbers go up to {high}, got {text.strip()!r}")
         return engine_pb2.RangeSpec(frames=engine_pb2.FrameRange(start=a, end=b))
     parts = text.split("-")
     if len(parts) != 2:
@@ -119,7 +124,9 @@ def _param(op: str, name: str, raw: str) -> engine_pb2.ParamValue:
         if ptype is ParamType.NUMBER:
             return engine_pb2.ParamValue(number_value=float(raw))
         if ptype is ParamType.INTEGER:
-            return engine_pb2.ParamValue(int_value=int(raw))
+            return engine_pb2.ParamValue(int_value=values.whole(*values.INT64, what="an integer")(raw))
+    except argparse.ArgumentTypeError as error:
+        raise CliError(f"--{name.replace('_', '-')}: {error}") from None
     except ValueError:
         raise CliError(f"--{name.replace('_', '-')}: expected a {ptype.value}, got {raw!r}") from None
     if ptype is ParamType.BOOL:

@@ -42,18 +42,18 @@ def register(subparsers: Any) -> None:
     common(push)
     frameio(push)
     push.add_argument("--folder", help="Frame.io folder id (default: the project's root folder)")
-    push.set_defaults(func=_push)
+    push.set_defaults(run=_push)
 
     pull = sub.add_parser("pull", help="Frame.io comments -> markers, statuses -> version store")
     common(pull)
     frameio(pull)
-    pull.set_defaults(func=_pull)
+    pull.set_defaults(run=_pull)
 
     serve = sub.add_parser("serve", help="serve the clip's versions on a token-protected local review page")
     common(serve)
     serve.add_argument("--host", default="0.0.0.0", help="bind address (default: all, for the local network)")
     serve.add_argument("--port", type=int, default=8766)
-    serve.set_defaults(func=_serve)
+    serve.set_defaults(run=_serve)
 
 
 def _api(args: argparse.Namespace):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # resolve_scenes.py beside the tests
-
-from resolve_scenes import RATES, Scene, make_scene  # noqa: E402
+from tests.support.resolve_scenes import RATES, Scene, make_scene
 
 
 @pytest.fixture(params=RATES, ids=[r[0] for r in RATES])

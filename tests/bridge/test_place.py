@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from resolve_scenes import DURATION, Scene
 
 from retakes.bridge.clipref import ClipRef
 from retakes.bridge.resolve.place import LATEST_COLOR, OUTDATED_COLOR, PlacementError, place_version
 from retakes.bridge.resolve.read import current_clip, find_item
 from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.bridge.workflow import media_of, place_recorded
+from tests.support.resolve_scenes import DURATION, Scene
 
 
 def _version(scene: Scene, store: VersionStore, clip: ClipRef, op: str = "recolor"):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from resolve_scenes import DURATION, LEFT_OFFSET, MEDIA_FRAMES, RATES, RECORD_OFFSET, Scene, make_scene
 
 from retakes.bridge.clipref import ClipRefused, NoClipSelected
 from retakes.bridge.resolve.read import current_clip
 from retakes.engine.timecode import FrameRange, timecode_to_frames
+from tests.support.resolve_scenes import DURATION, LEFT_OFFSET, MEDIA_FRAMES, RATES, RECORD_OFFSET, Scene, make_scene
 
 
 def test_clipref_is_exact(scene: Scene) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 from opentimelineio.opentime import RationalTime, TimeRange
-from resolve_scenes import DURATION, LEFT_OFFSET, Scene
 
 from retakes.bridge.clipref import ClipRefused, VersionMedia
 from retakes.bridge.resolve.read import current_clip
@@ -24,6 +23,7 @@ from retakes.bridge.timeline.otio_model import (
     with_retakes_track,
 )
 from retakes.engine.timecode import FrameRange, FrameRate, frames_to_timecode
+from tests.support.resolve_scenes import DURATION, LEFT_OFFSET, Scene
 
 HANDLES = 12
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,13 +12,7 @@ import pytest
 from retakes.engine.media import FrameReader, probe, read_audio, synthetic
 from retakes.engine.media.synthetic import read_burnt_index, write_index_clip
 from retakes.engine.timecode import FrameRange, FrameRate
-
-
-def retakes(*args: str, home: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RETAKES_HOME": str(home)}
-    env.pop("RETAKES_ENGINE", None)
-    return subprocess.run([sys.executable, "-m", "retakes.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+from tests.support.cli import retakes
 
 
 @pytest.fixture(scope="module")

@@ -15,41 +15,17 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 from retakes.bridge.resolve.double import MediaInfo as DoubleMedia  # noqa: E402
 from retakes.bridge.resolve.double import ResolveDouble  # noqa: E402
-from retakes.engine.config import EngineConfig  # noqa: E402
 from retakes.engine.media.synthetic import DemoScene  # noqa: E402
-from retakes.engine.service.server import engine_in_thread  # noqa: E402
 from retakes.panel import theme  # noqa: E402
 from retakes.panel.settings import PanelSettings  # noqa: E402
 from retakes.panel.studio import Studio  # noqa: E402
-
-W, H, FRAMES = 320, 180, 24
+from tests.support.panel import FRAMES, Engine, H, W  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def demo_media(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("media")
     return DemoScene(W, H, FRAMES, 24).write(folder / "ball.mov", start_timecode="01:00:00:00")
-
-
-class Engine:
-    """A real engine in a thread; `stop()` / `start()` model it going away and coming back."""
-
-    def __init__(self, root: Path) -> None:
-        self.config = EngineConfig(state_dir=root / "state", socket_path=root / "e.sock", chunk_frames=4)
-        self._cm = None
-
-    @property
-    def address(self) -> str:
-        return str(self.config.socket_path)
-
-    def start(self) -> None:
-        self._cm = engine_in_thread(self.config)
-        self._cm.__enter__()
-
-    def stop(self) -> None:
-        if self._cm is not None:
-            cm, self._cm = self._cm, None
-            cm.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -101,12 +77,3 @@ def studio(qtbot, qapp, settings) -> Iterator[Studio]:
     s.window.show()
     yield s
     s.close()
-
-
-def wait_loaded(qtbot, studio: Studio) -> None:
-    qtbot.waitUntil(lambda: studio.session is not None and studio.window.viewer.has_frame, timeout=10000)
-
-
-def connect(qtbot, studio: Studio, engine: Engine) -> None:
-    studio.connect_engine(engine.address)
-    qtbot.waitUntil(lambda: studio.link.online and studio.window.edit.ops.picker.count() > 0, timeout=10000)

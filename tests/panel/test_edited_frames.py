@@ -21,8 +21,8 @@ from retakes.panel.model import clips
 from retakes.panel.model.edit import OpChoice, edit_request
 from retakes.panel.model.session import ClipSession
 from retakes.v1 import engine_pb2 as pb
+from tests.support.panel import FRAMES, H, W, connect, wait_loaded
 
-from .conftest import FRAMES, H, W, connect, wait_loaded
 from .test_end_to_end import paint
 
 

@@ -15,8 +15,8 @@ from PySide6.QtGui import QImage
 
 from retakes.engine.media import FrameReader, probe
 from retakes.panel.model.session import ClipSession
+from tests.support.panel import H, W, wait_loaded
 
-from .conftest import H, W, wait_loaded
 from .test_edited_frames import export_here, handled, load_here, rgb8
 from .test_shortcuts import press
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 
 from retakes.bridge.resolve.double import MediaInfo as DoubleMedia
-
-from .conftest import FRAMES, connect, wait_loaded
+from tests.support.panel import FRAMES, connect, wait_loaded
 
 
 def paint(qtbot, viewer, x0: float, y0: float, x1: float, y1: float) -> None:

@@ -6,7 +6,7 @@ import json
 
 from PySide6.QtCore import Qt
 
-from .conftest import connect, wait_loaded
+from tests.support.panel import connect, wait_loaded
 
 
 def test_engine_stopped_mid_job_then_reconnect(qtbot, studio, engine, demo_media, settings) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from retakes.panel.model.session import ClipSession
+from tests.support.panel import H, W
 
-from .conftest import H, W
 from .test_edited_frames import export_here, handled, load_here, loaded  # noqa: F401  (fixture)
 from .test_end_to_end import paint
 from .test_shortcuts import press

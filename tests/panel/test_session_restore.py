@@ -20,8 +20,8 @@ from PySide6.QtCore import Qt
 
 from retakes.panel.model.marks import MARKED_FILE
 from retakes.panel.model.session import ClipSession
+from tests.support.panel import H, W
 
-from .conftest import H, W
 from .test_edited_frames import handled, loaded  # noqa: F401  (fixture)
 from .test_end_to_end import paint
 from .test_shortcuts import press

@@ -11,8 +11,7 @@ from PySide6.QtGui import QKeySequence
 
 from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.panel.shortcuts import KEYS
-
-from .conftest import wait_loaded
+from tests.support.panel import wait_loaded
 
 
 def press(qtbot, studio, name: str) -> None:

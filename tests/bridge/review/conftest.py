@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # the fake server and doubles beside the tests
-
-from fake_frameio import FakeFrameio  # noqa: E402
-from timeline_double import DoubleTimeline  # noqa: E402
-
-from retakes.bridge.review.auth import AuthConfig, FrameioAuth, TokenStore  # noqa: E402
-from retakes.bridge.review.frameio_api import FrameioApi  # noqa: E402
-from retakes.bridge.review.ledger import ReviewLedger  # noqa: E402
-from retakes.bridge.review.versions import MemoryVersions, ReviewVersion  # noqa: E402
-from retakes.engine.timecode import FrameRate  # noqa: E402
+from retakes.bridge.review.auth import AuthConfig, FrameioAuth, TokenStore
+from retakes.bridge.review.frameio_api import FrameioApi
+from retakes.bridge.review.ledger import ReviewLedger
+from retakes.bridge.review.versions import MemoryVersions, ReviewVersion
+from retakes.engine.timecode import FrameRate
+from tests.support.fake_frameio import FakeFrameio
+from tests.support.timeline_double import DoubleTimeline
 
 
 @pytest.fixture
@@ -45,35 +41,6 @@ def ledger(tmp_path) -> ReviewLedger:
     led.close()
 
 
-def make_versions(
-    tmp_path: Path,
-    n: int = 3,
-    *,
-    size: int = 10_000,
-    rate: str = "24",
-    start_tc: str | None = None,
-    frames: int = 48,
-) -> MemoryVersions:
-    store = MemoryVersions()
-    for i in range(1, n + 1):
-        media = tmp_path / f"shot_v{i:03d}.mov"
-        media.write_bytes(bytes((i * 7 + j) % 251 for j in range(size)))
-        store.add(
-            ReviewVersion(
-                id=f"ver-{i}",
-                clip_id="shot010",
-                number=i,
-                media_path=media,
-                rate=FrameRate.parse(rate),
-                frame_count=frames,
-                start_timecode=start_tc,
-                lineage=f"v{i:03d} <- {'original' if i == 1 else f'v{i - 1:03d}'}: recolor --hue {30 * i}",
-                item_id=f"item-v{i}",
-            )
-        )
-    return store
-
-
 @pytest.fixture
 def timeline() -> DoubleTimeline:
     return DoubleTimeline(rate=Fraction(24))
@@ -87,7 +54,7 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def clip_files(tmp_path_factory) -> dict[str, Path]:
-    from media import write_clip
+    from tests.support.review_media import write_clip
 
     root = tmp_path_factory.mktemp("clips")
     files = {"orig": write_clip(root / "orig.mp4", 30, version=False)}

@@ -54,7 +54,7 @@ def _run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="retakes")
     cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
-    return args.func(args)
+    return args.run(args)
 
 
 def test_adapter_reads_the_real_store(real_store):

@@ -7,11 +7,11 @@ import stat
 import time
 
 import pytest
-from conftest import make_versions
 from frameio.core.api_error import ApiError
 
 from retakes.bridge.review.handoff import Pusher
 from retakes.bridge.review.upload import PartUploader, UploadError
+from tests.support.review_versions import make_versions
 
 
 def _pusher(api, store, ledger, fake, **kw) -> Pusher:

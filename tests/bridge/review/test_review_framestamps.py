@@ -10,11 +10,11 @@ as a skipped comment in words, not pass for a general note with no frame.
 from __future__ import annotations
 
 import pytest
-from conftest import make_versions
 
 from retakes.bridge.review.frameio_api import read_timestamp
 from retakes.bridge.review.handoff import NotesPath, Pusher, pull_version
 from retakes.bridge.review.upload import PartUploader
+from tests.support.review_versions import make_versions
 
 
 def _push(api, store, ledger, fake):

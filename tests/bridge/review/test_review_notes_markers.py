@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import make_versions
 
 from retakes.bridge.review.handoff import NotesPath, Pusher, pull_clip, pull_version
 from retakes.bridge.review.notes import frame_of_timecode
 from retakes.bridge.review.upload import PartUploader
+from tests.support.review_versions import make_versions
 
 
 def _push_all(api, store, ledger, fake):

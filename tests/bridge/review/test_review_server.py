@@ -7,7 +7,8 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from media import frame_index_of
+
+from tests.support.review_media import frame_index_of
 
 
 def _raw_get(base: str, path: str, headers: dict | None = None) -> tuple[int, bytes]:

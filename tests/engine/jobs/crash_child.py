@@ -5,11 +5,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from jobs_fakes import ChunkedJob  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parents[3]))  # run as a script: the checkout, for tests.support
 
 from retakes.engine.jobs import JobStore, LocalExecutor  # noqa: E402
+from tests.support.jobs_fakes import ChunkedJob  # noqa: E402
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)

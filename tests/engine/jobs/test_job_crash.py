@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from jobs_fakes import ChunkedJob, spec
 
 from retakes.engine.jobs import JobState, JobStore, LocalExecutor
+from tests.support.jobs_fakes import ChunkedJob, spec
 
 CHILD = Path(__file__).with_name("crash_child.py")
 

@@ -8,9 +8,9 @@ import threading
 import time
 
 import pytest
-from jobs_fakes import ChunkedJob, spec
 
 from retakes.engine.jobs import JobRecord, JobState, JobStore, LocalExecutor, watch_job
+from tests.support.jobs_fakes import ChunkedJob, spec
 
 
 @pytest.fixture

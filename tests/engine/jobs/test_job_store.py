@@ -8,12 +8,12 @@ import threading
 import time
 
 import pytest
-from jobs_fakes import claim_until_empty
 
 from retakes.engine.errors import FailedPrecondition, InvalidArgument, JobNotFound
 from retakes.engine.jobs import SCHEMA_VERSION, JobState, JobStore
 from retakes.engine.jobs import store as store_module
 from retakes.v1 import engine_pb2
+from tests.support.jobs_fakes import claim_until_empty
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import CLIPS, FRAMES
 
 from retakes.engine.errors import InvalidArgument
 from retakes.engine.media import FrameReader, probe, synthetic
 from retakes.engine.media.synthetic import read_burnt_index
 from retakes.engine.timecode import FrameRange, FrameRate
+from tests.support.media_clips import CLIPS, FRAMES
 
 SOURCES = [*CLIPS, "sequence"]
 

@@ -114,7 +114,7 @@ def test_sigkill_mid_job_then_restart_finishes_byte_identical(long_clip, short_t
 
 
 def test_cancel_mid_job_stops_within_one_chunk_and_leaves_nothing(long_clip, short_tmp):
-    from .conftest import running_engine
+    from tests.support.engines import running_engine
 
     out = short_tmp / "cancelled.mov"
     with running_engine(short_tmp / "state", chunk_frames=CHUNK) as engine, engine.client() as client:
