@@ -55,9 +55,8 @@ class PoolWatch:
         while True:
             queued = time.monotonic()
             probe = loop.run_in_executor(self.pool, time.monotonic)
-            try:
-                await asyncio.wait_for(asyncio.shield(probe), self.stall_after)
-            except TimeoutError:
+            done, _ = await asyncio.wait({probe}, timeout=self.stall_after)  # leaves the probe queued
+            if not done:
                 log.error("every engine worker thread has been busy for %.0f s (a read that does not return?); "
                           "health reports NOT_SERVING until one is free", self.stall_after)
                 await self._set(False)
