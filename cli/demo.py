@@ -61,7 +61,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"    preview took {latency:.0f} ms", flush=True)
 
         result = out / "retake.mov"
-        request = engine_pb2.EditRequest(source=engine_pb2.MediaRef(path=str(source)), output_path=str(result))
+        # the demo's folder is its own: a second run replaces the first run's result
+        request = engine_pb2.EditRequest(source=engine_pb2.MediaRef(path=str(source)), output_path=str(result),
+                                         overwrite=True)
         if "propagate" in REGISTRY:
             print("3/4 propagating the edited keyframe through the clip", flush=True)
             request.op = "propagate"

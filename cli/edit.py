@@ -55,6 +55,7 @@ def add_edit_parser(subparsers) -> None:
     p.add_argument("source", metavar="SOURCE", help="video file (mov, mp4, mxf, mkv) or image-sequence folder")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file (container by extension) or folder (PNG sequence)")
+    _overwrite_option(p)
     p.add_argument("--op", required=True,
                    help=f"operation: {', '.join(sorted(REGISTRY))} (`retakes ops` lists each one's options)")
     _common_source_options(p)
@@ -78,12 +79,18 @@ def add_track_parser(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, metavar="MASKS_OUT",
                    help="folder for the per-frame masks (8-bit grayscale PNGs 00000.png...; white = object), "
                         "or a video file (a gray matte)")
+    _overwrite_option(p)
     p.add_argument("--mask", required=True, metavar="KEYMASK", help="the mask of frame K")
     p.add_argument("--keyframe", type=values.frame, required=True, metavar="K", help="source frame the mask belongs to")
     _common_source_options(p)
     p.add_argument("--device", default="auto")
     add_engine_options(p)
     p.set_defaults(run=run_track)
+
+
+def _overwrite_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace OUT if it exists (without it, an existing OUT is refused and left as it is)")
 
 
 def _common_source_options(p: argparse.ArgumentParser) -> None:
@@ -144,6 +151,7 @@ def build_request(args: argparse.Namespace, op: str) -> engine_pb2.EditRequest:
         device=args.device or "auto",
         sequence_rate=args.rate or "",
         sequence_start_timecode=args.start_timecode or "",
+        overwrite=getattr(args, "overwrite", False),
     )
     if args.range:
         request.range.CopyFrom(range_spec(args.range))

@@ -2,9 +2,44 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def private_dir(path: Path) -> Path:
+    """Creates `path` (and missing parents) readable by this user only (0700), and makes an
+    existing one so: the state folder holds the job database (every source and output path
+    an editor used), uploaded media and the engine's socket."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix":
+        info = path.stat()
+        if info.st_mode & 0o077:
+            if info.st_uid == os.getuid():
+                os.chmod(path, 0o700)
+                log.warning("%s was open to other users (mode %o); it is now 0700", path, stat.S_IMODE(info.st_mode))
+            else:
+                log.warning("%s belongs to another user and is open to others (mode %o); the engine's state in it "
+                            "is not private", path, stat.S_IMODE(info.st_mode))
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Creates `path` empty if it is missing, readable by this user only (0600), and makes an
+    existing one so."""
+    path = Path(path)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        if os.name == "posix" and os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return path
 
 
 def default_state_dir() -> Path:
@@ -31,6 +66,10 @@ class EngineConfig:
     lease_seconds: float = 10.0
     #: Chunks of one job rendered at once; 0 picks by core count (one per 4 cores, at most 4).
     render_workers: int = 0
+    #: Threads for the RPCs' blocking work (probing, previews, SQLite); 0: Python's default.
+    rpc_workers: int = 0
+    #: Health says NOT_SERVING once every RPC worker thread has been busy this many seconds.
+    stall_seconds: float = 15.0
 
     def workers(self) -> int:
         if self.render_workers > 0:

@@ -8,6 +8,7 @@ can wrap it too. Nothing here imports grpc.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import time
@@ -20,9 +21,9 @@ import numpy as np
 
 from .. import __version__
 from ..v1 import engine_pb2
-from .config import EngineConfig
+from .config import EngineConfig, private_dir, private_file
 from .devices import list_devices
-from .errors import InvalidArgument
+from .errors import InvalidArgument, shown
 from .jobs import JobRecord, JobRunContext, JobStore, LocalExecutor
 from .media import CODECS
 from .ops import REGISTRY
@@ -63,9 +64,13 @@ class _Hooks:
 class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
-        config.state_dir.mkdir(parents=True, exist_ok=True)
-        config.outputs_dir.mkdir(exist_ok=True)
-        self.store = JobStore(config.jobs_db)
+        for folder in (config.state_dir, config.outputs_dir, config.work_dir):
+            private_dir(folder)
+        # SQLite gives the WAL and shared-memory files the database's own mode when it makes them
+        for sidecar in (Path(f"{config.jobs_db}-wal"), Path(f"{config.jobs_db}-shm")):
+            if sidecar.exists():
+                private_file(sidecar)
+        self.store = JobStore(private_file(config.jobs_db))
         self.uploads = UploadStore(config.uploads_dir)
         self.executor = LocalExecutor(
             self.store,
@@ -110,9 +115,10 @@ class Engine:
             return self.uploads.path_of(ref.upload_sha256, field=field)
         return local_path(ref, field)
 
-    def plan(self, request: engine_pb2.EditRequest, *, for_preview: bool = False) -> EditPlan:
+    def plan(self, request: engine_pb2.EditRequest, *, for_preview: bool = False,
+             existing_output_ok: bool = False) -> EditPlan:
         return plan_edit(request, resolve=self.resolve_media, for_preview=for_preview,
-                         output_root=self.config.outputs_dir)
+                         output_root=self.config.outputs_dir, existing_output_ok=existing_output_ok)
 
     # ------------------------------------------------------------------ preview
 
@@ -136,11 +142,13 @@ class Engine:
     def submit(self, request: engine_pb2.EditRequest, idempotency_key: str = "") -> JobRecord:
         """Validates now (nothing is queued on bad input), then queues the job."""
         plan = self.plan(request)
+        assert plan.output is not None and plan.codec is not None
         stored = engine_pb2.EditRequest()
         stored.CopyFrom(request)
-        stored.output_path = str(plan.output)
-        if stored.output_path == "":
-            raise InvalidArgument("expected an output path", field="output_path")
+        # The job writes exactly what was checked: the resolved path (a folder's with its
+        # trailing separator) and the codec chosen for it.
+        stored.output_path = f"{plan.output}{os.sep}" if plan.codec.image_sequence else str(plan.output)
+        stored.codec = plan.codec.name
         record = self.store.create(stored.SerializeToString(deterministic=True),
                                    idempotency_key=idempotency_key or None)
         self.executor.submit(record.id)
@@ -161,7 +169,9 @@ class Engine:
     def _run_job(self, record: JobRecord, ctx: JobRunContext) -> bytes:
         request = engine_pb2.EditRequest.FromString(record.request)
         ctx.report("plan", 0, 0)
-        plan = self.plan(request)
+        # A later attempt may find the output its interrupted predecessor already published
+        # (the engine died between the rename and recording the result): that one is its own.
+        plan = self.plan(request, existing_output_ok=ctx.attempt > 1)
         result = render_plan(plan, self.workdir_of(record.id), _Hooks(ctx), chunk_frames=self.config.chunk_frames,
                              workers=self.config.workers())
         return engine_pb2.JobResult(
@@ -189,11 +199,11 @@ class Engine:
         """A finished job's output, only ever one the job itself wrote."""
         record = self.store.get(job_id)
         if record.result is None:
-            raise InvalidArgument(f"job {job_id} has no result yet", field="job_id")
+            raise InvalidArgument(f"job {shown(job_id)} has no result yet", field="job_id")
         outputs = [o.path for o in engine_pb2.JobResult.FromString(record.result).outputs]
         chosen = path or outputs[0]
         if chosen not in outputs:
-            raise InvalidArgument(f"{chosen!r} is not an output of job {job_id}", field="path")
+            raise InvalidArgument(f"{shown(chosen)} is not an output of job {shown(job_id)}", field="path")
         target = Path(chosen)
         if target.is_dir():
             raise InvalidArgument("a PNG-sequence output is downloaded frame by frame; not supported yet",

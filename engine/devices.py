@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, shown
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,6 @@ def resolve_device(requested: str, *, field: str = "device") -> str:
     if wanted == "torch:cpu" and importlib.util.find_spec("torch") is not None:
         return wanted  # the GPU code path run on the CPU: for checking it where there is no GPU
     if wanted not in names:
-        raise InvalidArgument(f"device {requested!r} is not available here; available: {', '.join(names)}",
+        raise InvalidArgument(f"device {shown(requested)} is not available here; available: {', '.join(names)}",
                               field=field)
     return wanted

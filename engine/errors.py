@@ -8,6 +8,34 @@ panel highlights the control. They subclass the builtins a Python caller would e
 
 from __future__ import annotations
 
+#: The longest error message and field name kept, in characters. An error travels in gRPC
+#: metadata (the status message, and again in the field violation), which a client refuses
+#: past 8 KiB: a 1 MB value echoed back would turn a clear refusal into RESOURCE_EXHAUSTED.
+MAX_MESSAGE = 400
+MAX_FIELD = 120
+#: How much of a value an error quotes back (`shown`).
+MAX_SHOWN = 60
+
+
+def shown(value: object, limit: int = MAX_SHOWN) -> str:
+    """`repr(value)` for an error message, cut to about `limit` characters with the length said."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value)} characters" if isinstance(value, str | bytes) else f"{len(text)} characters shown"
+    return f"{text[:limit]}... ({size})"
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text` cut in the middle to at most `limit` characters: its start names the problem and its
+    end usually says what was expected, so both are kept."""
+    if len(text) <= limit:
+        return text
+    cut = f" ...[{len(text) - limit} characters cut]... "
+    head = (limit - len(cut)) * 2 // 3
+    tail = limit - len(cut) - head
+    return f"{text[:head]}{cut}{text[len(text) - tail:]}"
+
 
 class RetakesError(Exception):
     """Base of every error the engine raises on purpose."""
@@ -16,6 +44,7 @@ class RetakesError(Exception):
     code = "INTERNAL"
 
     def __init__(self, message: str, *, field: str = "") -> None:
+        message, field = bounded(message, MAX_MESSAGE), bounded(field, MAX_FIELD)
         super().__init__(message)
         self.message = message
         self.field = field

@@ -12,6 +12,8 @@ import logging
 import time
 from pathlib import Path
 
+from .config import private_dir
+
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: private engines' log files kept in `<state>/logs` (older ones are removed)
 KEEP_PRIVATE_LOGS = 20
@@ -42,8 +44,8 @@ def see_the_log() -> str:
 def new_private_log(state_dir: Path) -> Path:
     """A new log file for a private engine, `<state>/logs/engine-<time>-<n>.log`; the oldest of
     the earlier ones beyond `KEEP_PRIVATE_LOGS` are removed."""
-    folder = Path(state_dir) / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(state_dir))
+    folder = private_dir(Path(state_dir) / "logs")
     old = sorted(folder.glob("engine-*.log"), key=lambda p: p.stat().st_mtime)
     for stale in old[: max(0, len(old) - (KEEP_PRIVATE_LOGS - 1))]:
         stale.unlink(missing_ok=True)
@@ -52,7 +54,7 @@ def new_private_log(state_dir: Path) -> Path:
     while True:
         path = folder / f"engine-{stamp}-{n}.log"
         try:
-            path.touch(exist_ok=False)
+            path.touch(mode=0o600, exist_ok=False)
             return path
         except FileExistsError:
             n += 1

@@ -10,8 +10,10 @@ answered at once with INVALID_ARGUMENT and nothing is queued, created or written
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import numpy as np
 
 from ..v1 import engine_pb2
 from .devices import resolve_device
-from .errors import InvalidArgument, MediaNotFound
+from .errors import InvalidArgument, MediaNotFound, shown
 from .media import (
     CodecSpec,
     KeyframeMask,
@@ -31,6 +33,7 @@ from .media import (
     probe,
     resolve_codec,
 )
+from .media.paths import check_input_path, check_path_text
 from .media.timing import FrameTiming, drift
 from .ops import Op, get_op
 from .ops.base import MaskUse
@@ -85,12 +88,17 @@ def local_path(ref: engine_pb2.MediaRef, field: str) -> Path:
     """The resolver for a local engine: only paths."""
     if ref.WhichOneof("kind") != "path" or not ref.path:
         raise InvalidArgument("expected a file path", field=field)
-    return Path(ref.path).expanduser()
+    return check_path_text(ref.path, field=field)
 
 
 def param_value(value: engine_pb2.ParamValue) -> Any:
     kind = value.WhichOneof("kind")
     return None if kind is None else getattr(value, kind)
+
+
+#: the frame rates an image sequence may be given: slower than one a second is no motion
+#: picture, faster than 1000 no camera's (and timecode counts frames in two digits).
+SEQUENCE_RATES = (FrameRate(Fraction(1)), FrameRate(Fraction(1000)))
 
 
 def plan_edit(
@@ -99,30 +107,47 @@ def plan_edit(
     resolve: MediaResolver = local_path,
     for_preview: bool = False,
     output_root: Path | None = None,
+    existing_output_ok: bool = False,
 ) -> EditPlan:
-    """Validates `request` completely and returns the plan; raises a RetakesError naming the field."""
+    """Validates `request` completely and returns the plan; raises a RetakesError naming the field.
+
+    Every input (source, mask, keyframes, path parameters) must be a file or a folder of
+    files, and the output none of them. A relative output is placed in `output_root` (a
+    remote client's outputs folder) and may not leave it. An existing output is refused
+    unless the request says `overwrite`, or `existing_output_ok` (a resumed job finding the
+    output its earlier attempt published).
+    """
     if not request.op:
         raise InvalidArgument("expected an operation name", field="op")
     op = get_op(request.op)
     if not request.HasField("source"):
         raise InvalidArgument("expected the source media", field="source")
-    source_path = resolve(request.source, "source")
-    rate = FrameRate.parse(request.sequence_rate, field="sequence_rate") if request.sequence_rate else None
+
+    checked: dict[str, Path] = {}
+
+    def input_path(ref: engine_pb2.MediaRef, field: str) -> Path:
+        if field not in checked:
+            checked[field] = check_input_path(resolve(ref, field), field=field)
+        return checked[field]
+
+    source_path = input_path(request.source, "source")
+    rate = _sequence_rate(request.sequence_rate) if request.sequence_rate else None
     source = probe(
         source_path,
         sequence_rate=rate,
         sequence_start_timecode=request.sequence_start_timecode or None,
     )
     frame_range = _plan_range(request, source)
+    _check_timecode_rate(source, "sequence_rate" if source.kind == "sequence" else "source")
 
     params = op.spec.validate_params({k: param_value(v) for k, v in request.params.items()})
+    inputs: list[tuple[Path, str]] = [(source_path, "the source")]
     for spec in op.spec.params:
         if spec.type.value == "path" and params.get(spec.name):
             ref = engine_pb2.MediaRef(path=str(params[spec.name]))
-            resolved = resolve(ref, f"params.{spec.name}")
-            if not resolved.exists():
-                raise MediaNotFound(f"no such file: {resolved}", field=f"params.{spec.name}")
+            resolved = input_path(ref, f"params.{spec.name}")
             params[spec.name] = str(resolved)
+            inputs.append((resolved, f"the {spec.name} (--{spec.name.replace('_', '-')})"))
 
     device = resolve_device(request.device)  # checked even where the op will not use it
     if not op.spec.gpu:
@@ -136,23 +161,69 @@ def plan_edit(
         device=device,
         seed=request.seed,
     )
-    plan.masks = _plan_masks(request, op, source, frame_range, resolve)
-    plan.keyframes = _plan_keyframes(request, op, source, frame_range, resolve)
+    plan.masks = _plan_masks(request, op, source, frame_range, input_path)
+    plan.keyframes = _plan_keyframes(request, op, source, frame_range, input_path)
     if not for_preview:
-        if not request.output_path:
-            raise InvalidArgument("expected an output path", field="output_path")
-        output = Path(request.output_path).expanduser()
-        if output_root is not None and not output.is_absolute():
-            output = output_root / output
-        inputs = [source_path]
         if request.HasField("mask"):
-            inputs.append(resolve(request.mask, "mask"))
-        inputs += [resolve(k.edited, "keyframes") for k in request.keyframes]
-        check_output_path(output, inputs, field="output_path")
-        plan.output = output
-        plan.codec = resolve_codec(output, request.codec or None)
-        _check_pixel_shape_kept(source, output)
+            inputs.append((input_path(request.mask, "mask"), "the mask (--mask)"))
+        inputs += [(input_path(k.edited, f"keyframes[{i}].edited"), "an edited keyframe (--edited)")
+                   for i, k in enumerate(request.keyframes)]
+        output = _output_path(request.output_path, output_root)
+        plan.output = check_output_path(output, inputs, field="output_path",
+                                        overwrite=request.overwrite or existing_output_ok)
+        # the resolved path, with the trailing separator that asks for a folder kept
+        plan.codec = resolve_codec(
+            f"{plan.output}{os.sep}" if request.output_path.endswith(("/", os.sep)) else plan.output,
+            request.codec or None,
+        )
+        # the encoder's own size limits, before a frame is decoded rather than after a chunk is
+        plan.codec.check_frame_size(source.width, source.height)
+        _check_pixel_shape_kept(source, plan.output)
     return plan
+
+
+def _sequence_rate(text: str) -> FrameRate:
+    try:
+        rate = FrameRate.parse(text, field="sequence_rate")
+    except InvalidArgument as error:  # FrameRate itself names its own field, "rate"
+        raise InvalidArgument(error.message, field="sequence_rate") from None
+    low, high = SEQUENCE_RATES
+    if not low.value <= rate.value <= high.value:
+        raise InvalidArgument(f"expected a rate between {low} and {high} fps, got {shown(text)}",
+                              field="sequence_rate")
+    return rate
+
+
+def _check_timecode_rate(source: MediaInfo, field: str) -> None:
+    """Refuses, before anything renders, a rate the output's start timecode cannot be written at
+    (SMPTE timecode as OpenTimelineIO writes it: 23.976 to 60 fps)."""
+    try:
+        source.timebase.timecode_of(0)
+    except ValueError:
+        raise InvalidArgument(
+            f"timecode cannot be written at {source.rate} fps; the rates with timecode are 24000/1001, 24, 25, "
+            "30000/1001, 30, 48000/1001, 48, 50, 60000/1001 and 60",
+            field=field,
+        ) from None
+
+
+def _output_path(text: str, output_root: Path | None) -> Path:
+    """The output the request names. A relative one is placed in `output_root` (where a remote
+    client's bare names go) and must stay inside it once resolved."""
+    if not text:
+        raise InvalidArgument("expected an output path", field="output_path")
+    output = check_path_text(text, field="output_path")
+    if output_root is None or output.is_absolute():
+        return output
+    root = output_root.resolve()
+    placed = (root / output).resolve()
+    if not placed.is_relative_to(root):
+        raise InvalidArgument(
+            f"a relative output is written into the engine's outputs folder and may not leave it; "
+            f"{shown(text)} would land at {placed}",
+            field="output_path",
+        )
+    return placed
 
 
 #: containers the engine writes a pixel shape into (ProRes and DNxHR in .mov, H.264's own

@@ -16,7 +16,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import FailedPrecondition, InvalidArgument, MediaNotFound
+from .config import private_dir, private_file
+from .errors import FailedPrecondition, InvalidArgument, MediaNotFound, shown
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
@@ -33,14 +34,13 @@ class UploadState:
 
 class UploadStore:
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(Path(root))
         self._lock = threading.Lock()
 
     def _check_key(self, sha256: str) -> str:
         key = sha256.strip().lower()
         if not _SHA256.match(key):
-            raise InvalidArgument(f"expected 64 hex digits, got {sha256!r}", field="sha256")
+            raise InvalidArgument(f"expected 64 hex digits, got {shown(sha256)}", field="sha256")
         return key
 
     def _partial(self, key: str) -> Path:
@@ -79,11 +79,11 @@ class UploadStore:
                 suffix = Path(file_name).suffix.lower()
                 if not _SAFE_SUFFIX.match(suffix):
                     raise InvalidArgument(
-                        f"the first chunk must name the file with its extension, got {file_name!r}",
+                        f"the first chunk must name the file with its extension, got {shown(file_name)}",
                         field="file_name",
                     )
-                meta.write_text(f"{total_size}\n{suffix}\n")
-                partial.touch()
+                private_file(meta).write_text(f"{total_size}\n{suffix}\n")
+                private_file(partial)  # 0600 from its first byte; the published file keeps the mode
                 state = UploadState(key, 0, total_size, False)
             if offset != state.committed_bytes:
                 raise FailedPrecondition(

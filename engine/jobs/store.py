@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FailedPrecondition, InvalidArgument, JobNotFound
+from ..errors import FailedPrecondition, InvalidArgument, JobNotFound, shown
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,26 @@ def _migrate_1(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_2(db: sqlite3.Connection) -> None:
+    """A job's chunk rows are its resume point, needed only until it is final: a trigger drops
+    them on every way a job ends (finished, failed, cancelled, given up on after crashes), in
+    the transaction that ends it. Rows that finished jobs left behind before are dropped now."""
+    db.execute(
+        """
+        CREATE TRIGGER chunks_end_with_their_job AFTER UPDATE OF state ON jobs
+        WHEN NEW.state IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
+        BEGIN
+            DELETE FROM chunks WHERE job_id = NEW.id;
+        END
+        """
+    )
+    db.execute(
+        "DELETE FROM chunks WHERE job_id IN (SELECT id FROM jobs WHERE state IN ('SUCCEEDED', 'FAILED', 'CANCELLED'))"
+    )
+
+
 #: MIGRATIONS[n] takes a database at user_version n to n + 1. Append; never edit one.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -333,7 +351,7 @@ class JobStore:
     def get(self, job_id: str) -> JobRecord:
         row = self._conns().durable.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
-            raise JobNotFound(f"no job {job_id!r}", field="job_id")
+            raise JobNotFound(f"no job {shown(job_id)}", field="job_id")
         return _record(row)
 
     def list(self, states: Iterable[JobState | int | str] | None = None, limit: int = 100) -> list[JobRecord]:
@@ -582,7 +600,7 @@ class JobStore:
     def _require(db: sqlite3.Connection, job_id: str) -> sqlite3.Row:
         row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
-            raise JobNotFound(f"no job {job_id!r}", field="job_id")
+            raise JobNotFound(f"no job {shown(job_id)}", field="job_id")
         return row
 
 
@@ -591,11 +609,11 @@ def _state(value: JobState | int | str) -> JobState:
         try:
             return JobState[value.upper().removeprefix("JOB_STATE_")]
         except KeyError:
-            raise InvalidArgument(f"unknown job state {value!r}", field="states") from None
+            raise InvalidArgument(f"unknown job state {shown(value)}", field="states") from None
     try:
         return JobState(value)
     except ValueError:
-        raise InvalidArgument(f"unknown job state {value!r}", field="states") from None
+        raise InvalidArgument(f"unknown job state {shown(value)}", field="states") from None
 
 
 def _record(row: sqlite3.Row) -> JobRecord:

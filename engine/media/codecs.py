@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, shown
 
 #: container extension -> FFmpeg muxer name.
 MUXERS = {".mov": "mov", ".mp4": "mp4", ".mkv": "matroska", ".mxf": "mxf"}
@@ -165,13 +165,13 @@ def resolve_codec(output_path: str | os.PathLike[str], codec_name: str | None = 
     spec = CODECS.get(codec_name)
     if spec is None:
         raise InvalidArgument(
-            f"unknown codec {codec_name!r}; valid codecs: {', '.join(CODECS)}", field="codec"
+            f"unknown codec {shown(codec_name)}; valid codecs: {', '.join(CODECS)}", field="codec"
         )
     if ext not in spec.extensions:
         where = "a directory" if ext == "" else f"a {ext} file"
         allowed = [("a directory" if e == "" else e) for e in spec.extensions]
         raise InvalidArgument(
-            f"codec {codec_name!r} cannot be written to {where}; it goes in: {', '.join(allowed)}",
+            f"codec {shown(codec_name)} cannot be written to {where}; it goes in: {', '.join(allowed)}",
             field="codec",
         )
     return spec

@@ -286,8 +286,11 @@ def _join_video(
         with av.open(str(segments[0])) as first:
             vstream = out.add_stream_from_template(first.streams.video[0])
             # the template leaves the pixel shape and the field order behind (only H.264 repeats
-            # them in its bitstream)
+            # them in its bitstream), and the codec tag: without it the mov muxer tags any ProRes
+            # 'apch' (422 HQ), and a 4444 master would say it is 4:2:2, which QC rejects. The
+            # segments are in the output's own container, so their tag is valid there.
             template = first.streams.video[0]
+            vstream.codec_context.codec_tag = template.codec_context.codec_tag
             if template.sample_aspect_ratio:
                 vstream.codec_context.sample_aspect_ratio = template.sample_aspect_ratio
             if template.codec_context.field_order:

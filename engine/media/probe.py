@@ -19,10 +19,10 @@ from typing import Literal
 import av
 import av.error
 
-from ..errors import CorruptMedia, InvalidArgument, MediaNotFound, MediaUnreadable
+from ..errors import CorruptMedia, InvalidArgument, MediaUnreadable
 from ..timecode import FrameRate, Timebase
 from . import sequence
-from .paths import file_version
+from .paths import check_input_path, file_version
 from .timing import FrameTiming, frame_timing
 
 # FFmpeg's enum values -> names (libavutil/pixfmt.h), for the tags we read and write.
@@ -60,6 +60,8 @@ MATRICES = {
     10: "bt2020c",
 }
 RANGES = {1: "tv", 2: "pc"}
+#: seconds FFmpeg may wait for the source to open, or for any one read while probing
+PROBE_TIMEOUT_S = 30.0
 #: AVFieldOrder, by the names ffprobe prints
 FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
 
@@ -143,22 +145,25 @@ class MediaInfo:
 
 
 def check_readable(path: Path, *, field: str = "source") -> Path:
-    """Raises MediaNotFound / MediaUnreadable for a path that is missing or not readable."""
-    path = Path(path)
-    if not path.exists():
-        raise MediaNotFound(f"{path} does not exist", field=field)
+    """Raises MediaNotFound / MediaUnreadable for a path that is missing or not readable, and
+    InvalidArgument for one that is no file or folder (a FIFO would block the reader for good)."""
+    path = check_input_path(path, field=field)
     want = os.R_OK | (os.X_OK if path.is_dir() else 0)
     if not os.access(path, want):
         raise MediaUnreadable(f"{path} exists but cannot be read (check its permissions)", field=field)
     return path
 
 
-def open_container(path: Path, *, field: str = "source") -> av.container.InputContainer:
-    """av.open with the engine's errors: a file FFmpeg cannot parse is CorruptMedia."""
+def open_container(path: Path, *, field: str = "source", timeout: float | None = None) -> av.container.InputContainer:
+    """av.open with the engine's errors: a file FFmpeg cannot parse is CorruptMedia. With
+    `timeout`, opening and each later read may wait that many seconds for data, no longer."""
     try:
-        return av.open(str(path), "r")
+        return av.open(str(path), "r", timeout=timeout)
     except PermissionError:
         raise MediaUnreadable(f"{path} cannot be read (check its permissions)", field=field) from None
+    except av.error.ExitError:  # FFmpeg's interrupt callback: the timeout passed
+        raise MediaUnreadable(f"{path} gave no data for {timeout:g} s; is its disk or share reachable?",
+                              field=field) from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise CorruptMedia(
             f"{path.name} is not media that can be decoded ({_reason(exc)})", field=field
@@ -193,7 +198,7 @@ def _probe_video_file(path: Path, version: tuple[int, int], field: str) -> Media
     """Probing proves the frame count by decoding the last GOP: worth doing once per file
     version, not on every preview of a scrubbing panel. Keyed by size and mtime, so a
     replaced file is probed again; failures are not cached."""
-    with open_container(path, field=field) as container:
+    with open_container(path, field=field, timeout=PROBE_TIMEOUT_S) as container:
         return _probe_video(path, container, field)
 
 
@@ -281,7 +286,7 @@ def _probe_video(path: Path, container: av.container.InputContainer, field: str)
 
 def _packet_pts(path: Path, field: str) -> list[int]:
     """The timestamps of every picture the video stream holds, read by demuxing alone."""
-    with open_container(path, field=field) as container:
+    with open_container(path, field=field, timeout=PROBE_TIMEOUT_S) as container:
         stream = container.streams.video[0]
         pts = []
         try:

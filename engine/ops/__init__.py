@@ -18,13 +18,13 @@ def register(cls: type[Op]) -> type[Op]:
 
 
 def get_op(name: str) -> type[Op]:
-    from ..errors import InvalidArgument
+    from ..errors import InvalidArgument, shown
 
     try:
         return REGISTRY[name]
     except KeyError:
         raise InvalidArgument(
-            f"unknown op {name!r}; this engine has: {', '.join(sorted(REGISTRY))}", field="op"
+            f"unknown op {shown(name)}; this engine has: {', '.join(sorted(REGISTRY))}", field="op"
         ) from None
 
 

@@ -16,6 +16,7 @@ zero, the returned pixel is the source pixel, bit for bit. `composite` does that
 from __future__ import annotations
 
 import abc
+import math
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, shown
 from ..timecode import FrameRange
 
 
@@ -33,6 +34,11 @@ class MaskUse(Enum):
     NONE = "none"
     OPTIONAL = "optional"
     REQUIRED = "required"
+
+
+#: The integers a parameter takes: frame indices, pixel sizes and iteration counts, which the
+#: libraries an op hands them to (OpenCV, FFmpeg) hold in 32 bits.
+INT_RANGE = (-(2**31), 2**31 - 1)
 
 
 class ParamType(Enum):
@@ -65,10 +71,18 @@ class ParamSpec:
         try:
             if self.type is ParamType.NUMBER:
                 value = float(value)
+                if not math.isfinite(value):
+                    # NaN passes every min/max comparison, and an infinity every one-sided bound
+                    raise InvalidArgument(f"expected a finite number, got {value}", field=where)
             elif self.type is ParamType.INTEGER:
                 if isinstance(value, float) and not value.is_integer():
                     raise ValueError
                 value = int(value)
+                if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+                    raise InvalidArgument(
+                        f"expected an integer between {INT_RANGE[0]} and {INT_RANGE[1]}, got {shown(value)}",
+                        field=where,
+                    )
             elif self.type is ParamType.BOOL:
                 if isinstance(value, str):
                     if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
@@ -77,10 +91,15 @@ class ParamSpec:
                 value = bool(value)
             else:
                 value = str(value)
-        except (TypeError, ValueError):
-            raise InvalidArgument(f"expected {self.type.value}, got {value!r}", field=where) from None
+        except InvalidArgument:
+            raise
+        except (TypeError, ValueError, OverflowError):
+            raise InvalidArgument(f"expected {self.type.value}, got {shown(value)}", field=where) from None
+        if isinstance(value, str) and "\0" in value:
+            raise InvalidArgument(f"expected {self.type.value} without a NUL character, got {shown(value)}",
+                                  field=where)
         if self.type is ParamType.CHOICE and value not in self.choices:
-            raise InvalidArgument(f"expected one of {', '.join(self.choices)}; got {value!r}", field=where)
+            raise InvalidArgument(f"expected one of {', '.join(self.choices)}; got {shown(value)}", field=where)
         if self.type is ParamType.COLOR:
             value = parse_color(value, field=where) and value.upper()
         if self.minimum is not None and value < self.minimum:
@@ -118,7 +137,7 @@ class OpSpec:
         unknown = sorted(set(given) - set(known))
         if unknown:
             raise InvalidArgument(
-                f"op {self.name!r} has no parameter {unknown[0]!r}; it takes: {', '.join(known) or 'none'}",
+                f"op {self.name!r} has no parameter {shown(unknown[0])}; it takes: {', '.join(known) or 'none'}",
                 field=f"params.{unknown[0]}",
             )
         out: dict[str, Any] = {}
@@ -226,11 +245,11 @@ def parse_color(text: str, *, field: str = "params.color") -> tuple[int, int, in
     """'#RRGGBB' -> (r, g, b) in 0..255."""
     t = str(text).strip()
     if len(t) != 7 or t[0] != "#":
-        raise InvalidArgument(f"expected a colour like '#FF8800', got {text!r}", field=field)
+        raise InvalidArgument(f"expected a colour like '#FF8800', got {shown(text)}", field=field)
     try:
         return int(t[1:3], 16), int(t[3:5], 16), int(t[5:7], 16)
     except ValueError:
-        raise InvalidArgument(f"expected a colour like '#FF8800', got {text!r}", field=field) from None
+        raise InvalidArgument(f"expected a colour like '#FF8800', got {shown(text)}", field=field) from None
 
 
 def max_value(frame: np.ndarray) -> float:

@@ -76,9 +76,9 @@ class RemoveOp(Op):
         summary="Remove what the mask covers, filled from what other frames reveal behind it.",
         params=(
             ParamSpec("mask_frame", ParamType.INTEGER, "track this frame's mask instead of per-frame masks"),
-            ParamSpec("grow", ParamType.INTEGER, "mask dilation (3x3 cross iterations)", 2, minimum=0),
+            ParamSpec("grow", ParamType.INTEGER, "mask dilation (3x3 cross iterations)", 2, minimum=0, maximum=256),
             ParamSpec("preset", ParamType.CHOICE, "optical flow quality", "medium", choices=("fast", "medium")),
-            ParamSpec("flow_width", ParamType.INTEGER, "max width for flow", 960, minimum=64, unit=" px"),
+            ParamSpec("flow_width", ParamType.INTEGER, "max width for flow", 960, minimum=64, maximum=8192, unit=" px"),
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,

@@ -122,7 +122,8 @@ class TrackOp(Op):
                 "preset", ParamType.CHOICE, "optical flow quality", "medium", choices=("fast", "medium")
             ),
             ParamSpec(
-                "flow_width", ParamType.INTEGER, "max width for flow analysis", 960, minimum=64, unit=" px"
+                "flow_width", ParamType.INTEGER, "max width for flow analysis", 960, minimum=64, maximum=8192,
+                unit=" px",
             ),
         ),
         mask=MaskUse.REQUIRED,

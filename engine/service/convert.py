@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ...v1 import engine_pb2
+from ..errors import InvalidArgument
 from ..jobs import JobRecord
 from ..ops.base import MaskUse, OpSpec, ParamType
 
@@ -78,5 +79,9 @@ def job_message(record: JobRecord) -> engine_pb2.Job:
 
 
 def job_state_name(state: int) -> str:
-    """JOB_STATE_RUNNING -> "RUNNING" (the store's spelling)."""
+    """JOB_STATE_RUNNING -> "RUNNING" (the store's spelling); a number the enum lacks (a newer
+    client's, or a hand-made request's) is refused naming `states`."""
+    if state not in engine_pb2.JobState.values() or state == engine_pb2.JOB_STATE_UNSPECIFIED:
+        names = ", ".join(f"{n} ({v})" for n, v in engine_pb2.JobState.items() if v)
+        raise InvalidArgument(f"unknown job state {state}; the states are {names}", field="states")
     return engine_pb2.JobState.Name(state).removeprefix("JOB_STATE_")

@@ -2,7 +2,8 @@
 
 One servicer, up to two listeners: a Unix socket (default; mode 0600 in a private
 folder; no token) and a loopback TCP port that requires the bearer token. Standard
-health (`grpc.health.v1`) and reflection are served on both.
+health (`grpc.health.v1`) and reflection are served on both; health says NOT_SERVING
+while the servicer's worker threads are all stuck (`health.PoolWatch`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from ...v1 import engine_pb2, engine_pb2_grpc
 from ..config import EngineConfig
 from ..core import Engine
 from .auth import BearerTokenInterceptor, new_token
+from .health import PoolWatch
 from .servicer import EngineServicer
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,9 @@ class RunningEngine:
     socket_path: Path | None = None
     tcp_port: int | None = None
     token: str | None = None
+    #: the worker threads the RPCs' blocking work runs on, and what watches them for health
+    pool: ThreadPoolExecutor | None = None
+    pool_watch: PoolWatch | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -58,9 +64,14 @@ class RunningEngine:
 
     async def stop(self, grace: float = 2.0) -> None:
         await self.health.enter_graceful_shutdown()
+        if self.pool_watch is not None:
+            await self.pool_watch.stop()
         for server in self.servers:
             await server.stop(grace)
         await asyncio.to_thread(self.engine.stop)
+        if self.pool is not None:
+            # a thread stuck in a read is not waited for: it cannot be interrupted
+            self.pool.shutdown(wait=False, cancel_futures=True)
         if self.socket_path:
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
@@ -82,10 +93,11 @@ def _new_server(servicer: EngineServicer, health: HealthServicer, interceptors=(
 async def start_engine(config: EngineConfig) -> RunningEngine:
     """Starts the engine and its listeners; returns once they accept calls."""
     engine = Engine(config)
-    servicer = EngineServicer(engine)
+    pool = ThreadPoolExecutor(config.rpc_workers or None, thread_name_prefix="retakes-rpc")
+    servicer = EngineServicer(engine, pool)
     health = HealthServicer()
     servers: list[grpc.aio.Server] = []
-    running = RunningEngine(engine, servers, health)
+    running = RunningEngine(engine, servers, health, pool=pool)
 
     socket_path = config.socket_path
     if socket_path is None and config.tcp_port is None:
@@ -115,6 +127,8 @@ async def start_engine(config: EngineConfig) -> RunningEngine:
         await server.start()
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    running.pool_watch = PoolWatch(pool, health, ("", SERVICE_NAME), stall_after=config.stall_seconds)
+    running.pool_watch.start()
     return running
 
 

@@ -1,7 +1,7 @@
 """`retakes.v1.EngineService` over an `Engine`: each RPC converts, delegates, converts back.
 
-Blocking work (probing media, decoding a preview frame, SQLite) runs in worker threads
-via `asyncio.to_thread`, never on the event loop. Domain errors become rich statuses in
+Blocking work (probing media, decoding a preview frame, SQLite) runs on the servicer's
+worker threads, never on the event loop. Domain errors become rich statuses in
 one place (`_rpc`), so no handler has its own error handling.
 """
 
@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
@@ -57,43 +58,48 @@ def _rpc(method):
 
 
 class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, pool: ThreadPoolExecutor | None = None) -> None:
         self.engine = engine
+        #: The threads blocking work runs on (`PoolWatch` watches the same pool for health).
+        self.pool = pool
+
+    async def _in_thread(self, fn, /, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
 
     @_rpc
     async def GetCapabilities(self, request, context):
-        return await asyncio.to_thread(self.engine.capabilities)
+        return await self._in_thread(self.engine.capabilities)
 
     @_rpc
     async def Preview(self, request: engine_pb2.PreviewRequest, context):
-        result = await asyncio.to_thread(self.engine.preview, request.edit, request.frame)
+        result = await self._in_thread(self.engine.preview, request.edit, request.frame)
         h, w = result.image.shape[:2]
         if request.encoding == engine_pb2.IMAGE_ENCODING_RGB24:
             encoding, data = engine_pb2.IMAGE_ENCODING_RGB24, result.image.tobytes()
         else:
-            encoding, data = engine_pb2.IMAGE_ENCODING_PNG, await asyncio.to_thread(
+            encoding, data = engine_pb2.IMAGE_ENCODING_PNG, await self._in_thread(
                 self.engine.encode_png, result.image)
         return engine_pb2.PreviewResponse(frame=result.frame, width=w, height=h, encoding=encoding, image=data,
                                           latency_ms=result.latency_ms, device=result.device)
 
     @_rpc
     async def SubmitEdit(self, request: engine_pb2.SubmitEditRequest, context):
-        record = await asyncio.to_thread(self.engine.submit, request.edit, request.idempotency_key)
+        record = await self._in_thread(self.engine.submit, request.edit, request.idempotency_key)
         return job_message(record)
 
     @_rpc
     async def GetJob(self, request, context):
-        return job_message(await asyncio.to_thread(self.engine.get, request.job_id))
+        return job_message(await self._in_thread(self.engine.get, request.job_id))
 
     @_rpc
     async def ListJobs(self, request: engine_pb2.ListJobsRequest, context):
         states = [job_state_name(s) for s in request.states]
-        records = await asyncio.to_thread(self.engine.list, states, request.limit)
+        records = await self._in_thread(self.engine.list, states, request.limit)
         return engine_pb2.ListJobsResponse(jobs=[job_message(r) for r in records])
 
     @_rpc
     async def CancelJob(self, request, context):
-        return job_message(await asyncio.to_thread(self.engine.cancel, request.job_id))
+        return job_message(await self._in_thread(self.engine.cancel, request.job_id))
 
     @_rpc
     async def WatchJob(self, request, context) -> AsyncIterator[engine_pb2.JobEvent]:
@@ -105,7 +111,7 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
     async def UploadMedia(self, request_iterator, context):
         state = None
         async for chunk in request_iterator:
-            state = await asyncio.to_thread(
+            state = await self._in_thread(
                 self.engine.upload_chunk, chunk.sha256, offset=chunk.offset, data=chunk.data,
                 total_size=chunk.total_size, file_name=chunk.file_name,
             )
@@ -116,16 +122,16 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
 
     @_rpc
     async def GetUploadStatus(self, request, context):
-        state = await asyncio.to_thread(self.engine.upload_status, request.sha256)
+        state = await self._in_thread(self.engine.upload_status, request.sha256)
         return engine_pb2.UploadStatus(sha256=state.sha256, committed_bytes=state.committed_bytes,
                                        total_size=state.total_size, complete=state.complete)
 
     @_rpc
     async def DownloadResult(self, request, context) -> AsyncIterator[engine_pb2.DataChunk]:
-        path = await asyncio.to_thread(self.engine.result_file, request.job_id, request.path)
+        path = await self._in_thread(self.engine.result_file, request.job_id, request.path)
         chunks = self.engine.iter_file(path, request.offset)
         while True:
-            item = await asyncio.to_thread(next, chunks, None)
+            item = await self._in_thread(next, chunks, None)
             if item is None:
                 return
             yield engine_pb2.DataChunk(offset=item[0], data=item[1])

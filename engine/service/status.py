@@ -12,20 +12,34 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from ..errors import RetakesError
+from ..errors import RetakesError, bounded
+
+#: UTF-8 bytes of the message and of the field name. Both travel in gRPC's metadata, the
+#: message three times (grpc-message percent-encodes each byte into three, and the details
+#: carry it twice), under the 8 KiB a client accepts.
+_MESSAGE_BYTES = 1000
+_FIELD_BYTES = 240
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` cut (in the middle, as `errors.bounded` cuts) to at most `limit` UTF-8 bytes."""
+    while len(text.encode()) > limit:
+        text = bounded(text, max(40, len(text) * limit // len(text.encode()) - 1))
+    return text
 
 
 def to_rpc_status(error: RetakesError, *, field_prefix: str = "") -> grpc.Status:
     """Builds the status for `context.abort_with_status`."""
     code = code_pb2.Code.Value(error.code)
-    field = f"{field_prefix}{error.field}" if error.field else ""
-    status = status_pb2.Status(code=code, message=f"{field}: {error.message}" if field else error.message)
+    field = _fit(f"{field_prefix}{error.field}", _FIELD_BYTES) if error.field else ""
+    message = _fit(error.message, _MESSAGE_BYTES)
+    status = status_pb2.Status(code=code, message=f"{field}: {message}" if field else message)
     if field:
         detail = any_pb2.Any()
         detail.Pack(
             error_details_pb2.BadRequest(
                 field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=field, description=error.message)
+                    error_details_pb2.BadRequest.FieldViolation(field=field, description=message)
                 ]
             )
         )

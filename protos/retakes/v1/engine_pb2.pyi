@@ -201,7 +201,7 @@ class Keyframe(_message.Message):
     def __init__(self, frame: _Optional[int] = ..., edited: _Optional[_Union[MediaRef, _Mapping]] = ...) -> None: ...
 
 class EditRequest(_message.Message):
-    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode")
+    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -222,6 +222,7 @@ class EditRequest(_message.Message):
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_RATE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_START_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    OVERWRITE_FIELD_NUMBER: _ClassVar[int]
     source: MediaRef
     output_path: str
     op: str
@@ -235,7 +236,8 @@ class EditRequest(_message.Message):
     device: str
     sequence_rate: str
     sequence_start_timecode: str
-    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ...) -> None: ...
+    overwrite: bool
+    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ...) -> None: ...
 
 class PreviewRequest(_message.Message):
     __slots__ = ("edit", "frame", "encoding")

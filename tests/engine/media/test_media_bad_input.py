@@ -272,16 +272,19 @@ def test_a_folder_holding_other_files_is_not_replaced(clips, tmp_path):
     assert err.value.field == "output_path" and "report.txt" in err.value.message
 
 
-def test_an_empty_folder_or_an_earlier_png_output_may_be_replaced(clips, tmp_path):
+def test_an_empty_folder_is_filled_and_an_earlier_png_output_replaced_only_with_overwrite(clips, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
+    (empty / ".DS_Store").write_bytes(b"")
     assert check_output_path(empty, [clips["ffv1_25.mkv"]]) == empty.resolve()
     earlier = tmp_path / "earlier"
     earlier.mkdir()
     for i in range(3):
         (earlier / f"{i:05d}.png").write_bytes(b"png")
-    (earlier / ".DS_Store").write_bytes(b"")
-    assert check_output_path(earlier, [clips["ffv1_25.mkv"]]) == earlier.resolve()
+    with pytest.raises(InvalidArgument) as err:
+        check_output_path(earlier, [clips["ffv1_25.mkv"]])
+    assert err.value.field == "output_path" and "--overwrite" in err.value.message
+    assert check_output_path(earlier, [clips["ffv1_25.mkv"]], overwrite=True) == earlier.resolve()
 
 
 @pytest.mark.parametrize(("codec", "ext", "size"), [("h264", ".mp4", (161, 90)), ("dnxhr_hqx", ".mxf", (192, 108))])
