@@ -18,7 +18,12 @@ from ..v1 import engine_pb2
 from . import values
 from .progress import JobProgressBar
 
-_STRUCTURAL = {"mask", "mask_frame", "keyframe", "edited", "range", "codec", "output", "op", "seed", "device"}
+_STRUCTURAL = {"mask", "mask_frame", "mask_index", "keyframe", "edited", "range", "codec", "output", "op", "seed",
+               "device"}
+#: how a mask image is read, for --help (engine.media.mask_image has the rules)
+MASK_HELP = ("white on black marks the object (grey levels: soft edges, >= 128 is inside; or the alpha channel "
+             "where it varies); a palette PNG (DAVIS-style) or an image of flat colours on black is a "
+             "multi-object mask: one object is used, picked with --mask-index")
 
 
 class CliError(Exception):
@@ -60,8 +65,13 @@ def add_edit_parser(subparsers) -> None:
                    help=f"operation: {', '.join(sorted(REGISTRY))} (`retakes ops` lists each one's options)")
     _common_source_options(p)
     p.add_argument("--codec", help="prores_422hq, prores_4444, dnxhr_hqx, h264, ffv1, png (default by extension)")
-    p.add_argument("--mask", metavar="M", help="mask image (keyframe mask), folder of per-frame masks, or matte video")
-    p.add_argument("--mask-frame", type=values.frame, metavar="K", help="source frame the single mask image belongs to")
+    p.add_argument("--mask", metavar="M", action="append", default=[],
+                   help="mask image (keyframe mask, tracked through the clip), folder of per-frame masks, or matte "
+                        f"video (read by brightness). {MASK_HELP}. Repeat --mask M --mask-frame K to give the "
+                        "object's mask on several frames: tracking restarts from each")
+    p.add_argument("--mask-frame", type=values.frame, metavar="K", action="append", default=[],
+                   help="source frame the mask image before it belongs to (default for a single one: the range start)")
+    _mask_options(p)
     p.add_argument("--keyframe", type=values.frame, action="append", default=[], metavar="K",
                    help="source frame K that --edited shows edited (repeat for several)")
     p.add_argument("--edited", action="append", default=[], metavar="IMG", help="the edited version of --keyframe")
@@ -80,8 +90,12 @@ def add_track_parser(subparsers) -> None:
                    help="folder for the per-frame masks (8-bit grayscale PNGs 00000.png...; white = object), "
                         "or a video file (a gray matte)")
     _overwrite_option(p)
-    p.add_argument("--mask", required=True, metavar="KEYMASK", help="the mask of frame K")
-    p.add_argument("--keyframe", type=values.frame, required=True, metavar="K", help="source frame the mask belongs to")
+    p.add_argument("--mask", required=True, metavar="KEYMASK", action="append",
+                   help=f"the mask of frame K. {MASK_HELP}. Repeat --mask M --keyframe K to give the object's "
+                        "mask on several frames (after an occlusion, where it drifted): tracking restarts from each")
+    p.add_argument("--keyframe", "--mask-frame", dest="mask_frame", type=values.frame, required=True, metavar="K",
+                   action="append", help="source frame the --mask before it belongs to")
+    _mask_options(p)
     _common_source_options(p)
     p.add_argument("--device", default="auto")
     add_engine_options(p)
@@ -91,6 +105,14 @@ def add_track_parser(subparsers) -> None:
 def _overwrite_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace OUT if it exists (without it, an existing OUT is refused and left as it is)")
+
+
+def _mask_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mask-index", metavar="N",
+                   help="the object of a multi-object mask: its palette index N, or for a colour mask the N-th "
+                        "colour listed or '#RRGGBB' (an error lists the objects a mask holds)")
+    p.add_argument("--confidence", metavar="CSV",
+                   help="write the tracker's per-frame confidence (frame,confidence; 0..1) to CSV after the job")
 
 
 def _common_source_options(p: argparse.ArgumentParser) -> None:
@@ -155,8 +177,7 @@ def build_request(args: argparse.Namespace, op: str) -> engine_pb2.EditRequest:
     )
     if args.range:
         request.range.CopyFrom(range_spec(args.range))
-    if args.mask:
-        request.mask.path = _abs(args.mask)
+    _add_masks(request, args, "--keyframe" if op == "track" else "--mask-frame")
     for key, value in vars(args).items():
         if key.startswith("param_") and value is not None:
             name = key.removeprefix("param_")
@@ -164,10 +185,29 @@ def build_request(args: argparse.Namespace, op: str) -> engine_pb2.EditRequest:
     return request
 
 
+def _add_masks(request: engine_pb2.EditRequest, args: argparse.Namespace, frame_flag: str) -> None:
+    """--mask M [--mask-frame K], or pairs of them: the first is `mask`, the others `key_masks`."""
+    masks, frames = getattr(args, "mask", None) or [], getattr(args, "mask_frame", None) or []
+    if getattr(args, "confidence", None) and not masks:
+        raise CliError("--confidence: there is no tracker's confidence without a --mask to track")
+    if getattr(args, "mask_index", None):
+        request.mask_index = args.mask_index
+    if not masks:
+        if frames:
+            raise CliError(f"{frame_flag}: gives the frame of a --mask, and no --mask is given")
+        return
+    if len(masks) > 1 and len(frames) != len(masks) or len(frames) > len(masks):
+        raise CliError(f"{frame_flag}: masks on several frames come in pairs: give --mask M {frame_flag} K for each "
+                       f"({len(masks)} --mask, {len(frames)} {frame_flag})")
+    request.mask.path = _abs(masks[0])
+    if frames:
+        request.mask_frame = frames[0]
+    for mask, frame in zip(masks[1:], frames[1:], strict=True):
+        request.key_masks.add(frame=frame, mask=engine_pb2.MediaRef(path=_abs(mask)))
+
+
 def run_edit(args: argparse.Namespace) -> int:
     request = build_request(args, args.op)
-    if args.mask_frame is not None:
-        request.mask_frame = args.mask_frame
     if len(args.keyframe) != len(args.edited):
         raise CliError("--keyframe and --edited come in pairs: give one --edited IMG after each --keyframe K")
     for frame, image in zip(args.keyframe, args.edited, strict=True):
@@ -176,9 +216,7 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_track(args: argparse.Namespace) -> int:
-    request = build_request(args, "track")
-    request.mask_frame = args.keyframe
-    return execute(request, args)
+    return execute(build_request(args, "track"), args)
 
 
 def execute(request: engine_pb2.EditRequest, args: argparse.Namespace) -> int:
@@ -192,7 +230,22 @@ def execute(request: engine_pb2.EditRequest, args: argparse.Namespace) -> int:
             _cancel(engine, job.id)
             print("cancelled; nothing was written", flush=True)
             return 130
-    return report(job)
+    status = report(job)
+    if status == 0 and getattr(args, "confidence", None):
+        _write_confidence(Path(args.confidence), job.result)
+    return status
+
+
+def _write_confidence(path: Path, result: engine_pb2.JobResult) -> None:
+    if not result.HasField("tracking"):
+        print("retakes: note: no mask was tracked (the masks were given for every frame): "
+              f"{path} was not written", file=sys.stderr)
+        return
+    tracking = result.tracking
+    lines = ["frame,confidence"] + [f"{tracking.start_frame + i},{c:.4f}" for i, c in enumerate(tracking.confidence)]
+    temp = path.with_name(f".{path.name}.partial")
+    temp.write_text("\n".join(lines) + "\n")
+    temp.replace(path)
 
 
 def _cancel(engine: EngineClient, job_id: str) -> None:

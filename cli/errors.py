@@ -20,6 +20,7 @@ _FLAGS = {
     "codec": "--codec",
     "mask": "--mask",
     "mask_frame": "--mask-frame",
+    "mask_index": "--mask-index",
     "keyframe": "--mask-frame",  # older name of mask_frame in some media errors
     "keyframes": "--keyframe/--edited",
     "seed": "--seed",
@@ -42,6 +43,9 @@ def flag_of(field: str, command: str = "edit") -> str:
         return _TRACK_FLAGS[path]
     if path in _FLAGS:
         return _FLAGS[path]
+    if key_mask := re.fullmatch(r"key_masks\[(\d+)\]\.(frame|mask)", path):  # the 2nd --mask is key_masks[0]
+        flag = "--mask" if key_mask.group(2) == "mask" else "--keyframe" if command == "track" else "--mask-frame"
+        return f"{flag} #{int(key_mask.group(1)) + 2}"
     if keyframe := re.fullmatch(r"keyframes\[(\d+)\]\.(frame|edited)", path):
         flag = "--keyframe" if keyframe.group(2) == "frame" else "--edited"
         return f"{flag} #{int(keyframe.group(1)) + 1}"

@@ -30,6 +30,7 @@ from .ops import REGISTRY
 from .plan import EditPlan, local_path, plan_edit
 from .render import render_plan, render_preview
 from .uploads import UploadState, UploadStore
+from .vision.tracker import TrackingReport
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,16 @@ class PreviewImage:
     image: np.ndarray  # RGB, uint8
     latency_ms: float
     device: str
+
+
+def tracking_proto(report: TrackingReport | None) -> engine_pb2.TrackingReport | None:
+    if report is None:
+        return None
+    return engine_pb2.TrackingReport(
+        start_frame=report.start,
+        confidence=report.confidence,
+        lost=[engine_pb2.FrameRange(start=r.start, end=r.end) for r in report.lost()],
+    )
 
 
 class _Hooks:
@@ -180,7 +191,8 @@ class Engine:
             start_timecode=plan.source.timebase.timecode_of(plan.frame_range.start),
             rate=str(plan.source.rate),
             codec=plan.codec.name if plan.codec else "",
-            notes=plan.notes,
+            notes=plan.notes + list(result.report.notes),
+            tracking=tracking_proto(result.report.tracking),
         ).SerializeToString()
 
     def _cleanup_job(self, record: JobRecord) -> None:

@@ -1,10 +1,12 @@
-"""One keyframe mask, given to an op that wants a mask on every frame.
+"""The editor's mask images (one or several keyframes), given to an op that wants a mask on every frame.
 
 DESIGN's `--mask` may be a single image: the mask of one keyframe, "tracked through the
-clip". Ops that track it themselves declare a `mask_frame` parameter (track, remove);
-they get the keyframe mask as it is and the frame it belongs to. Every other op gets a
-`TrackedMasks` provider, which runs the tracker once, lazily, over the frames the job
-needs, and serves each frame's mask from disk (memory does not grow with clip length).
+clip"; `--mask M --mask-frame K`, repeated, gives masks on several frames, and the tracker
+restarts from each (`vision.tracker`). Ops that track them themselves declare a `mask_frame`
+parameter (track, remove); they get the masks as they are (`anchors`). Every other op gets
+a `TrackedMasks` provider, which runs the tracker once, lazily, over the frames the job
+needs, and serves each frame's mask from disk (memory does not grow with clip length);
+its `report` says how sure the tracker was, for the job's notes.
 """
 
 from __future__ import annotations
@@ -15,27 +17,43 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .media import KeyframeMask
+from .media import KeyframeMasks
 from .ops.base import FrameSource
 from .timecode import FrameRange
+from .vision.tracker import TrackingReport
 
 
-class KeyMaskOnly:
-    """The keyframe mask as a provider, for ops that track it themselves."""
+def _anchors_for(keys: KeyframeMasks, frame_range: FrameRange) -> dict[int, np.ndarray]:
+    """The anchors inside `frame_range` (a preview's range holds at least its nearest one);
+    none inside: the nearest one."""
+    anchors = keys.anchors()
+    inside = {k: m for k, m in anchors.items() if k in frame_range}
+    if inside:
+        return inside
+    nearest = min(anchors, key=lambda k: min(abs(k - frame_range.start), abs(k - (frame_range.end - 1))))
+    return {nearest: anchors[nearest]}
 
-    def __init__(self, key: KeyframeMask) -> None:
-        self.key = key
+
+class KeyMasksOnly:
+    """The mask images as a provider, for ops that track them themselves."""
+
+    def __init__(self, keys: KeyframeMasks, frame_range: FrameRange) -> None:
+        self.anchors = _anchors_for(keys, frame_range)
 
     def mask(self, frame: int) -> np.ndarray:
-        return self.key.image
+        if frame in self.anchors:
+            return self.anchors[frame]
+        return self.anchors[min(self.anchors, key=lambda k: abs(k - frame))]
 
 
 class TrackedMasks:
-    def __init__(self, source: FrameSource, frame_range: FrameRange, key: KeyframeMask, workdir: Path | None,
+    def __init__(self, source: FrameSource, frame_range: FrameRange, keys: KeyframeMasks, workdir: Path | None,
                  progress=lambda stage, done, total: None, check_cancelled=lambda: None) -> None:
-        self.source, self.key = source, key
-        # The tracker needs the keyframe inside the range it walks.
-        self.frame_range = FrameRange(min(frame_range.start, key.frame), max(frame_range.end, key.frame + 1))
+        self.source = source
+        self.anchors = _anchors_for(keys, frame_range)
+        # The tracker needs the anchors inside the range it walks.
+        self.frame_range = FrameRange(min(frame_range.start, min(self.anchors)),
+                                      max(frame_range.end, max(self.anchors) + 1))
         self._progress, self._check_cancelled = progress, check_cancelled
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="retakes-masks-")
         self._folder = Path(workdir) / "tracked-masks" if workdir is not None else Path(self._tmp.name)
@@ -45,30 +63,45 @@ class TrackedMasks:
         return self._folder / f"{frame:06d}.png"
 
     def _track(self) -> None:
-        from .ops.track import track_masks
+        from .ops.track import track_anchors
 
         self._folder.mkdir(parents=True, exist_ok=True)
-        for index, mask in track_masks(self.source, self.frame_range, self.key.frame, self.key.image,
-                                       self._folder / "cache", self._progress, self._check_cancelled):
-            cv2.imwrite(str(self._path(index)), mask)
+        confidence = np.ones(len(self.frame_range), np.float32)
+        for item in track_anchors(self.source, self.frame_range, self.anchors, None, self._progress,
+                                  self._check_cancelled):
+            cv2.imwrite(str(self._path(item.index)), item.mask)
+            confidence[item.index - self.frame_range.start] = item.confidence
+        np.save(self._folder / "confidence.npy", confidence)
         self._done.touch()
 
-    def mask(self, frame: int) -> np.ndarray:
-        if frame == self.key.frame:
-            return self.key.image
+    def track(self) -> None:
+        """Runs the tracker now, if it has not run (else the first `mask` of an untracked frame does)."""
         if not self._done.exists():
             self._track()
+
+    def mask(self, frame: int) -> np.ndarray:
+        if frame in self.anchors:
+            return self.anchors[frame]
+        self.track()
         mask = cv2.imread(str(self._path(frame)), cv2.IMREAD_GRAYSCALE)
         if mask is None:
             raise KeyError(f"no tracked mask for frame {frame}")
         return mask
 
+    def report(self) -> TrackingReport | None:
+        """How sure the tracker was on each frame, once it has run (None if no frame needed it)."""
+        if not self._done.exists():
+            return None
+        confidence = np.load(self._folder / "confidence.npy")
+        return TrackingReport(self.frame_range.start, tuple(float(c) for c in confidence))
 
-def keyframe_mask_provider(op_spec, params: dict, key: KeyframeMask, source: FrameSource,
+
+def keyframe_mask_provider(op_spec, params: dict, keys: KeyframeMasks, source: FrameSource,
                            frame_range: FrameRange, workdir: Path | None, progress, check_cancelled):
-    """Picks how an op receives a single keyframe mask (see the module docstring)."""
+    """Picks how an op receives the editor's mask images (see the module docstring)."""
     if any(p.name == "mask_frame" for p in op_spec.params):
-        if params.get("mask_frame") is None:
-            params["mask_frame"] = key.frame
-        return KeyMaskOnly(key)
-    return TrackedMasks(source, frame_range, key, workdir, progress, check_cancelled)
+        provider = KeyMasksOnly(keys, frame_range)
+        if params.get("mask_frame") is None or params["mask_frame"] not in provider.anchors:
+            params["mask_frame"] = min(provider.anchors)
+        return provider
+    return TrackedMasks(source, frame_range, keys, workdir, progress, check_cancelled)

@@ -26,6 +26,7 @@ from .errors import InvalidArgument, MediaNotFound, shown
 from .media import (
     CodecSpec,
     KeyframeMask,
+    KeyframeMasks,
     MediaInfo,
     PerFrameMasks,
     check_output_path,
@@ -53,7 +54,7 @@ class EditPlan:
     device: str
     codec: CodecSpec | None = None
     output: Path | None = None
-    masks: PerFrameMasks | KeyframeMask | None = None
+    masks: PerFrameMasks | KeyframeMasks | None = None
     keyframes: dict[int, np.ndarray] = field(default_factory=dict)
     seed: int = 0
 
@@ -166,6 +167,8 @@ def plan_edit(
     if not for_preview:
         if request.HasField("mask"):
             inputs.append((input_path(request.mask, "mask"), "the mask (--mask)"))
+        inputs += [(input_path(k.mask, f"key_masks[{i}].mask"), "a mask (--mask)")
+                   for i, k in enumerate(request.key_masks)]
         inputs += [(input_path(k.edited, f"keyframes[{i}].edited"), "an edited keyframe (--edited)")
                    for i, k in enumerate(request.keyframes)]
         output = _output_path(request.output_path, output_root)
@@ -257,6 +260,10 @@ def _plan_range(request: engine_pb2.EditRequest, source: MediaInfo) -> FrameRang
 
 def _plan_masks(request, op, source, frame_range, resolve):
     if not request.HasField("mask"):
+        if request.key_masks:
+            raise InvalidArgument("key_masks come after a first mask image (mask, mask_frame)", field="mask")
+        if request.mask_index:
+            raise InvalidArgument("picks an object of a mask, but no mask is given", field="mask_index")
         if op.spec.mask is MaskUse.REQUIRED:
             raise InvalidArgument(f"op {op.spec.name!r} needs a mask (--mask)", field="mask")
         return None
@@ -267,7 +274,31 @@ def _plan_masks(request, op, source, frame_range, resolve):
         raise InvalidArgument(
             f"mask frame {mask_frame} lies outside the media's {source.frame_count} frames", field="mask_frame"
         )
-    return load_masks(resolve(request.mask, "mask"), source, frame_range, mask_frame=mask_frame, field="mask")
+    pick = request.mask_index
+    masks = load_masks(resolve(request.mask, "mask"), source, frame_range, mask_frame=mask_frame, field="mask",
+                       pick=pick)
+    if not isinstance(masks, KeyframeMask):
+        if request.key_masks:
+            raise InvalidArgument(
+                "masks on several frames must each be one image; this one is a folder or a matte video",
+                field="mask",
+            )
+        return masks
+    keys = {masks.frame: masks}
+    for i, extra in enumerate(request.key_masks):
+        where = f"key_masks[{i}]"
+        if extra.frame not in frame_range:
+            raise InvalidArgument(f"mask frame {extra.frame} is outside the range {frame_range}",
+                                  field=f"{where}.frame")
+        if extra.frame in keys:
+            raise InvalidArgument(f"frame {extra.frame} is given two masks", field=f"{where}.frame")
+        key = load_masks(resolve(extra.mask, f"{where}.mask"), source, frame_range, mask_frame=extra.frame,
+                         field=f"{where}.mask", pick=pick)
+        if not isinstance(key, KeyframeMask):
+            raise InvalidArgument("expected one mask image (a mask on one frame), not a folder or a video",
+                                  field=f"{where}.mask")
+        keys[extra.frame] = key
+    return KeyframeMasks(tuple(keys[k] for k in sorted(keys)))
 
 
 def _plan_keyframes(request, op, source, frame_range, resolve) -> dict[int, np.ndarray]:

@@ -29,9 +29,10 @@ import numpy as np
 from ..v1 import engine_pb2
 from .analysis import BackgroundAnalysis
 from .masks_tracked import keyframe_mask_provider
-from .media import FrameReader, KeyframeMask, SegmentWriter, finalize_output
+from .media import FrameReader, KeyframeMasks, SegmentWriter, finalize_output
 from .memory import limit_arenas, map_frame_buffers_apart
 from .ops import EditContext
+from .ops.base import OpReport
 from .pipeline import BackgroundConsumer, prefetch
 from .plan import EditPlan
 from .timecode import FrameRange
@@ -67,6 +68,8 @@ class RenderResult:
     #: Busy seconds per stage, summed over every thread ("decode", "op", "encode", "prepare",
     #: "finalize"): where a job's time went, for benchmarks and logs.
     stage_seconds: dict[str, float]
+    #: what the op learned that the editor should know (lost frames of a tracked mask, ...)
+    report: OpReport = OpReport()
 
 
 def sha256_of(path: Path) -> str:
@@ -94,7 +97,7 @@ def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hook
     params = dict(plan.params)
     frame_range = frame_range or plan.frame_range
     masks = plan.masks
-    if isinstance(masks, KeyframeMask):
+    if isinstance(masks, KeyframeMasks):
         masks = keyframe_mask_provider(plan.op.spec, params, masks, reader, frame_range,
                                        workdir, progress, check_cancelled)
     return EditContext(
@@ -198,6 +201,7 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
                 _render_parallel(plan, todo, op_dir, hooks, progress, workers, analysis)
             if analysis is not None:
                 analysis.join()
+            report = op.report(ctx)  # before the work folder, where the analysis kept it, goes
         finally:
             if analysis is not None:
                 analysis.close()
@@ -218,7 +222,7 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     progress.add_time("finalize", time.perf_counter() - started)
     shutil.rmtree(workdir, ignore_errors=True)
     out = engine_pb2.OutputFile(path=str(plan.output), sha256=sha256_of(plan.output), size_bytes=size_of(plan.output))
-    return RenderResult([out], total, progress.stage_seconds)
+    return RenderResult([out], total, progress.stage_seconds, report)
 
 
 def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progress: _Progress, workers: int,
@@ -346,9 +350,9 @@ def render_preview(plan: EditPlan, frame: int) -> np.ndarray:
 def preview_range(plan: EditPlan, frame: int) -> FrameRange:
     """The frames a one-frame preview needs: from its nearest anchor (keyframe, mask) to it."""
     anchors = list(plan.keyframes)
-    if isinstance(plan.masks, KeyframeMask):
-        anchors.append(plan.masks.frame)
-    if not anchors or not plan.op.spec.temporal and not isinstance(plan.masks, KeyframeMask):
+    if isinstance(plan.masks, KeyframeMasks):
+        anchors += plan.masks.frames
+    if not anchors or not plan.op.spec.temporal and not isinstance(plan.masks, KeyframeMasks):
         return FrameRange(frame, frame + 1)
     nearest = min(anchors, key=lambda k: abs(k - frame))
     return FrameRange(min(nearest, frame), max(nearest, frame) + 1)

@@ -8,7 +8,7 @@ from .audio import AudioClip, AudioFormat, iter_audio, read_audio, sample_span
 from .codecs import CODECS, CodecSpec, resolve_codec
 from .decode import FrameReader
 from .encode import SegmentWriter, finalize_output
-from .masks import KeyframeMask, PerFrameMasks, load_masks
+from .masks import KeyframeMask, KeyframeMasks, PerFrameMasks, load_masks
 from .paths import atomic_temp_path, check_output_path
 from .probe import AudioInfo, ColorTags, MediaInfo, probe
 
@@ -21,6 +21,7 @@ __all__ = [
     "ColorTags",
     "FrameReader",
     "KeyframeMask",
+    "KeyframeMasks",
     "MediaInfo",
     "PerFrameMasks",
     "SegmentWriter",

@@ -1,8 +1,13 @@
-"""Masks from the editor: one keyframe image, a folder of per-frame images, or a matte video.
+"""Masks from the editor: keyframe images, a folder of per-frame images, or a matte video.
 
 White marks the region to change. The hard mask is 255 where the mask's value (its
 luma, or alpha for an RGBA image with alpha) is >= 128 of 255 (half of full scale for
 16-bit files), else 0; the soft mask keeps the grey levels (0..255) for feathering.
+A multi-object image (a palette PNG, one colour per object) gives one object, picked by
+`pick` (`mask_image` says how images are read); a matte video is read by brightness.
+
+Single images may be given on several frames (`KeyframeMasks`): each is an anchor the
+tracker restarts from.
 
 Per-frame masks are matched by order, not by number: a folder (or matte video) must
 hold exactly the source's frame count (mask i = source frame i) or exactly the range's
@@ -23,6 +28,7 @@ from ..errors import InvalidArgument
 from ..timecode import FrameRange
 from . import sequence
 from .decode import FrameReader
+from .mask_image import pin_pick, read_mask
 from .paths import file_version
 from .probe import MediaInfo, probe
 
@@ -30,16 +36,10 @@ THRESHOLD = 128
 
 
 def _soft(image: np.ndarray) -> np.ndarray:
-    """Any image as uint8 (H, W) coverage 0..255."""
-    if image.ndim == 3:
-        if image.shape[2] == 4 and image[..., 3].min() < image[..., 3].max():
-            image = image[..., 3]
-        else:
-            image = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_BGR2GRAY)
+    """A matte video's frame (BGR, any depth) as uint8 (H, W) coverage 0..255: its brightness."""
+    image = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_BGR2GRAY)
     if image.dtype == np.uint16:
         image = (image.astype(np.uint32) * 255 + 32767) // 65535
-    elif image.dtype.kind == "f":
-        image = np.rint(np.clip(image, 0, 1) * 255)
     return image.astype(np.uint8)
 
 
@@ -67,6 +67,21 @@ class KeyframeMask:
         return self.image if self.soft_image is None else self.soft_image
 
 
+@dataclass(frozen=True)
+class KeyframeMasks:
+    """The editor's mask images, each drawn on its own frame (frames distinct, in order)."""
+
+    keys: tuple[KeyframeMask, ...]
+
+    @property
+    def frames(self) -> list[int]:
+        return [k.frame for k in self.keys]
+
+    def anchors(self) -> dict[int, np.ndarray]:
+        """Frame -> hard mask (uint8 0/255), what a tracker restarts from."""
+        return {k.frame: k.image for k in self.keys}
+
+
 class PerFrameMasks:
     """A mask for every frame of the range, read lazily (implements ops' MaskProvider)."""
 
@@ -78,8 +93,9 @@ class PerFrameMasks:
         files: list[Path] | None = None,
         video: MediaInfo | None = None,
         field: str = "mask",
+        pick: str = "",
     ) -> None:
-        self.info, self.frame_range, self.field = info, frame_range, field
+        self.info, self.frame_range, self.field, self.pick = info, frame_range, field, pick
         self._files, self._video = files, video
         count = len(files) if files is not None else video.frame_count  # type: ignore[union-attr]
         # Whole-clip masks are indexed by source frame; range masks from the range start.
@@ -104,8 +120,8 @@ class PerFrameMasks:
             raise InvalidArgument(f"frame {frame} is outside the masked range {self.frame_range}", field=self.field)
         i = frame - self.offset
         if self._files is not None:
-            image = sequence.read_image(self._files[i], field=self.field)
-            return _check_size(_soft(image), self.info, f"mask {self._files[i].name}", self.field)
+            soft = read_mask(self._files[i], field=self.field, pick=self.pick)
+            return _check_size(soft, self.info, f"mask {self._files[i].name}", self.field)
         if self._reader is None:
             self._reader = FrameReader(self._video, field=self.field)  # type: ignore[arg-type]
         rgb = self._reader.frame(i)
@@ -127,10 +143,13 @@ def load_masks(
     *,
     mask_frame: int | None = None,
     field: str = "mask",
+    pick: str = "",
 ) -> PerFrameMasks | KeyframeMask:
     """Opens a mask argument and checks its size and count against the source and range.
 
     A single image is a keyframe mask on `mask_frame` (default: the range's first frame).
+    `pick` names the object of a multi-object mask (`mask_image`); a multi-object mask
+    without it is refused, listing its objects.
     """
     from .probe import check_readable
 
@@ -138,15 +157,19 @@ def load_masks(
     if p.is_dir():
         files = sequence.list_frames(p, field=field)
         _check_count(len(files), info, frame_range, f"{p.name} holds {len(files)} mask images", field)
-        w, h = _image_size(files[0], file_version(files[0]), field)
+        pick = pin_pick(files[0], field=field, pick=pick)
+        w, h = _image_size(files[0], file_version(files[0]), field, pick)
         _check_size(np.empty((h, w), np.uint8), info, f"mask {files[0].name}", field)
-        return PerFrameMasks(info, frame_range, files=files, field=field)
+        return PerFrameMasks(info, frame_range, files=files, field=field, pick=pick)
     if p.suffix.lower() in sequence.EXTENSIONS:
-        soft = _check_size(_soft(sequence.read_image(p, field=field)), info, "the mask", field)
+        soft = _check_size(read_mask(p, field=field, pick=pick), info, "the mask", field)
         frame = frame_range.start if mask_frame is None else mask_frame
         if frame not in frame_range:
             raise InvalidArgument(f"mask frame {frame} is outside the range {frame_range}", field="mask_frame")
         return KeyframeMask(frame, harden(soft), soft)
+    if pick:
+        raise InvalidArgument("a matte video is read by its brightness: it has no objects to pick from",
+                              field="mask_index")
     video = probe(p, field=field)
     _check_count(video.frame_count, info, frame_range, f"the matte {p.name} has {video.frame_count} frames", field)
     if (video.width, video.height) != (info.width, info.height):
@@ -158,10 +181,11 @@ def load_masks(
 
 
 @functools.lru_cache(maxsize=64)
-def _image_size(path: Path, version: tuple[int, int], field: str) -> tuple[int, int]:
-    """(w, h) of an image file, decoded once per file version: every preview plans anew, and
-    decoding a 1080p mask just to check its size cost as much as a third of a GPU preview."""
-    h, w = sequence.read_image(path, field=field).shape[:2]
+def _image_size(path: Path, version: tuple[int, int], field: str, pick: str) -> tuple[int, int]:
+    """(w, h) of a mask image file, which is read as a mask (a multi-object one is refused now,
+    not mid-job), decoded once per file version: every preview plans anew, and decoding a 1080p
+    mask just to check its size cost as much as a third of a GPU preview."""
+    h, w = read_mask(path, field=field, pick=pick).shape[:2]
     return w, h
 
 

@@ -22,12 +22,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
 from ..errors import InvalidArgument, shown
 from ..timecode import FrameRange
+
+if TYPE_CHECKING:
+    from ..vision.tracker import TrackingReport
 
 
 class MaskUse(Enum):
@@ -203,6 +206,20 @@ class EditContext:
     check_cancelled: Callable[[], None] = lambda: None
 
 
+@dataclass(frozen=True)
+class OpReport:
+    """What a finished op tells the editor: notes beside the `wrote` line (JobResult.notes) and,
+    when it tracked a mask, the tracker's confidence per frame (JobResult.tracking)."""
+
+    notes: tuple[str, ...] = ()
+    tracking: TrackingReport | None = None
+
+    @classmethod
+    def of(cls, tracking: TrackingReport | None, *notes: str) -> OpReport:
+        lost = tracking.note() if tracking is not None else None
+        return cls((*notes, lost) if lost else tuple(notes), tracking)
+
+
 class Op(abc.ABC):
     """Base of every edit operation. Subclasses set `spec` and implement `render`."""
 
@@ -230,6 +247,13 @@ class Op(abc.ABC):
     @abc.abstractmethod
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         """Returns the edited frame `index` (same shape and dtype as `frame`)."""
+
+    def report(self, ctx: EditContext) -> OpReport:
+        """Asked once the whole range is rendered (and after a resumed job's read-back, so it
+        reads what the analysis kept in `ctx.workdir`). Default: the report of the masks
+        tracked for this op from the editor's mask images, if any were."""
+        report = getattr(ctx.masks, "report", None)
+        return OpReport.of(report() if report is not None else None)
 
     def scratch_dir(self, ctx: EditContext) -> Path:
         """Where `prepare` keeps its analysis: the job's workdir (which survives a restart),

@@ -14,6 +14,13 @@ flow fails (occluded, newly revealed) the residual fades and the region-level LU
 alone edits the pixel. Frames between two keys blend both keys' predictions, weighted
 by temporal distance x flow confidence. Outside the feathered tracked region the
 output is the source, bit for bit.
+
+A keyframe whose edited image shows no change (nothing differs by more than `threshold`
+delta E, or, with a mask, nothing inside it differs at all) is a valid request: nothing is
+carried from it, frames nearest it keep the source, and the job's notes say so. Given mask
+images on several frames (`--mask M --mask-frame K`, repeated), the region on every frame is
+the one the shared tracker carries through all of them (`engine.masks_tracked`), instead of
+this op's own tracking from each keyframe; either way the report says where it was lost.
 """
 
 from __future__ import annotations
@@ -32,9 +39,10 @@ from ..timecode import FrameRange
 from ..vision.colour import ColourLUT, change_region, to_unit
 from ..vision.flow import FlowEstimator, torch_device, warp
 from ..vision.segment import MaskTracker
+from ..vision.tracker import TrackingReport
 from ..vision.walk import walk
 from . import register
-from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
+from .base import EditContext, MaskUse, Op, OpReport, OpSpec, ParamSpec, ParamType
 
 #: residual magnitude (unit range) below which the keyframe's residual is LUT noise
 RESIDUAL_FLOOR = 6.0 / 255
@@ -153,6 +161,10 @@ class PropagateOp(Op):
     def __init__(self) -> None:
         self._keys: list[_Key] = []
         self._residuals: dict[tuple[int, str], object] = {}  # (key frame, device) -> tensor
+        #: keyframes whose edited image shows no change (the job's notes say so)
+        self._unchanged: list[int] = []
+        #: the mask provider whose tracked masks give the region, when masks came on several frames
+        self._given = None
 
     # -- analysis -------------------------------------------------------------------------
     def prepare(self, ctx: EditContext) -> None:
@@ -169,7 +181,10 @@ class PropagateOp(Op):
                 raise InvalidArgument(f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes")
         workdir = self.scratch_dir(ctx)
         est = FlowEstimator.from_params(ctx.params, 480)
-        self._keys, walks = [], []
+        self._given = ctx.masks if len(getattr(ctx.masks, "anchors", None) or ()) > 1 else None
+        if self._given is not None and hasattr(self._given, "track"):
+            self._given.track()  # here, before the walks' thread reads the masks: they share a reader
+        self._keys, self._unchanged, walks = [], [], []
         for n, k in enumerate(keys):
             lo = keys[n - 1] + 1 if n > 0 else ctx.frame_range.start
             hi = keys[n + 1] if n + 1 < len(keys) else ctx.frame_range.end
@@ -206,8 +221,13 @@ class PropagateOp(Op):
             )
         if ctx.masks is not None:
             region = ctx.masks.mask(k) > 127
+            unchanged = np.array_equal(original[region], edited[region])
         else:
             region = change_region(original, edited, threshold=float(ctx.params.get("threshold") or 4.0))
+            unchanged = not region.any()
+        if unchanged:  # nothing to carry: an empty region, so every frame it reaches keeps the source
+            self._unchanged.append(k)
+            region = np.zeros_like(region)
         digest = hashlib.sha1(edited.tobytes() + region.tobytes() + f"{span}:{est}".encode()).hexdigest()[:12]
         folder = workdir / f"propagate-{k}-{digest}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -230,6 +250,7 @@ class PropagateOp(Op):
 
     def _walk(self, ctx, k, span, est, region, folder, direction) -> None:
         tracker = chain = conf = None
+        sure: list[tuple[int, float]] = []  # (frame, the tracker's confidence)
         for step in walk(ctx.source, span, k, direction, est, ctx.check_cancelled):
             if tracker is None:
                 hs, ws = step.small.shape[:2]
@@ -239,7 +260,12 @@ class PropagateOp(Op):
                 chain = np.zeros((hs, ws, 2), np.float32)
                 conf = np.ones((hs, ws), np.float32)
             else:
-                mask = tracker.step(step.small, step.flow_to_prev, step.occluded)
+                if self._given is None or not region.any():
+                    mask = tracker.step(step.small, step.flow_to_prev, step.occluded)
+                    sure.append((step.index, tracker.confidence))
+                else:
+                    given = (self._given.mask(step.index) > 127).astype(np.float32)
+                    mask = cv2.resize(given, (ws, hs), interpolation=cv2.INTER_AREA) > 0.5
                 chain = step.flow_to_prev + warp(chain, step.flow_to_prev)
                 conf = warp(conf, step.flow_to_prev) * ~step.occluded
             # written whole or not at all, the chain last: its presence says the frame is analysed
@@ -248,6 +274,31 @@ class PropagateOp(Op):
             _write_png_atomically(folder / f"c{step.index:06d}.png", np.rint(conf * 255).astype(np.uint8))
             _save_atomically(folder / f"f{step.index:06d}.npy", chain.astype(np.float16))
             ctx.progress("propagate: analyse", step.index - span.start + 1, len(span))
+        _save_atomically(folder / f"confidence{'+' if direction > 0 else '-'}.npy", np.float32(sure).reshape(-1, 2))
+
+    def report(self, ctx: EditContext) -> OpReport:
+        notes = []
+        if self._unchanged:
+            frames = ", ".join(str(k) for k in self._unchanged)
+            given = "inside the mask" if ctx.masks is not None else (
+                f"by more than delta E {float(ctx.params.get('threshold') or 4.0):g}")
+            one = len(self._unchanged) == 1
+            what = f"the edited keyframe{'' if one else 's'} {frames} show{'s' if one else ''} no change from the " \
+                   f"source (nothing differs {given})"
+            if len(self._unchanged) == len(self._keys):
+                notes.append(f"{what}: there was nothing to carry, and the output is the source, unchanged")
+            else:
+                notes.append(f"{what}: nothing is carried from {'it' if one else 'them'}, and the frames nearest "
+                             f"{'it' if one else 'them'} keep the source")
+        if self._given is not None:
+            return OpReport.of(self._given.report(), *notes)
+        sure: dict[int, float] = {}
+        for key in self._keys:  # a frame two keys reach is lost only if both lost it
+            for direction in "+-":
+                path = key.folder / f"confidence{direction}.npy"
+                for index, c in np.load(path) if path.exists() else ():
+                    sure[int(index)] = max(sure.get(int(index), 0.0), float(c))
+        return OpReport.of(TrackingReport.of(ctx.frame_range, sure), *notes)
 
     # -- synthesis ------------------------------------------------------------------------
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:

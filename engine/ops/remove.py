@@ -45,10 +45,11 @@ from ..media.paths import require_free_space
 from ..vision.camera import fit_camera_motion, rescale
 from ..vision.fill import push_pull, seam_correction
 from ..vision.flow import FlowEstimator
+from ..vision.tracker import FlowTracker
 from ..vision.walk import walk
 from . import register
-from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
-from .track import track_masks
+from .base import EditContext, MaskUse, Op, OpReport, OpSpec, ParamSpec, ParamType
+from .track import anchors_of, cache_folder, read_report, track_anchors
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 _NONE = -1  # in an index map: no frame has shown this pixel
@@ -88,6 +89,7 @@ class RemoveOp(Op):
     def __init__(self) -> None:
         self._dir: Path | None = None
         self._track: dict[int, Path] | None = None
+        self._tracking: Path | None = None  # the tracker's own folder (its report)
         #: per frame of the range, the homography from the range's first frame to it (full resolution)
         self._to_frame: np.ndarray | None = None
 
@@ -107,12 +109,12 @@ class RemoveOp(Op):
             tracked = work / "remove-masks"
             tracked.mkdir(parents=True, exist_ok=True)
             self._track = {}
-            for i, m in track_masks(
-                ctx.source, ctx.frame_range, int(key), ctx.masks.mask(int(key)), work,
-                ctx.progress, ctx.check_cancelled, estimator=est,
-            ):  # fmt: skip
-                cv2.imwrite(str(tracked / f"{i:06d}.png"), m)
-                self._track[i] = tracked / f"{i:06d}.png"
+            tracker, anchors = FlowTracker(est), anchors_of(ctx, int(key))
+            for item in track_anchors(ctx.source, ctx.frame_range, anchors, work, ctx.progress, ctx.check_cancelled,
+                                      tracker=tracker):
+                cv2.imwrite(str(tracked / f"{item.index:06d}.png"), item.mask)
+                self._track[item.index] = tracked / f"{item.index:06d}.png"
+            self._tracking = cache_folder(work, ctx.frame_range, anchors, tracker)
         folder = work / f"remove-{ctx.frame_range}"
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / "analysis.done").exists():
@@ -124,6 +126,9 @@ class RemoveOp(Op):
                 self._sweep(ctx, folder, direction, name)
                 (folder / f"{name}.done").touch()
         self._dir = folder
+
+    def report(self, ctx: EditContext) -> OpReport:
+        return OpReport.of(None if self._tracking is None else read_report(self._tracking, ctx.frame_range))
 
     def _analyse(self, ctx: EditContext, est: FlowEstimator, folder: Path) -> None:
         """Keeps every frame with its usable pixels marked, and the camera's motion between neighbours."""

@@ -1,19 +1,21 @@
-"""`track`: a keyframe mask carried through the range (DESIGN: `retakes track`).
+"""`track`: the editor's mask(s) carried through the range (DESIGN: `retakes track`).
 
-The mask of `mask_frame` (read from ctx.masks) is tracked forward to the range's end and
-backward to its start with `vision.segment.MaskTracker` (flow warp + occlusion test +
-appearance refinement). The op's output is the mask sequence itself, as RGB frames
-(white = object), so the engine writes it like any other render.
+The mask of `mask_frame` (read from ctx.masks), and any further masks the editor gave on
+other frames (`--mask M --mask-frame K`, repeated), are carried through the range by a
+`vision.tracker.Tracker` (the classical one: flow warp + occlusion test + appearance). The
+op's output is the mask sequence itself, as RGB frames (white = object), so the engine writes
+it like any other render; its report says on which frames the object was lost.
 
-`track_masks` is the reusable form: other ops that are given one keyframe mask (propagate,
-remove, recolor, background) call it to get a mask per frame. Results are PNGs in a
-folder of the job's workdir named after the inputs, so a resumed job reads them back.
+`track_anchors` is the reusable form: other ops that are given mask images (propagate,
+remove, recolor, background) call it to get a mask per frame. Results are PNGs in a folder
+of the job's workdir named after the inputs, with the per-frame confidence beside them, so
+a resumed job reads them back.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import cv2
@@ -22,30 +24,76 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..timecode import FrameRange
 from ..vision.flow import FlowEstimator
-from ..vision.segment import MaskTracker, TrackerConfig
-from ..vision.walk import walk
+from ..vision.segment import TrackerConfig
+from ..vision.tracker import FlowTracker, TrackedMask, Tracker, TrackingReport, make_tracker
 from . import register
-from .base import EditContext, FrameSource, MaskUse, Op, OpSpec, ParamSpec, ParamType
+from .base import EditContext, FrameSource, MaskUse, Op, OpReport, OpSpec, ParamSpec, ParamType
 
 DONE = "done"
+CONFIDENCE = "confidence.npy"
 
 
-def _cache_dir(workdir: Path, frame_range: FrameRange, key: int, key_mask: np.ndarray, tag: str) -> Path:
-    h = hashlib.sha1(key_mask.tobytes())
-    h.update(f"{frame_range}:{key}:{key_mask.shape}:{tag}".encode())
-    return workdir / f"track-{key}-{h.hexdigest()[:12]}"
+def cache_folder(workdir: Path, frame_range: FrameRange, anchors: Mapping[int, np.ndarray], tracker: Tracker) -> Path:
+    """The folder of one tracking's results: named after everything they depend on."""
+    h = hashlib.sha1(f"{frame_range}:{tracker.tag}".encode())
+    for k in sorted(anchors):
+        h.update(f":{k}:{anchors[k].shape}".encode())
+        h.update((anchors[k] > 127).tobytes())
+    return workdir / f"track-{min(anchors)}-{h.hexdigest()[:12]}"
 
 
 def mask_path(folder: Path, index: int) -> Path:
     return folder / f"{index:06d}.png"
 
 
-def _upscale(mask_small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    h, w = shape
-    if mask_small.shape == (h, w):
-        return mask_small.astype(np.uint8) * 255
-    up = cv2.resize(mask_small.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return (up > 0.5).astype(np.uint8) * 255
+def read_report(folder: Path, frame_range: FrameRange) -> TrackingReport | None:
+    """The report of a finished tracking kept in `folder` (None if it is not finished)."""
+    if not (folder / DONE).exists():
+        return None
+    return TrackingReport(frame_range.start, tuple(float(c) for c in np.load(folder / CONFIDENCE)))
+
+
+def track_anchors(
+    source: FrameSource,
+    frame_range: FrameRange,
+    anchors: Mapping[int, np.ndarray],
+    workdir: Path | None,
+    progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
+    check_cancelled: Callable[[], None] = lambda: None,
+    *,
+    tracker: Tracker | None = None,
+) -> Iterator[TrackedMask]:
+    """Yields a TrackedMask (full resolution, 0/255) for every frame of `frame_range`, once each.
+
+    `anchors`: the editor's masks by source frame, all inside the range. With a `workdir` the
+    masks and their confidence are also written there and a second call reads them back.
+    """
+    if not anchors:
+        raise InvalidArgument("expected the mask of at least one frame", field="mask")
+    for k in anchors:
+        if int(k) not in frame_range:
+            raise InvalidArgument(f"mask frame {k} lies outside the range {frame_range}", field="mask_frame")
+    tracker = tracker or FlowTracker(FlowEstimator())
+    anchors = {int(k): np.asarray(m) for k, m in anchors.items()}
+    folder = None
+    if workdir is not None:
+        folder = cache_folder(Path(workdir), frame_range, anchors, tracker)
+        if (folder / DONE).exists():
+            confidence = np.load(folder / CONFIDENCE)
+            for i in frame_range:
+                mask = cv2.imread(str(mask_path(folder, i)), cv2.IMREAD_GRAYSCALE)
+                yield TrackedMask(i, mask, float(confidence[i - frame_range.start]))
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+    confidence = np.ones(len(frame_range), np.float32)
+    for item in tracker.track(source, frame_range, anchors, progress, check_cancelled):
+        if folder is not None:
+            cv2.imwrite(str(mask_path(folder, item.index)), item.mask)
+        confidence[item.index - frame_range.start] = item.confidence
+        yield item
+    if folder is not None:
+        np.save(folder / CONFIDENCE, confidence)
+        (folder / DONE).touch()  # written last: it says the masks and confidences are whole
 
 
 def track_masks(
@@ -60,53 +108,23 @@ def track_masks(
     estimator: FlowEstimator | None = None,
     config: TrackerConfig | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yields (index, uint8 mask 0/255, full resolution) for every frame of `frame_range`.
+    """One keyframe mask tracked by the classical tracker: (index, uint8 mask 0/255) for every
+    frame of `frame_range`; the key frame first, then forward to the end, then backward."""
+    tracker = FlowTracker(estimator or FlowEstimator(), config)
+    for item in track_anchors(source, frame_range, {key_frame: key_mask}, workdir, progress, check_cancelled,
+                              tracker=tracker):
+        yield item.index, item.mask
 
-    Order: the key frame, then forward to the end, then backward to the start. With a
-    `workdir` the masks are also written there and a second call reads them back.
-    """
-    if key_frame not in frame_range:
-        raise InvalidArgument(
-            f"mask frame {key_frame} lies outside the range {frame_range}", field="mask_frame"
-        )
-    estimator = estimator or FlowEstimator()
-    key_bool = key_mask > 127
-    folder = None
-    if workdir is not None:
-        tag = f"{estimator.preset}:{estimator.max_width}:{config}"
-        folder = _cache_dir(Path(workdir), frame_range, key_frame, key_bool, tag)
-        if (folder / DONE).exists():
-            for i in frame_range:
-                yield i, cv2.imread(str(mask_path(folder, i)), cv2.IMREAD_GRAYSCALE)
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-    total, done = len(frame_range), 0
-    for direction in (1, -1):
-        tracker: MaskTracker | None = None
-        for step in walk(source, frame_range, key_frame, direction, estimator, check_cancelled):
-            shape = step.frame.shape[:2]
-            if key_bool.shape != shape:
-                raise InvalidArgument(
-                    f"mask is {key_bool.shape[1]}x{key_bool.shape[0]}, frames are {shape[1]}x{shape[0]}",
-                    field="mask",
-                )
-            if tracker is None:
-                small_mask = cv2.resize(
-                    key_bool.astype(np.float32), step.small.shape[1::-1], interpolation=cv2.INTER_AREA
-                )
-                tracker = MaskTracker(step.small, small_mask, config)
-                if direction < 0:
-                    continue  # the key frame was yielded by the forward pass
-                out = key_bool.astype(np.uint8) * 255
-            else:
-                out = _upscale(tracker.step(step.small, step.flow_to_prev, step.occluded), shape)
-            if folder is not None:
-                cv2.imwrite(str(mask_path(folder, step.index)), out)
-            done += 1
-            progress("track", done, total)
-            yield step.index, out
-    if folder is not None:
-        (folder / DONE).touch()
+
+def anchors_of(ctx: EditContext, key: int) -> dict[int, np.ndarray]:
+    """The editor's masks to track: every one the mask provider holds inside the range
+    (`--mask`/`--mask-frame`, repeated), else the mask of `key` alone."""
+    given = getattr(ctx.masks, "anchors", None)
+    if given:
+        inside = {k: m for k, m in given.items() if k in ctx.frame_range}
+        if key in inside:
+            return inside
+    return {key: ctx.masks.mask(key)}
 
 
 @register
@@ -145,21 +163,16 @@ class TrackOp(Op):
                 f"mask frame {key} lies outside the range {ctx.frame_range}", field="mask_frame"
             )
         workdir = self.scratch_dir(ctx)
-        estimator = FlowEstimator.from_params(ctx.params, 960)
-        key_mask = ctx.masks.mask(key)
-        for _ in track_masks(
-            ctx.source,
-            ctx.frame_range,
-            key,
-            key_mask,
-            workdir,
-            ctx.progress,
-            ctx.check_cancelled,
-            estimator=estimator,
-        ):
+        tracker = make_tracker(ctx.params, 960)
+        anchors = anchors_of(ctx, key)
+        for _ in track_anchors(ctx.source, ctx.frame_range, anchors, workdir, ctx.progress, ctx.check_cancelled,
+                               tracker=tracker):
             pass
-        tag = f"{estimator.preset}:{estimator.max_width}:None"
-        self._folder = _cache_dir(workdir, ctx.frame_range, key, key_mask > 127, tag)
+        self._folder = cache_folder(workdir, ctx.frame_range, anchors, tracker)
+
+    def report(self, ctx: EditContext) -> OpReport:
+        tracking = None if self._folder is None else read_report(self._folder, ctx.frame_range)
+        return OpReport.of(tracking)
 
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         if self._folder is None:

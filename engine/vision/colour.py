@@ -183,6 +183,8 @@ class ColourLUT:
         within two intensity slices, then linear between them)."""
         shape = rgb.shape
         flat = rgb.reshape(-1, 3).astype(np.float32)
+        if len(flat) == 0:  # cv2.remap refuses empty maps (an empty region: an unedited keyframe)
+            return flat.reshape(shape)
         n = self.grid.shape[0]
         u = np.clip(self._unit(lut_coords(flat)), 0.0, 1.0) * (n - 1)
         z0 = np.minimum(np.floor(u[:, 2]), n - 2)

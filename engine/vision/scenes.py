@@ -83,6 +83,28 @@ def make_scene(
     return Scene(frames, masks, bgs)
 
 
+def with_pole(scene: Scene, *, x0: float, speed: float, width: int, seed: int = 7) -> Scene:
+    """The scene with a vertical pole in front of everything, moving `speed` px a frame from `x0`:
+    where it crosses the object, the object is hidden (its true mask excludes the pole). What
+    loses a tracker: an occluder that sweeps across the subject."""
+    rng = np.random.default_rng(seed)
+    h, w = scene.frames[0].shape[:2]
+    grain = rng.random((h, 1, 1)) * 30  # a little texture along the pole, so flow sees it move
+    colour = np.clip(np.float32([90, 80, 70]) + grain, 0, 255).astype(np.uint8)
+    frames, masks, bgs = [], [], []
+    for t, (frame, mask, bg) in enumerate(zip(scene.frames, scene.masks, scene.backgrounds, strict=True)):
+        lo, hi = max(0, int(round(x0 + speed * t))), min(w, int(round(x0 + speed * t)) + width)
+        frame, mask, bg = frame.copy(), mask.copy(), bg.copy()
+        if lo < hi:
+            frame[:, lo:hi] = colour
+            bg[:, lo:hi] = colour
+            mask[:, lo:hi] = 0
+        frames.append(frame)
+        masks.append(mask)
+        bgs.append(bg)
+    return Scene(frames, masks, bgs)
+
+
 def hue_rotate(rgb: np.ndarray, degrees: float, mask: np.ndarray | None = None) -> np.ndarray:
     """HSV hue rotation (the propagation benchmark's ground-truth edit), inside `mask`."""
     hsv = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2HSV)

@@ -8,6 +8,14 @@ the pixels of a band around the warped edge (and the unknown ones near it) by co
 the warped prior with a colour likelihood ratio from foreground/background histograms,
 (4) snaps the result to image edges with a guided filter and drops fragments.
 
+Confidence: after each step, `confidence` (0..1) says how sure the tracker is that its mask is
+still the key's object. It is the mask's area against the key mask's: 1 while the mask keeps
+between a quarter and four times the key's area, then falling in proportion (0 for an empty
+mask). An object lost behind an occluder shrinks to a few pixels and stays there (measured:
+tests/engine/ops/test_track.py), which is what the job's notes report; an object that
+legitimately shrinks below a quarter of its size reads as less sure too, and a mask that slides
+onto something else of similar size is not seen by it. Measuring changes nothing tracked.
+
 Re-anchoring: the foreground colour model always keeps a fixed share of the keyframe's
 histogram, so appearance can adapt to lighting without the model walking off onto the
 background; the background model is local (a ring around the object) and adapts faster,
@@ -37,6 +45,8 @@ class TrackerConfig:
     anchor: float = 0.6
     #: adaptation rate of the running colour models per frame
     adapt: float = 0.2
+    #: the mask's area may shrink or grow this many times against the key's at full confidence
+    size_range: float = 4.0
 
 
 def _bins(rgb: np.ndarray) -> np.ndarray:
@@ -110,6 +120,10 @@ class MaskTracker:
         self.key_fg = _hist(idx, self.mask)
         self.key_bg = _hist(idx, self._ring(self.mask))
         self.fg, self.bg = self.key_fg.copy(), self.key_bg.copy()
+        self.key_area = int(self.mask.sum())
+        #: how sure the last step is that its mask is still the key's object (0..1); 1 on the key,
+        #: and always for an empty key mask (nothing to lose)
+        self.confidence = 1.0
 
     def _ring(self, m: np.ndarray) -> np.ndarray:
         return cv2.dilate(m.astype(np.uint8), _disk(3 * self.radius)).astype(bool) & ~m
@@ -130,6 +144,7 @@ class MaskTracker:
         warped = warp(self.mask.astype(np.float32), flow_to_prev, fill=0.0)
         if not (warped > 0.5).any():  # lost (left the frame): stay empty rather than invent one
             self.mask = np.zeros(warped.shape, bool)
+            self.confidence = 0.0 if self.key_area else 1.0
             return self.mask
         box = _box_around(warped > 0, 4 * r + 8)
         prior, small = warped[box], small[box]
@@ -160,7 +175,14 @@ class MaskTracker:
         self._adapt(idx, new)
         self.mask = np.zeros(warped.shape, bool)
         self.mask[box] = new
+        self.confidence = self._confidence(int(new.sum()))
         return self.mask
+
+    def _confidence(self, area: int) -> float:
+        if not self.key_area:
+            return 1.0
+        size = area / self.key_area
+        return float(min(1.0, self.cfg.size_range * size, self.cfg.size_range / size)) if area else 0.0
 
     def _adapt(self, idx: np.ndarray, m: np.ndarray) -> None:
         a, k = self.cfg.adapt, self.cfg.anchor

@@ -192,6 +192,14 @@ class RangeSpec(_message.Message):
     timecodes: TimecodeRange
     def __init__(self, frames: _Optional[_Union[FrameRange, _Mapping]] = ..., timecodes: _Optional[_Union[TimecodeRange, _Mapping]] = ...) -> None: ...
 
+class KeyMask(_message.Message):
+    __slots__ = ("frame", "mask")
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    frame: int
+    mask: MediaRef
+    def __init__(self, frame: _Optional[int] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ...) -> None: ...
+
 class Keyframe(_message.Message):
     __slots__ = ("frame", "edited")
     FRAME_FIELD_NUMBER: _ClassVar[int]
@@ -201,7 +209,7 @@ class Keyframe(_message.Message):
     def __init__(self, frame: _Optional[int] = ..., edited: _Optional[_Union[MediaRef, _Mapping]] = ...) -> None: ...
 
 class EditRequest(_message.Message):
-    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite")
+    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite", "key_masks", "mask_index")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -223,6 +231,8 @@ class EditRequest(_message.Message):
     SEQUENCE_RATE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_START_TIMECODE_FIELD_NUMBER: _ClassVar[int]
     OVERWRITE_FIELD_NUMBER: _ClassVar[int]
+    KEY_MASKS_FIELD_NUMBER: _ClassVar[int]
+    MASK_INDEX_FIELD_NUMBER: _ClassVar[int]
     source: MediaRef
     output_path: str
     op: str
@@ -237,7 +247,9 @@ class EditRequest(_message.Message):
     sequence_rate: str
     sequence_start_timecode: str
     overwrite: bool
-    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ...) -> None: ...
+    key_masks: _containers.RepeatedCompositeFieldContainer[KeyMask]
+    mask_index: str
+    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ..., key_masks: _Optional[_Iterable[_Union[KeyMask, _Mapping]]] = ..., mask_index: _Optional[str] = ...) -> None: ...
 
 class PreviewRequest(_message.Message):
     __slots__ = ("edit", "frame", "encoding")
@@ -300,20 +312,32 @@ class OutputFile(_message.Message):
     def __init__(self, path: _Optional[str] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("outputs", "frames_written", "start_timecode", "rate", "codec", "notes")
+    __slots__ = ("outputs", "frames_written", "start_timecode", "rate", "codec", "notes", "tracking")
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     FRAMES_WRITTEN_FIELD_NUMBER: _ClassVar[int]
     START_TIMECODE_FIELD_NUMBER: _ClassVar[int]
     RATE_FIELD_NUMBER: _ClassVar[int]
     CODEC_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    TRACKING_FIELD_NUMBER: _ClassVar[int]
     outputs: _containers.RepeatedCompositeFieldContainer[OutputFile]
     frames_written: int
     start_timecode: str
     rate: str
     codec: str
     notes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, outputs: _Optional[_Iterable[_Union[OutputFile, _Mapping]]] = ..., frames_written: _Optional[int] = ..., start_timecode: _Optional[str] = ..., rate: _Optional[str] = ..., codec: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ...) -> None: ...
+    tracking: TrackingReport
+    def __init__(self, outputs: _Optional[_Iterable[_Union[OutputFile, _Mapping]]] = ..., frames_written: _Optional[int] = ..., start_timecode: _Optional[str] = ..., rate: _Optional[str] = ..., codec: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., tracking: _Optional[_Union[TrackingReport, _Mapping]] = ...) -> None: ...
+
+class TrackingReport(_message.Message):
+    __slots__ = ("start_frame", "confidence", "lost")
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    LOST_FIELD_NUMBER: _ClassVar[int]
+    start_frame: int
+    confidence: _containers.RepeatedScalarFieldContainer[float]
+    lost: _containers.RepeatedCompositeFieldContainer[FrameRange]
+    def __init__(self, start_frame: _Optional[int] = ..., confidence: _Optional[_Iterable[float]] = ..., lost: _Optional[_Iterable[_Union[FrameRange, _Mapping]]] = ...) -> None: ...
 
 class JobError(_message.Message):
     __slots__ = ("code", "message", "field")
