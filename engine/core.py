@@ -151,7 +151,11 @@ class Engine:
     # ------------------------------------------------------------------ jobs
 
     def submit(self, request: engine_pb2.EditRequest, idempotency_key: str = "") -> JobRecord:
-        """Validates now (nothing is queued on bad input), then queues the job."""
+        """Validates now (nothing is queued on bad input), then queues the job. A submit sent
+        again with the same key (its answer was lost) gets the job the first one made, before
+        any check: that job may already have written the output the check would refuse."""
+        if idempotency_key and (earlier := self.store.find_by_idempotency_key(idempotency_key)) is not None:
+            return earlier
         plan = self.plan(request)
         assert plan.output is not None and plan.codec is not None
         stored = engine_pb2.EditRequest()

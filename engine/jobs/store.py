@@ -348,6 +348,12 @@ class JobStore:
             ).fetchone()
         return self._changed_rows([row])[0]
 
+    def find_by_idempotency_key(self, idempotency_key: str) -> JobRecord | None:
+        """The job an earlier submit with this key made, if any."""
+        sql = "SELECT * FROM jobs WHERE idempotency_key = ?"
+        row = self._conns().durable.execute(sql, (idempotency_key,)).fetchone()
+        return None if row is None else _record(row)
+
     def get(self, job_id: str) -> JobRecord:
         row = self._conns().durable.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
