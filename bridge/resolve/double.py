@@ -169,6 +169,10 @@ class MediaPoolItem(_Markers, _Api):
     def GetClipColor(self) -> str:
         return self.color
 
+    def ClearClipColor(self) -> bool:
+        self.color = ""
+        return True
+
 
 class Folder(_Api):
     def __init__(self, name: str) -> None:
@@ -313,6 +317,10 @@ class TimelineItem(_Markers, _Api):
 
     def GetClipColor(self) -> str:
         return self.color
+
+    def ClearClipColor(self) -> bool:
+        self.color = ""
+        return True
 
 
 class Timeline(_Api):
