@@ -86,9 +86,8 @@ def _is_video(item: TimelineItem) -> bool:
 class _Take:
     index: int
     count: int
-    media: MediaPoolItem | None
-    start: float
-    end: float
+    media: MediaPoolItem
+    start: float  # its first source frame (startFrame)
 
 
 def _selected_take(item: TimelineItem) -> _Take | None:
@@ -99,8 +98,9 @@ def _selected_take(item: TimelineItem) -> _Take | None:
     if count < 1 or not 1 <= index <= count:
         return None
     take = item.GetTakeByIndex(index) or {}
-    return _Take(index, count, take.get("mediaPoolItem"), float(take.get("startFrame") or 0),
-                 float(take.get("endFrame") or 0))
+    if take.get("mediaPoolItem") is None:  # nothing to go on: read the item as a plain clip
+        return None
+    return _Take(index, count, take["mediaPoolItem"], float(take.get("startFrame") or 0))
 
 
 def retakes_version(mpi: MediaPoolItem) -> dict | None:
@@ -124,7 +124,7 @@ def clip_ref(item: TimelineItem, timeline: Timeline, *, handles: int = 0,
     """
     name = item.GetName() or "clip"
     take = _selected_take(item)
-    mpi = take.media if take is not None else item.GetMediaPoolItem()
+    mpi = take.media if take else item.GetMediaPoolItem()
     if mpi is None:
         raise ClipRefused("generator", name, "it has no media behind it (a generator, title or Fusion clip)")
     kind = str(mpi.GetClipProperty("Type") or "").strip().lower()
