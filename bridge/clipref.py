@@ -97,6 +97,9 @@ class ClipRef:
     handles: tuple[int, int] = (0, 0)  # frames actually available before / after the range
     media_frames: int | None = None  # total frames in the media, when known
     item_id: str = ""  # the host's id for the timeline item (Resolve GetUniqueId)
+    # What is sent, in words, when it is not simply the clip's own original media: a take, or
+    # a retakes version (an edit of an edit). Empty otherwise. Show it to the editor.
+    source_note: str = ""
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:

@@ -12,11 +12,16 @@ import itertools
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from .retakes_agent import ROOT, agent_file
+
+START = "start retakes from Resolve: Workspace > Scripts > retakes"
 
 
 class AgentError(RuntimeError):
@@ -40,19 +45,42 @@ class AgentClient:
         self._reader = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self.source: Path | None = None  # the agent file this client was read from
 
     @classmethod
     def from_file(cls, path: str | os.PathLike | None = None, *, timeout: float = 30.0) -> AgentClient:
+        """A client for the agent the file names; AgentUnavailable in words when there is none."""
         path = Path(path) if path else agent_file()
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError:
+            raise AgentUnavailable("not_running", f"the retakes agent is not running (no {path}); {START}") from None
+        except (OSError, ValueError) as exc:
+            raise AgentUnavailable("not_running", f"cannot read the agent file {path} ({exc}); {START}") from None
+        if not isinstance(data, dict):
+            raise AgentUnavailable("not_running", f"the agent file {path} is not the agent's; {START}")
+        if data.get("refused"):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(data.get("at") or 0)))
+            raise AgentUnavailable("refused", f"the retakes agent in Resolve refused to start ({when}): "
+                                              f"{data['refused']}")
+        try:
+            client = cls(int(data["port"]), str(data["token"]), timeout=timeout)
+        except (KeyError, TypeError, ValueError):
+            raise AgentUnavailable("not_running", f"the agent file {path} names no port and token; {START}") from None
+        client.source = path
+        return client
+
+    def check(self) -> dict:
+        """hello, with a stale agent file said in words instead of "[Errno 111] Connection refused"."""
+        try:
+            return self.hello()
+        except AgentUnavailable as exc:
+            where = f"{self.source} is" if self.source else "the agent file is"
             raise AgentUnavailable(
                 "not_running",
-                f"the retakes agent is not running (no {path}); start it "
-                "from Resolve: Workspace > Scripts > retakes",
-            ) from None
-        return cls(int(data["port"]), str(data["token"]), timeout=timeout)
+                f"the retakes agent is not running: {where} left from an earlier session (nothing answers "
+                f"on {self.address[0]}:{self.address[1]}; Resolve may have quit or crashed); {START}",
+            ) from exc
 
     def request(self, op: str, **fields: Any) -> Any:
         with self._lock:  # one request in flight per client: replies cannot cross
@@ -152,6 +180,15 @@ class RemoteObject:
     def __dir__(self) -> list[str]:
         return list(self._client.request("dir", target=self._ref))
 
+    def has_remote_method(self, name: str) -> bool:
+        """Asks the agent whether the real handle has `name` (see `resolve.api.has_method`)."""
+        try:
+            return bool(self._client.request("has", target=self._ref, method=name))
+        except AgentError as exc:
+            if exc.kind != "bad_request":
+                raise
+            return name in dir(self)  # an agent from before protocol 2 knows only dir()
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RemoteObject) and other._ref == self._ref and other._client is self._client
 
@@ -163,23 +200,77 @@ class RemoteObject:
 
 
 def connect_resolve(*, agent_path: str | os.PathLike | None = None, timeout: float = 30.0):
-    """A Resolve handle: the in-app agent when it runs, else Studio's external scripting."""
+    """A Resolve handle: the in-app agent when it runs, else Studio's external scripting.
+
+    When neither answers, AgentUnavailable says why in one sentence: the agent refused to
+    start (its reason), the agent file is stale, Resolve is not running, or Resolve runs but
+    refuses external scripting.
+    """
     path = Path(agent_path) if agent_path else agent_file()
+    stale = None
     if path.exists():
-        return AgentClient.from_file(path, timeout=timeout).resolve()
+        client = AgentClient.from_file(path, timeout=timeout)  # a recorded refusal is the answer
+        try:
+            client.check()
+            return client.resolve()
+        except AgentUnavailable as exc:
+            client.close()
+            stale = exc
+    try:
+        return external_resolve()
+    except AgentUnavailable as exc:
+        if stale is not None:  # the agent was meant to be there: that is the news
+            raise stale from exc
+        raise
+
+
+def external_resolve():
+    """Studio's external scripting (`DaVinciResolveScript.scriptapp("Resolve")`), or why not."""
     try:
         import DaVinciResolveScript  # type: ignore[import-not-found]
     except ImportError:
         raise AgentUnavailable(
             "not_running",
-            "the retakes agent is not running and Resolve's scripting module "
-            "is not importable; start retakes from Resolve: Workspace > Scripts > retakes",
+            f"the retakes agent is not running (no {agent_file()}) and Resolve's scripting module is not "
+            f"importable; {START}",
         ) from None
     resolve = DaVinciResolveScript.scriptapp("Resolve")
-    if resolve is None:
-        raise AgentUnavailable(
-            "not_running",
-            "Resolve refused external scripting (Studio only, and "
-            "Preferences > General > External scripting must be Local)",
-        )
-    return resolve
+    if resolve is not None:
+        return resolve
+    running = resolve_running()
+    if running is False:  # scriptapp answers None both when Resolve is closed and when it refuses
+        raise AgentUnavailable("not_running", "DaVinci Resolve is not running: start it, open a project, then "
+                                              "start retakes from Resolve: Workspace > Scripts > retakes")
+    refused = ("Resolve refused external scripting (that needs DaVinci Resolve Studio with Preferences > "
+               "System > General > External scripting using: Local); start retakes from Resolve instead: "
+               "Workspace > Scripts > retakes")
+    if running is None:
+        refused = "Resolve did not answer: it is not running, or " + refused[0].lower() + refused[1:]
+    raise AgentUnavailable("refused", refused)
+
+
+_RESOLVE_PROCESS = {"linux": "resolve", "darwin": "Resolve", "win32": "Resolve.exe"}
+
+
+def resolve_running(platform: str | None = None) -> bool | None:
+    """Whether a DaVinci Resolve process runs for anyone on this machine; None when it cannot tell."""
+    platform = platform or sys.platform
+    try:
+        if platform.startswith("linux"):
+            names = set()
+            for comm in Path("/proc").glob("[0-9]*/comm"):
+                try:
+                    names.add(comm.read_text().strip())
+                except OSError:  # the process ended while we looked
+                    continue
+            return _RESOLVE_PROCESS["linux"] in names
+        if platform == "darwin":
+            done = subprocess.run(["pgrep", "-x", _RESOLVE_PROCESS["darwin"]], capture_output=True, timeout=5)
+            return done.returncode == 0
+        if platform.startswith("win"):
+            done = subprocess.run(["tasklist", "/FI", f"IMAGENAME eq {_RESOLVE_PROCESS['win32']}", "/NH"],
+                                  capture_output=True, text=True, timeout=5)
+            return _RESOLVE_PROCESS["win32"].lower() in done.stdout.lower()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return None

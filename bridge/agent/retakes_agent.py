@@ -7,14 +7,16 @@ finds, which is not the one retakes is installed in. The agent
 2. owns the `resolve` object and makes every Resolve call on one thread (the API is not
    thread-safe, and a second call during a long one hangs inside fusionscript);
 3. serves a small JSON protocol on 127.0.0.1 (one JSON object per line) that re-exports the
-   scripting API: `call` a method on an object handle, `dir` an object, `release` handles;
+   scripting API: `call` a method on an object handle, `has` (is a method there), `dir` an
+   object, `release` handles;
 4. authenticates every request with a per-launch token, kept in a file only this user can
-   read (`agent.json` in the retakes state folder), next to the port;
+   read (`agent.json` in the retakes state folder), next to the port; when it refuses to
+   start, that file holds the reason instead, so the panel and the CLI can say it;
 5. starts the panel (`python -m retakes.panel`) with the Python the installer recorded.
 
 A Resolve call that does not return within the call timeout answers the caller with a
 "timeout" error at once; later calls get "busy" until Resolve comes back, instead of queueing
-behind it. Requests: {"token", "id", "op": "hello"|"call"|"dir"|"release"|"shutdown",
+behind it. Requests: {"token", "id", "op": "hello"|"call"|"has"|"dir"|"release"|"shutdown",
 "target": handle, "method": name, "args": [...]}. Replies: {"id", "ok": true, "result"} or
 {"id", "ok": false, "error": {"kind", "message"}}. Resolve objects travel as {"$ref": "h12"};
 dicts with non-string keys (GetMarkers) as {"$dict": [[key, value], ...]}.
@@ -34,7 +36,7 @@ import threading
 import time
 from pathlib import Path
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: the "has" op
 ROOT = "root"
 DEFAULT_CALL_TIMEOUT = 20.0
 _PRIMITIVES = (str, int, float, bool, type(None))
@@ -227,6 +229,8 @@ class Agent:
                 return {"id": rid, "ok": True, "result": {"protocol": PROTOCOL, **self.host_info}}
             if op == "call":
                 return {"id": rid, "ok": True, "result": self._call(request)}
+            if op == "has":
+                return {"id": rid, "ok": True, "result": self._has(request)}
             if op == "dir":
                 target = self.handles.get(request.get("target", ROOT))
                 names = self.calls.call("dir()", lambda: [n for n in dir(target) if not n.startswith("_")])
@@ -246,6 +250,14 @@ class Agent:
             return _error(rid, "bad_request", str(exc))
         except Exception as exc:  # a Resolve exception is an answer, not a crash
             return _error(rid, "exception", f"{type(exc).__name__}: {exc}")
+
+    def _has(self, request: dict) -> bool:
+        """callable(getattr(...)) on the real handle: dir() need not list every method it has."""
+        target = self.handles.get(request.get("target", ROOT))
+        method = str(request.get("method", ""))
+        if not method or method.startswith("_"):
+            return False
+        return bool(self.calls.call("has", lambda: callable(getattr(target, method, None))))
 
     def _call(self, request: dict):
         target = self.handles.get(request.get("target", ROOT))
@@ -369,6 +381,9 @@ def main(namespace: dict | None = None) -> int:
     for note in notes:
         print("retakes:", note)
     if not ok:
+        # Resolve's console is out of sight: leave the reason where the panel and CLI look first.
+        write_agent_file(agent_file(), {"refused": " ".join(notes), "at": time.time(), "pid": os.getpid(),
+                                        "product": product, "version": list(version or [])})
         return 1
     config_path = Path(__file__).with_name("retakes_agent.json")
     config = json.loads(config_path.read_text()) if config_path.exists() else {}

@@ -17,6 +17,9 @@ class MediaPoolItem(Protocol):
     def GetName(self) -> str: ...
     def GetUniqueId(self) -> str: ...
     def GetClipProperty(self, name: str | None = None) -> Any: ...
+    def AddMarker(self, frame: int, color: str, name: str, note: str, duration: int, custom: str) -> bool: ...
+    def GetMarkers(self) -> dict: ...
+    def DeleteMarkerAtFrame(self, frame: int) -> bool: ...
 
 
 class Folder(Protocol):
@@ -99,10 +102,20 @@ class ResolveUnavailable(RuntimeError):
 
 
 def has_method(obj: object, name: str) -> bool:
-    """Feature probe. Resolve answers hasattr() True for every name, so ask dir() instead."""
+    """Feature probe: does this handle have a callable `name`?
+
+    `callable(getattr(...))`: a live handle answers getattr with None for a name it lacks, and
+    hasattr with True for every name, so hasattr says nothing; dir() need not list a method the
+    handle has (LIMITS "hasattr() / getattr() on Resolve API objects"; on Fusion Tools dir() omits
+    documented methods). The agent's proxy cannot know locally, so it asks the agent, which asks
+    the same question of the real handle inside Resolve.
+    """
+    ask = getattr(type(obj), "has_remote_method", None)
+    if ask is not None:  # the agent's errors (a timeout, gone) are not "no such method": they rise
+        return bool(ask(obj, name))
     try:
-        return name in dir(obj)
-    except Exception:  # a proxy that cannot list its methods has none we may rely on
+        return callable(getattr(obj, name, None))
+    except Exception:  # a handle that cannot even be asked has nothing we may rely on
         return False
 
 

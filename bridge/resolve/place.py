@@ -2,9 +2,19 @@
 
 Resolve reports failure with None/False, or not at all (an append onto occupied space comes
 back as an item that is not on the timeline), so every write here is read back. When what
-Resolve did differs from what was asked, everything this call added is removed again, in
-reverse order, and PlacementError says what happened and what was undone. Only additions are
-ever made: a bin, a media-pool item, a track or take, a marker, clip colours.
+Resolve did differs from what was asked, or a call fails outright (the agent timed out, a
+method is missing), everything this call added is removed again, in reverse order, every step
+tried even when one fails, and PlacementError says what happened, what was undone and what
+could not be. Only additions are ever made: a bin, a media-pool item, a track or take, a
+marker, clip colours.
+
+Extents passed to AppendToTimeline and AddTake are source frames at the version media's own
+rate; Resolve converts them to record frames, floored (`rates.py`), so a clip whose media and
+timeline rates differ is asked for exactly the source that fills its record length.
+
+The version's marker (its lineage, in customData) goes on the version's media-pool item, which
+retakes owns, not on the timeline item: every frame of the timeline item stays free for review
+notes, the first frame included (Resolve keeps one marker per frame).
 """
 
 from __future__ import annotations
@@ -12,15 +22,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
-from retakes.engine.timecode import FrameRange
+from retakes.engine.timecode import FrameRange, FrameRate
 
 from ..clipref import NAMESPACE, ClipRef, VersionMedia
 from .api import Folder, MediaPool, MediaPoolItem, Resolve, Timeline, TimelineItem, current_timeline
+from .rates import as_clip_info_number, record_frames, source_extent
 from .read import find_item
 
 LATEST_COLOR, OUTDATED_COLOR = "Lime", "Tan"  # two of the 16 names SetClipColor accepts
-MARKER_COLOR = "Purple"
+MARKER_COLOR = "Purple"  # one of the 16 names AddMarker accepts (README: resolve.MARKER_PURPLE)
 
 
 class PlacementError(RuntimeError):
@@ -48,15 +60,29 @@ class _Undo:
         self.steps.append((what, undo))
 
     def fail(self, message: str) -> PlacementError:
+        """Runs every undo step, whatever the others do, and says how each one went."""
         undone, failed = [], []
         for what, undo in reversed(self.steps):
-            (undone if undo() else failed).append(what)
+            try:
+                ok, why = bool(undo()), "Resolve said no"
+            except Exception as exc:  # a timeout or a missing call must not skip the steps after it
+                ok, why = False, _reason(exc)
+            if ok:
+                undone.append(what)
+            else:
+                failed.append(f"{what} ({why})")
+        self.steps.clear()
         text = message
         if undone:
             text += "; removed again: " + ", ".join(undone)
         if failed:
             text += "; could NOT remove (please delete by hand): " + ", ".join(failed)
         return PlacementError(text)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def place_version(resolve: Resolve, clip: ClipRef, media: VersionMedia, *, mode: str = "track",
@@ -67,9 +93,14 @@ def place_version(resolve: Resolve, clip: ClipRef, media: VersionMedia, *, mode:
     project, timeline = current_timeline(resolve)
     pool = project.GetMediaPool()
     undo = _Undo()
-    mpi = _import(pool, clip.name, media, undo)
-    placer = _as_track if mode == "track" else _as_take
-    placed = placer(pool, timeline, clip, media, mpi, undo)
+    try:
+        mpi = _import(pool, clip.name, media, undo)
+        placer = _as_track if mode == "track" else _as_take
+        placed = placer(pool, timeline, clip, media, mpi, undo)
+    except PlacementError:
+        raise
+    except Exception as exc:  # Resolve (or the agent) failed mid-way: take back what was added
+        raise undo.fail(f"placing {media.label} failed ({_reason(exc)})") from exc
     warnings = _recolor(timeline, outdated_item_ids)
     return Placed(**{**placed.__dict__, "warnings": warnings})
 
@@ -107,8 +138,31 @@ def _import(pool: MediaPool, clip_name: str, media: VersionMedia, undo: _Undo) -
     return mpi
 
 
+def _media_rate(mpi: MediaPoolItem, clip: ClipRef) -> FrameRate:
+    """The imported version's rate as Resolve sees it (its FPS property); the clip's if unreadable."""
+    try:
+        return FrameRate.parse(str(mpi.GetClipProperty("FPS")))
+    except ValueError:
+        return clip.source_rate
+
+
+def _extent(clip: ClipRef, media: VersionMedia, rate: FrameRate, undo: _Undo) -> Fraction:
+    """Source frames, at the version's rate, that fill the clip's record length exactly."""
+    duration = clip.placement.duration
+    extent = source_extent(duration, rate, clip.timeline.rate)  # the duration itself at equal rates
+    frames = media.frames or media.offset + len(clip.source_range)
+    if media.offset + extent > frames:
+        raise undo.fail(
+            f"{media.label} has {frames} frames; filling {duration} frames at {clip.timeline.rate} fps "
+            f"from its frame {media.offset} takes {float(extent):g} frames at {rate} fps"
+        )
+    return extent
+
+
 def _as_track(pool: MediaPool, timeline: Timeline, clip: ClipRef, media: VersionMedia,
               mpi: MediaPoolItem, undo: _Undo) -> Placed:
+    rate = _media_rate(mpi, clip)
+    extent = _extent(clip, media, rate, undo)
     before = int(timeline.GetTrackCount("video") or 0)
     if not timeline.AddTrack("video") or int(timeline.GetTrackCount("video") or 0) != before + 1:
         raise undo.fail("Resolve did not add a video track")
@@ -117,7 +171,8 @@ def _as_track(pool: MediaPool, timeline: Timeline, clip: ClipRef, media: Version
     timeline.SetTrackName("video", track, f"{NAMESPACE} {clip.name} {media.label}")
     record, duration = clip.placement.record, clip.placement.duration
     result = pool.AppendToTimeline([{
-        "mediaPoolItem": mpi, "startFrame": media.offset, "endFrame": media.offset + duration,
+        "mediaPoolItem": mpi, "startFrame": media.offset,
+        "endFrame": as_clip_info_number(media.offset + extent),
         "trackIndex": track, "recordFrame": record.start, "mediaType": 1,
     }]) or []
     item = result[0] if len(result) == 1 else None
@@ -129,7 +184,7 @@ def _as_track(pool: MediaPool, timeline: Timeline, clip: ClipRef, media: Version
         raise undo.fail(
             f"Resolve placed {media.label} {_describe(got, clip)} instead of {_describe(want, clip)}"
         )
-    _marker(item, clip, media, undo)
+    _marker(mpi, clip, media, undo)
     if not item.SetClipColor(LATEST_COLOR) or item.GetClipColor() != LATEST_COLOR:
         raise undo.fail(f"Resolve did not colour {media.label} as the latest version")
     return Placed("track", item.GetUniqueId(), track, FrameRange(record.start, record.end), mpi.GetUniqueId())
@@ -157,9 +212,17 @@ def _as_take(pool: MediaPool, timeline: Timeline, clip: ClipRef, media: VersionM
     source = find_item(timeline, clip.item_id) if clip.item_id else None
     if source is None:
         raise undo.fail(f"the source clip {clip.name!r} is no longer on the timeline")
+    rate = _media_rate(mpi, clip)
+    extent = _extent(clip, media, rate, undo)
+    if extent.denominator != 1:  # README: AddTake's startFrame (int) and endFrame (int)
+        raise undo.fail(
+            f"no whole number of {rate} fps frames fills exactly {clip.placement.duration} frames at "
+            f"{clip.timeline.rate} fps, and a take takes whole frames only; place {media.label} as a new track"
+        )
+    start, end = media.offset, media.offset + int(extent)
     count, selected = int(source.GetTakesCount() or 0), int(source.GetSelectedTakeIndex() or 0)
     place = (int(source.GetStart()), int(source.GetDuration()))
-    if not source.AddTake(mpi, media.offset, media.offset + clip.placement.duration):
+    if not source.AddTake(mpi, start, end):
         raise undo.fail(f"Resolve refused {media.label} as a take")
     new_count = int(source.GetTakesCount() or 0)
     if new_count <= count:
@@ -175,9 +238,12 @@ def _as_take(pool: MediaPool, timeline: Timeline, clip: ClipRef, media: VersionM
     if not source.SelectTakeByIndex(index) or int(source.GetSelectedTakeIndex() or 0) != index \
             or taken is None or taken.GetUniqueId() != mpi.GetUniqueId():
         raise undo.fail(f"Resolve did not select {media.label} as the clip's take")
+    got = (take.get("startFrame"), take.get("endFrame"))
+    if got != (start, end) or record_frames(end - start, rate, clip.timeline.rate) != clip.placement.duration:
+        raise undo.fail(f"Resolve gave take {media.label} source frames {got[0]}-{got[1]}, not {start}-{end}")
     if (int(source.GetStart()), int(source.GetDuration())) != place:
         raise undo.fail(f"the clip moved when {media.label} was added as a take")
-    _marker(source, clip, media, undo)
+    _marker(mpi, clip, media, undo)
     track = int((source.GetTrackTypeAndIndex() or ["video", 0])[1])
     return Placed("take", source.GetUniqueId(), track, clip.placement.record, mpi.GetUniqueId(),
                   take_index=index)
@@ -190,15 +256,17 @@ def marker_payload(clip: ClipRef, media: VersionMedia) -> str:
     return json.dumps({NAMESPACE: data}, sort_keys=True)
 
 
-def _marker(item: TimelineItem, clip: ClipRef, media: VersionMedia, undo: _Undo) -> None:
+def _marker(mpi: MediaPoolItem, clip: ClipRef, media: VersionMedia, undo: _Undo) -> None:
+    """The version's lineage, on its own media-pool item, at the media frame the clip starts on."""
     payload = marker_payload(clip, media)
-    markers = item.GetMarkers() or {}
-    frame = next(f for f in range(clip.placement.duration + 1) if float(f) not in markers)
+    markers = mpi.GetMarkers() or {}
+    frames = media.frames or media.offset + len(clip.source_range)
+    frame = next((f for f in range(media.offset, frames) if float(f) not in markers), media.offset)
     note = f"{media.metadata.get('op', 'edit')} of {clip.name}"
-    if not item.AddMarker(frame, MARKER_COLOR, f"{NAMESPACE} {media.label}", note, 1, payload):
+    if not mpi.AddMarker(frame, MARKER_COLOR, f"{NAMESPACE} {media.label}", note, 1, payload):
         raise undo.fail(f"Resolve refused the version marker on {media.label}")
-    undo.add(f"the {media.label} marker", lambda: item.DeleteMarkerAtFrame(frame))
-    if (item.GetMarkers() or {}).get(float(frame), {}).get("customData") != payload:
+    undo.add(f"the {media.label} marker", lambda: mpi.DeleteMarkerAtFrame(frame))
+    if (mpi.GetMarkers() or {}).get(float(frame), {}).get("customData") != payload:
         raise undo.fail(f"the version marker on {media.label} did not keep its data")
 
 
@@ -206,9 +274,12 @@ def _recolor(timeline: Timeline, item_ids: tuple[str, ...]) -> tuple[str, ...]:
     """Marks older versions as outdated. Cosmetic: a miss is reported, not undone."""
     warnings = []
     for item_id in item_ids:
-        item = find_item(timeline, item_id)
-        if item is None:
-            warnings.append(f"an earlier version (item {item_id}) is no longer on the timeline")
-        elif not item.SetClipColor(OUTDATED_COLOR) or item.GetClipColor() != OUTDATED_COLOR:
-            warnings.append(f"Resolve did not colour {item.GetName()!r} as outdated")
+        try:
+            item = find_item(timeline, item_id)
+            if item is None:
+                warnings.append(f"an earlier version (item {item_id}) is no longer on the timeline")
+            elif not item.SetClipColor(OUTDATED_COLOR) or item.GetClipColor() != OUTDATED_COLOR:
+                warnings.append(f"Resolve did not colour {item.GetName()!r} as outdated")
+        except Exception as exc:  # the placement itself is done and kept; say what was not
+            warnings.append(f"could not mark an earlier version (item {item_id}) as outdated: {_reason(exc)}")
     return tuple(warnings)

@@ -79,13 +79,15 @@ def _stores(args: argparse.Namespace):
 
 
 def _timeline() -> Any | None:
-    """The open Resolve timeline, or None (notes then wait in the ledger)."""
-    try:
-        import DaVinciResolveScript  # type: ignore[import-not-found]
+    """The open Resolve timeline, or None (notes then wait in the ledger).
 
+    Through the in-app agent when it runs, so the free edition gets markers too; Studio's
+    external scripting otherwise (`connect_resolve`)."""
+    try:
+        from retakes.bridge.agent.client import connect_resolve
         from retakes.bridge.resolve.api import current_timeline
 
-        return current_timeline(DaVinciResolveScript.scriptapp("Resolve"))[1]
+        return current_timeline(connect_resolve())[1]
     except Exception as exc:  # no Resolve, free edition, nothing open: all mean "no markers now"
         print(
             f"note: Resolve not reachable ({exc}); notes are saved and become markers on the next pull",

@@ -42,7 +42,8 @@ class NotesPath:
         item = find_item(self.timeline, version.item_id)
         if item is None:
             return MarkerReport(skipped={"*": f"{version.label}'s clip is not on the open timeline"})
-        return sync_markers(item, self.ledger.notes(version.id), label=version.label)
+        return sync_markers(item, self.ledger.notes(version.id), label=version.label,
+                            media_path=str(version.media_path))
 
     def set_status(self, version: ReviewVersion, status: str) -> None:
         if status != version.status:

@@ -7,8 +7,9 @@ or a webhook and a manual pull racing, add nothing. Nothing is ever deleted or m
 (DESIGN.md invariant 5: the NLE is changed only by adding).
 
 Frames: a TimelineItem's marker frameId counts from the item's first visible frame, so a
-note at version-media frame f lands at f - GetLeftOffset() (version layers are normally
-placed untrimmed, left offset 0, where the two agree).
+note at version-media frame f lands at f - (the media frame the item starts on): GetLeftOffset()
+for a version on its own track, the take's startFrame for a version placed as a take (the item's
+own offsets describe whichever take Resolve reports, which the README does not say).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from retakes.bridge.resolve.api import has_method
 
 from .notes import Note
 
@@ -44,10 +47,21 @@ def existing_keys(item: Any) -> set[str]:
     return {str(m.get("customData", "")) for m in markers.values()}
 
 
-def sync_markers(item: Any, notes: Iterable[Note], label: str = "") -> MarkerReport:
+def first_frame(item: Any, media_path: str | None = None) -> int:
+    """The version-media frame the item's first visible frame shows (see the module's note)."""
+    if media_path and has_method(item, "GetTakesCount"):
+        for index in range(1, int(item.GetTakesCount() or 0) + 1):
+            take = item.GetTakeByIndex(index) or {}
+            mpi = take.get("mediaPoolItem")
+            if mpi is not None and str(mpi.GetClipProperty("File Path") or "") == media_path:
+                return int(take.get("startFrame") or 0)
+    return int(item.GetLeftOffset() or 0)
+
+
+def sync_markers(item: Any, notes: Iterable[Note], label: str = "", media_path: str | None = None) -> MarkerReport:
     report = MarkerReport()
     have = existing_keys(item)
-    offset = int(item.GetLeftOffset() or 0)
+    offset = first_frame(item, media_path)
     length = int(item.GetDuration() or 0)
     for note in sorted(notes, key=lambda n: (n.frame, n.id)):
         if note.marker_key in have:

@@ -16,6 +16,7 @@ from retakes.bridge.agent import retakes_agent as agent_mod
 from retakes.bridge.agent.client import AgentClient, AgentError, AgentTimeout
 from retakes.bridge.agent.retakes_agent import Agent, check_host, write_agent_file
 from retakes.bridge.clipref import VersionMedia
+from retakes.bridge.resolve.api import has_method
 from retakes.bridge.resolve.double import ResolveDouble
 from retakes.bridge.resolve.place import place_version
 from retakes.bridge.resolve.read import current_clip, find_item
@@ -65,7 +66,9 @@ def test_the_bridge_works_the_same_through_the_agent(served, scene, tmp_path) ->
         remote = client.resolve()
         assert current_clip(remote) == current_clip(scene.resolve)
         timeline = remote.GetProjectManager().GetCurrentProject().GetCurrentTimeline()
-        assert "GetSelectedClips" in dir(timeline)
+        # the agent asks the real handle, which has the method though dir() does not list it
+        assert "GetSelectedClips" not in dir(timeline) and has_method(timeline, "GetSelectedClips")
+        assert not has_method(timeline, "GetNoSuchThing")
         scene.clip.AddMarker(3, "Blue", "n", "", 1, "x")
         remote_item = [
             i for i in timeline.GetItemListInTrack("video", 1) if i.GetUniqueId() == scene.clip.GetUniqueId()
@@ -83,6 +86,30 @@ def test_the_bridge_works_the_same_through_the_agent(served, scene, tmp_path) ->
             clip.placement.duration,
             ["video", 2],
         )
+
+
+@pytest.mark.parametrize("version, selected, expect", [
+    ((21, 0, 4, 7, ""), True, "the selected clip"),
+    ((21, 0, 4, 7, ""), False, "a question"),
+    ((20, 3, 2, 9, ""), False, "the clip under the playhead"),
+])
+def test_selection_through_the_agent(served, tmp_path, version, selected, expect) -> None:
+    from resolve_scenes import RATES, make_scene
+
+    from retakes.bridge.clipref import NoClipSelected
+
+    _, rate, tc, drop, media_tc = RATES[1]
+    scene = make_scene(tmp_path, rate, tc, drop, media_tc, version=version)
+    scene.timeline.selected = [scene.clip] if selected else []
+    lead_in = scene.timeline.tracks[0][0]
+    scene.timeline.playhead = (lead_in if expect == "a question" else scene.clip).GetStart()
+    agent, port = served(scene.resolve)
+    with AgentClient(port, agent.token) as client:
+        if expect == "a question":
+            with pytest.raises(NoClipSelected, match="no clip is selected .* is 'lead-in' on V1"):
+                current_clip(client.resolve())
+        else:
+            assert current_clip(client.resolve()).item_id == scene.clip.GetUniqueId()
 
 
 class _Probe:
@@ -193,7 +220,11 @@ def test_main_refuses_free_21_1_and_starts_nothing(tmp_path, monkeypatch, capsys
     monkeypatch.setenv("RETAKES_STATE_DIR", str(tmp_path))
     assert agent_mod.main({"resolve": ResolveDouble("DaVinci Resolve", (21, 1, 0, 14, ""))}) == 1
     assert "moved Python scripting to Studio" in capsys.readouterr().out
-    assert not (tmp_path / "agent.json").exists()
+    left = json.loads((tmp_path / "agent.json").read_text())
+    assert "port" not in left and "token" not in left  # nothing listens, nothing to connect to
+    with pytest.raises(AgentError, match="refused to start .*moved Python scripting to Studio") as refused:
+        AgentClient.from_file(tmp_path / "agent.json")
+    assert refused.value.kind == "refused"
 
 
 def test_agent_module_imports_only_the_standard_library() -> None:

@@ -41,7 +41,10 @@ def test_version_lands_on_a_new_track_at_the_record_frame(scene: Scene, store: V
     assert item.GetEnd() == clip.placement.record.end == scene.clip.GetEnd()
     assert item.GetDuration() == DURATION and item.GetLeftOffset() == 0
     assert item.GetMediaPoolItem().GetClipProperty("File Path") == version.output_path
-    marker = item.GetMarkers()[0.0]
+    # the lineage marker sits on the version's own media, leaving the clip's frames to notes
+    assert item.GetMarkers() == {}
+    marker = item.GetMediaPoolItem().GetMarkers()[0.0]
+    assert marker["color"] == "Purple" and marker["name"] == "retakes v001"
     assert json.loads(marker["customData"])["retakes"]["version"] == "v001"
     assert item.GetClipColor() == LATEST_COLOR
     pool = scene.resolve.project.media_pool
@@ -118,4 +121,44 @@ def test_a_dropped_append_is_caught(scene: Scene, store: VersionStore) -> None:
         scene.timeline.add_clip(None, track=len(scene.timeline.tracks), **blocker))
     with pytest.raises(PlacementError, match="nowhere"):
         place_version(scene.resolve, clip, media_of(version))
+    assert scene.resolve.snapshot() == before
+
+
+def _agent_timeout(*_args):
+    raise TimeoutError("the retakes agent did not answer DeleteClips within 20 s")
+
+
+@pytest.mark.parametrize("broken", ["timeout", "missing call"])
+def test_every_undo_step_runs_when_one_fails(scene: Scene, store: VersionStore, broken: str) -> None:
+    clip = current_clip(scene.resolve)
+    version = _version(scene, store, clip)
+    before = scene.resolve.snapshot()
+    scene.timeline.faults.add("shift_record")  # read-back finds a mismatch and undoes
+    # A live handle answers None for a call it lacks; through the agent a hung call times out.
+    scene.timeline.DeleteClips = _agent_timeout if broken == "timeout" else None
+    with pytest.raises(PlacementError) as failed:
+        place_recorded(scene.resolve, store, clip, version)
+    message = str(failed.value)
+    assert message.startswith("Resolve placed v001 on V2 at ")  # the placement message survives
+    assert "could NOT remove (please delete by hand): v001 on V2 (" in message
+    assert ("TimeoutError" if broken == "timeout" else "TypeError") in message
+    assert "removed again: track V2, media-pool item v001, bin retakes/A001_C002.mov, bin retakes" in message
+    after = scene.resolve.snapshot()
+    assert after["pool"] == before["pool"] and after["tracks"] == before["tracks"]  # the track took it along
+    assert store.placements(version.id) == []
+
+
+def test_a_call_that_fails_mid_placement_takes_back_what_was_added(scene: Scene, store: VersionStore) -> None:
+    from retakes.bridge.agent.client import AgentTimeout
+
+    clip = current_clip(scene.resolve)
+    version = _version(scene, store, clip)
+    before = scene.resolve.snapshot()
+
+    def hung(_infos):
+        raise AgentTimeout("timeout", "Resolve did not answer AppendToTimeline within 20 s")
+    scene.resolve.project.media_pool.AppendToTimeline = hung
+    with pytest.raises(PlacementError, match=r"placing v001 failed \(AgentTimeout: Resolve did not answer "
+                                             r"AppendToTimeline within 20 s\); removed again: track V2"):
+        place_recorded(scene.resolve, store, clip, version)
     assert scene.resolve.snapshot() == before

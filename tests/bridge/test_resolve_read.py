@@ -46,6 +46,35 @@ def test_falls_back_to_the_playhead_before_21_0_4(tmp_path) -> None:
         current_clip(scene.resolve)
 
 
+def test_the_selection_is_found_though_dir_does_not_list_it(scene: Scene) -> None:
+    # Resolve 21.0.4's GetSelectedClips need not be in dir(); the playhead sits on another clip.
+    assert "GetSelectedClips" not in dir(scene.timeline)
+    lead_in = scene.timeline.tracks[0][0]
+    scene.timeline.playhead = lead_in.GetStart()
+    assert current_clip(scene.resolve).item_id == scene.clip.GetUniqueId()
+
+
+def test_nothing_selected_asks_instead_of_sending_the_clip_under_the_playhead(scene: Scene) -> None:
+    scene.timeline.selected = []
+    scene.timeline.playhead = scene.clip.GetStart() + 2
+    before = scene.resolve.snapshot()
+    with pytest.raises(NoClipSelected) as asked:
+        current_clip(scene.resolve)
+    text = str(asked.value)
+    assert text.startswith("no clip is selected in the timeline: select the one clip to send")
+    assert f"the clip under the playhead at {scene.timeline.GetCurrentTimecode()} is 'A001_C002.mov' on V1" in text
+    assert scene.resolve.snapshot() == before
+
+
+def test_a_selection_call_that_answers_none_is_no_selection_api(tmp_path) -> None:
+    # LIMITS "hasattr() / getattr()": a name a handle only pretends to have answers None when called.
+    _, rate, tc, drop, media_tc = RATES[1]
+    scene = make_scene(tmp_path, rate, tc, drop, media_tc, version=(21, 0, 0, 0, ""))
+    scene.timeline.GetSelectedClips = lambda: None
+    scene.timeline.playhead = scene.clip.GetStart()
+    assert current_clip(scene.resolve).item_id == scene.clip.GetUniqueId()
+
+
 def test_two_selected_clips_are_ambiguous(scene: Scene) -> None:
     scene.timeline.selected = scene.timeline.tracks[0][:2]
     with pytest.raises(NoClipSelected, match="2 clips are selected"):

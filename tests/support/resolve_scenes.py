@@ -35,20 +35,27 @@ class Scene:
             path.write_bytes(name.encode() * 64)
         return self.resolve.import_clip(str(path), MediaInfo(self.rate, frames, "10:00:00:00", kind))
 
-    def register_output(self, path: Path, frames: int = DURATION) -> None:
-        self.resolve.register_media(str(path), MediaInfo(self.rate, frames, "10:00:00:00"))
+    def register_output(self, path: Path, frames: int = DURATION, rate: FrameRate | None = None) -> None:
+        """What a version file is: the engine keeps the source's rate (DESIGN.md invariant 2)."""
+        self.resolve.register_media(str(path), MediaInfo(rate or self.media_rate, frames, "10:00:00:00"))
+
+    @property
+    def media_rate(self) -> FrameRate:
+        return FrameRate.parse(str(self.clip.GetMediaPoolItem().GetClipProperty("FPS")))
 
 
 def make_scene(tmp: Path, rate: FrameRate, start_tc: str, drop: bool, media_tc: str,
-               version: tuple = (21, 0, 4, 7, "")) -> Scene:
+               version: tuple = (21, 0, 4, 7, ""), media_rate: FrameRate | None = None,
+               duration: int = DURATION) -> Scene:
+    """The clip: `duration` record frames on V1, its media at `media_rate` (default: the timeline's)."""
     resolve = ResolveDouble(version=version)
     timeline = resolve.new_timeline("edit", rate, start_tc, drop)
     media = tmp / "A001_C002.mov"
     media.write_bytes(b"source media" * 100)
-    mpi = resolve.import_clip(str(media), MediaInfo(rate, MEDIA_FRAMES, media_tc))
+    mpi = resolve.import_clip(str(media), MediaInfo(media_rate or rate, MEDIA_FRAMES, media_tc))
     start = timecode_to_frames(start_tc, rate)
     timeline.add_clip(mpi, track=1, record_start=start, duration=RECORD_OFFSET, name="lead-in")
-    item = timeline.add_clip(mpi, track=1, record_start=start + RECORD_OFFSET, duration=DURATION,
+    item = timeline.add_clip(mpi, track=1, record_start=start + RECORD_OFFSET, duration=duration,
                              source_start=LEFT_OFFSET)
     timeline.selected = [item]
     return Scene(resolve, timeline, item, rate, drop, str(media), tmp)
