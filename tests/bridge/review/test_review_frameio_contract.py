@@ -39,7 +39,7 @@ def test_multipart_upload_reports_progress_and_lands_bytes(api, fake, ledger, tm
     assert fake.state.files[remote.file_id]["parent_id"] == fake.state.root_folder_id
     # Lineage in the file's Description field, review link and status in the version store.
     desc = fake.state.metadata[remote.file_id][fake.state.description_field]
-    assert "retakes v001 of clip shot010" in desc and "recolor --hue 30" in desc
+    assert "retakes v001 of shot010" in desc and "recolor --hue 30" in desc
     v = store.version("ver-1")
     assert v.review_link == remote.share_url and v.review_link.startswith("https://f.io/")
     assert v.status == "in review"
