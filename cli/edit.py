@@ -11,6 +11,7 @@ import re
 import sys
 from pathlib import Path
 
+from ..bridge.versions_cli import add_version_options, record_version
 from ..engine.client import EngineClient, EngineError, connect
 from ..engine.ops import REGISTRY
 from ..engine.ops.base import ParamType
@@ -66,6 +67,7 @@ def add_edit_parser(subparsers) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     _op_options(p)
     add_engine_options(p)
+    add_version_options(p)
     p.set_defaults(run=run_edit)
 
 
@@ -177,7 +179,10 @@ def execute(request: engine_pb2.EditRequest, args: argparse.Namespace) -> int:
             _cancel(engine, job.id)
             print("cancelled; nothing was written", flush=True)
             return 130
-    return report(job)
+    code = report(job)
+    if code == 0:
+        record_version(request, job, args)  # a result `retakes review` can hand off (not for `track`)
+    return code
 
 
 def _cancel(engine: EngineClient, job_id: str) -> None:
