@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
-import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,13 +35,22 @@ class Serving:
                                      stderr=subprocess.PIPE, text=True, env=env)
         self.out: list[str] = []
         self.url = ""
+        self._lines: queue.Queue[str] = queue.Queue()
+        lines = self._lines
+        # A reader thread, not select(): readline buffers, so a second line can sit in Python's
+        # buffer while the pipe itself looks empty.
+        self._reader = threading.Thread(target=lambda: [lines.put(x) for x in self.proc.stdout] + [lines.put("")],
+                                         daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + timeout
         while not self.url:
-            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            line = self.proc.stdout.readline() if ready else ""
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
             if not line:
-                self.stop()
-                raise AssertionError(f"serve printed no link; stdout {self.out}, stderr {self.proc.stderr.read()}")
+                _, out, err = self.stop()
+                raise AssertionError(f"serve printed no link; stdout {out!r}, stderr {err!r}")
             self.out.append(line)
             if m := re.search(r"review link .*?: (http://\S+)", line):
                 self.url = m.group(1)
@@ -49,5 +59,10 @@ class Serving:
     def stop(self) -> tuple[int, str, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)  # Ctrl+C, as the printed line says
-        out, err = self.proc.communicate(timeout=20)
-        return self.proc.returncode, "".join(self.out) + out, err
+        err = self.proc.stderr.read()
+        self.proc.wait(timeout=20)
+        self._reader.join(5)
+        rest = []
+        while not self._lines.empty():
+            rest.append(self._lines.get())
+        return self.proc.returncode, "".join(self.out + rest), err
