@@ -230,3 +230,19 @@ def test_a_client_that_stops_sending_is_dropped(review_site, monkeypatch, tmp_pa
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_png_sequence_version_is_served_frame_exact(tmp_path):
+    # `retakes edit -o DIR` writes a PNG sequence; its version's frames are those files, in order.
+    import cv2
+    from media import frame_image
+
+    from retakes.bridge.review.frames import FrameCache, FrameSource
+
+    folder = tmp_path / "shot_v001"
+    folder.mkdir()
+    for n in range(12):  # 00000.png ... 00011.png: 10 and 11 sort after 9 by number, not by text
+        cv2.imwrite(str(folder / f"{n}.png"), frame_image(n, version=True))
+    cache = FrameCache(tmp_path / "cache")
+    src = FrameSource(folder, 2, 10)
+    assert [frame_index_of(cache.frame(src, k)) for k in (0, 7, 9)] == [2, 9, 11]
