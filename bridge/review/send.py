@@ -3,8 +3,8 @@
 `LocalReview` serves local review pages from this process, one per clip (on its own port), on
 background threads: `send(version_id)` starts the clip's page, or reuses it, marks a draft
 "in review", and returns the link to hand to reviewers. A decision made on the page goes into
-the version store at once and is passed to `on_status(version_id, status)`, called on the
-server's thread (a Qt caller hands it to its own thread, e.g. with a queued signal).
+the version store at once and is passed to `on_status(version_id: int, status: str)`, called on
+the server's thread (a Qt caller hands it to its own thread, e.g. with a queued signal).
 
 `send_to_frameio` uploads the version to Frame.io (version stack, lineage, share link) and
 returns the share link.
@@ -56,7 +56,7 @@ class LocalReview:
     """Local review pages for the versions in one store. `stop()` ends them all."""
 
     def __init__(self, store: str | Path | None = None, *, bind: str = "127.0.0.1", port: int = 0,
-                 timeline: Any | None = None, on_status: StatusFn | None = None) -> None:
+                 timeline: Any | None = None, on_status: Callable[[int, str], None] | None = None) -> None:
         self.db = store_file(store)
         if not self.db.exists():
             raise FileNotFoundError(f"no version store at {self.db}")
@@ -65,7 +65,8 @@ class LocalReview:
         self.ledger = ReviewLedger(self.db.with_name(LEDGER_NAME))
         self.path = NotesPath(self.store, self.ledger, timeline)
         self.frames = FrameCache(self.db.parent / FRAMES_DIR)
-        self.on_status = on_status
+        # The store's version ids are integers; the review app's are strings (any VersionStoreLike).
+        self.on_status: StatusFn | None = (lambda vid, status: on_status(int(vid), status)) if on_status else None
         self._pages: dict[str, tuple[Any, str, threading.Thread]] = {}  # clip key -> (server, url, thread)
         self._lock = threading.Lock()
 

@@ -55,7 +55,7 @@ def test_send_starts_the_clips_page_returns_its_link_and_hears_the_decision(stor
         assert "/private/jobs" not in json.dumps(clip)  # the mask's folder stays on this machine
         r = _post(link.url, token, "/api/decision", {"version": str(v2.id), "decision": "approve"})
         assert r.status_code == 200 and r.json()["status"] == "approved"
-        assert heard == [(str(v2.id), "approved")]
+        assert heard == [(v2.id, "approved")]
         with VersionStore(db) as s:
             assert s.get(v2.id).status == "approved"
     with pytest.raises(httpx.ConnectError):
@@ -105,7 +105,7 @@ def test_page_shows_the_clip_name_and_readable_lineage_and_approval_reaches_the_
         assert errors == []
     with VersionStore(db) as s:
         assert s.get(v2.id).status == "approved" and s.get(v1.id).status == "draft"
-    assert heard == [(str(v2.id), "approved")]
+    assert heard == [(v2.id, "approved")]
     # Resolve was not there: the note is a marker in v002's sidecar, at frame 1 (01:00:00:01).
     sidecar = Path(v2.output_path).with_name("shot010_v002.notes.otio")
     (marker,) = otio.adapters.read_from_file(str(sidecar)).find_clips()[0].markers
