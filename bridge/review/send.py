@@ -106,7 +106,7 @@ class LocalReview:
         stored = link_without_token(host, port)
         for v in versions:
             self.store.set_review_link(v.id, stored, service="local",
-                                       note=f"local review page; token sha256 {token_digest(token)[:16]}")
+                                       note=f"local review page; token sha256 {token_digest(token)}")
         return url
 
     def wait(self) -> None:
