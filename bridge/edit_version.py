@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..engine.media import probe
@@ -56,7 +56,14 @@ def record_edit(store: VersionStore, request: engine_pb2.EditRequest, job: engin
                               "cannot keep its own link to the new one")
     new = NewVersion(clip=clip, op=request.op, output_path=str(target if linked else out),
                      params=request_params(request), seed=request.seed, job_id=job.id)
-    return RecordedEdit(store.record(new), linked)
+    try:
+        return RecordedEdit(store.record(new), linked)
+    except BaseException:
+        if linked and target.is_dir():  # no row names the link: take it back (its number stays unused)
+            shutil.rmtree(target, ignore_errors=True)
+        elif linked:
+            target.unlink(missing_ok=True)
+        raise
 
 
 def clip_of_request(store: VersionStore, request: engine_pb2.EditRequest) -> ClipRef:
@@ -65,7 +72,7 @@ def clip_of_request(store: VersionStore, request: engine_pb2.EditRequest) -> Cli
     info = probe(source, sequence_rate=rate, sequence_start_timecode=request.sequence_start_timecode or None)
     frames = _range(request, info.frame_count, info.timebase)
     parent = _version_at(store, source)
-    clip = ClipRef(
+    return ClipRef(
         name=parent.clip_name if parent else source.name,
         media_path=parent.output_path if parent else str(source),  # the store finds a parent by this path
         source_rate=info.rate,
@@ -75,7 +82,6 @@ def clip_of_request(store: VersionStore, request: engine_pb2.EditRequest) -> Cli
         source_timebase=info.timebase,
         media_frames=info.frame_count,
     )
-    return clip
 
 
 def request_params(request: engine_pb2.EditRequest) -> dict:
@@ -119,8 +125,6 @@ def _version_at(store: VersionStore, media: Path) -> Version | None:
 
 
 def _with_media(clip: ClipRef, media: Path) -> ClipRef:
-    from dataclasses import replace
-
     return replace(clip, media_path=str(media))
 
 
