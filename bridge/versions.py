@@ -9,6 +9,12 @@ range; an edit of an edit joins its parent's series.
 
 The review module (bridge/review/) needs only: `list_versions`, `get`, `set_status`,
 `add_review_link`, `review_links`, `status_history`.
+
+Where the store lives: the panel keeps its own (its versions folder setting); the command line
+uses `default_root()`, the panel's default folder, so a version made by `retakes edit` and one
+made in the panel are listed together by `retakes versions`. `$RETAKES_HOME/versions` when
+RETAKES_HOME is set (the folder the engine keeps its state in), so one variable moves all of a
+user's retakes state.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -23,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..engine.timecode import FrameRate, Timebase
 from .clipref import ClipRef
 
 STATUSES = ("draft", "in review", "approved", "rejected")
@@ -89,13 +97,35 @@ CREATE TABLE IF NOT EXISTS placements (
 """
 
 
+def default_root() -> Path:
+    """The command line's versions folder (see the module doc)."""
+    if home := os.environ.get("RETAKES_HOME"):
+        return Path(home) / "versions"
+    from .agent.retakes_agent import state_dir  # the panel's default, `<state dir>/versions`
+
+    return state_dir() / "versions"
+
+
+def store_file(path: str | os.PathLike | None) -> Path:
+    """The store's database for a folder or a database path given by a user (None: the default)."""
+    p = Path(path).expanduser() if path is not None else default_root()
+    return p if p.suffix == ".sqlite" else p / DB_NAME
+
+
 def content_hash(path: str | os.PathLike, *, sample: int = 1 << 20) -> str:
     """sha256 of size + first and last MiB: stable identity for large media at a glance's cost.
 
     Full hashes of camera originals take minutes; two different takes of one length with the
-    same first and last MiB are not a case worth that price.
+    same first and last MiB are not a case worth that price. An image sequence (a folder) is
+    identified by its frames' names and sizes and the samples of its first and last frame.
     """
     p = Path(path)
+    if p.is_dir():
+        frames = sorted(f for f in p.iterdir() if f.is_file())
+        h = hashlib.sha256("|".join(f"{f.name}:{f.stat().st_size}" for f in frames).encode())
+        for f in frames[:1] + frames[-1:]:
+            h.update(content_hash(f, sample=sample).encode())
+        return "q1:" + h.hexdigest()
     size = p.stat().st_size
     h = hashlib.sha256(str(size).encode())
     with p.open("rb") as f:
@@ -344,6 +374,68 @@ class VersionStore:
     def placements(self, version_id: int) -> list[dict]:
         rows = self._db.execute("SELECT * FROM placements WHERE version_id = ? ORDER BY id", (version_id,))
         return [dict(r) for r in rows]
+
+    def clip_key(self, given: str) -> str:
+        """The clip key that `given` names: the whole key or a unique prefix of it, as git takes ids."""
+        given = given.strip().lower()
+        if not given:
+            raise LookupError("expected a clip key (see `retakes versions`)")
+        rows = self._db.execute("SELECT DISTINCT source_key FROM versions WHERE substr(source_key, 1, ?) = ?",
+                                (len(given), given)).fetchall()
+        if not rows:
+            raise LookupError(f"no clip key starts with {given[:40]!r} in {self.path} (see `retakes versions`)")
+        if len(rows) > 1:
+            raise LookupError(f"{given!r} is the start of {len(rows)} clip keys; give more of it")
+        return rows[0][0]
+
+
+def describe_params(params: dict) -> str:
+    """Parameters as the command-line options that would ask for them: `--hue 30 --mask m.png`.
+
+    Paths show their file name (lineage is read beside the media, and the review page must not
+    show a reviewer where files live); strings that need it are shell-quoted (`'#1E8CDC'`).
+    """
+    words = []
+    for name, value in sorted(params.items()):
+        if value is None or value == "" or value == []:
+            continue
+        words.append("--" + name.replace("_", "-"))
+        words.append(_param_word(value))
+    return " ".join(words)
+
+
+def _param_word(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_param_word(v) for v in value)
+    if isinstance(value, dict):
+        return shlex.quote(json.dumps(value, sort_keys=True))
+    text = str(value)
+    if os.path.isabs(text):
+        text = Path(text).name
+    return shlex.quote(text)
+
+
+def describe_edit(version: Version, parent: Version | None = None) -> str:
+    """One line: `v002 <- v001: recolor --hue 30` (`<- original` for an edit of the source)."""
+    made = f"{version.op} {describe_params(version.params)}".strip()
+    return f"{version.label} <- {parent.label if parent else 'original'}: {made}"
+
+
+def describe_source(version: Version) -> str:
+    """One line: the source by file name, its frames and timecodes, and the seed."""
+    rate = FrameRate.parse(version.source_rate)
+    where = f"frames {version.source_start}:{version.source_end}"
+    if version.output_start_timecode:
+        tb = Timebase.from_start_timecode(rate, version.output_start_timecode)
+        first = version.handle_head  # the output's first frame is `handle_head` frames before the range
+        length = version.source_end - version.source_start
+        where += f" ({tb.timecode_of(first)}-{tb.timecode_of(first + length)})"
+    fps = f"{float(rate.value):.3f}".rstrip("0").rstrip(".")
+    return f"from {Path(version.source_path).name}, {where} at {fps} fps, seed {version.seed}"
 
 
 _SELECT = (

@@ -11,6 +11,7 @@ import re
 import sys
 from pathlib import Path
 
+from ..bridge.versions_cli import add_version_options, record_version
 from ..engine.client import EngineClient, EngineError, connect
 from ..engine.ops import REGISTRY
 from ..engine.ops.base import ParamType
@@ -79,6 +80,7 @@ def add_edit_parser(subparsers) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     _op_options(p)
     add_engine_options(p)
+    add_version_options(p)
     p.set_defaults(run=run_edit)
 
 
@@ -231,8 +233,10 @@ def execute(request: engine_pb2.EditRequest, args: argparse.Namespace) -> int:
             print("cancelled; nothing was written", flush=True)
             return 130
     status = report(job)
-    if status == 0 and getattr(args, "confidence", None):
-        _write_confidence(Path(args.confidence), job.result)
+    if status == 0:
+        if getattr(args, "confidence", None):
+            _write_confidence(Path(args.confidence), job.result)
+        record_version(request, job, args)  # a result `retakes review` can hand off (not for `track`)
     return status
 
 

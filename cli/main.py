@@ -35,7 +35,7 @@ from .ops import add_ops_parser
 # Rooms that add their own commands through a `register(subparsers)` function (each command
 # setting `run`, as above). They are part of this package: one that does not import is a bug,
 # raised here, never a command that silently goes missing.
-_ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli")
+_ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli", "retakes.bridge.versions_cli")
 
 
 class _OneLineErrors(argparse.ArgumentParser):

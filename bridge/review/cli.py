@@ -3,28 +3,35 @@
 Credentials come from the environment (RETAKES_FRAMEIO_CLIENT_ID / _CLIENT_SECRET), never
 from argv, where other users could read them in the process list. Markers need Resolve: when
 it cannot be reached, notes are kept in the review ledger and placed by the next pull or
-serve that can reach it (placement is idempotent, so nothing doubles).
+serve that can reach it (placement is idempotent, so nothing doubles); either way they are
+written as markers to the `.notes.otio` / `.notes.edl` files beside each version's media.
+
+The clip is named by its key from `retakes versions` (a unique start of it is enough), in the
+version store `--store` names or the command line's default store (bridge/versions.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
-LEDGER_NAME = "retakes-review.sqlite"
+from .send import LEDGER_NAME
+
+__all__ = ["LEDGER_NAME", "register"]
 
 
 def register(subparsers: Any) -> None:
     review = subparsers.add_parser("review", help="hand versions off for review; bring notes back as markers")
-    sub = review.add_subparsers(dest="review_command", required=True)
+    sub = review.add_subparsers(dest="review_command", required=True, metavar="{push,pull,serve}")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("clip", help="the clip's version series key (see `retakes versions`)")
-        p.add_argument("--store", required=True, type=Path, help="the version store database")
+        p.add_argument("clip", metavar="KEY", help="the clip's key from `retakes versions` (or a unique start of it)")
+        p.add_argument("--store", type=Path, metavar="PATH",
+                       help="the version store: its folder or its database (default: the one `retakes edit` "
+                            "records into, see `retakes versions`)")
 
     def frameio(p: argparse.ArgumentParser) -> None:
         p.add_argument("--account", required=True, help="Frame.io account id")
@@ -51,9 +58,16 @@ def register(subparsers: Any) -> None:
 
     serve = sub.add_parser("serve", help="serve the clip's versions on a token-protected local review page")
     common(serve)
-    serve.add_argument("--host", default="0.0.0.0", help="bind address (default: all, for the local network)")
+    serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
+                       help="address to serve on (default 127.0.0.1: this computer only); 0.0.0.0 shares the "
+                            "page with your local network, over plain HTTP")
+    serve.add_argument("--host", dest="bind", help=argparse.SUPPRESS)  # the option's old name
     serve.add_argument("--port", type=int, default=8766)
     serve.set_defaults(run=_serve)
+
+
+def _fail(message: str) -> None:
+    raise SystemExit(f"retakes: error: {message}")
 
 
 def _api(args: argparse.Namespace):
@@ -62,20 +76,31 @@ def _api(args: argparse.Namespace):
 
     cid, secret = os.environ.get("RETAKES_FRAMEIO_CLIENT_ID"), os.environ.get("RETAKES_FRAMEIO_CLIENT_SECRET")
     if not cid or not secret:
-        raise SystemExit(
-            "set RETAKES_FRAMEIO_CLIENT_ID and RETAKES_FRAMEIO_CLIENT_SECRET (Adobe Developer Console)"
-        )
+        _fail("set RETAKES_FRAMEIO_CLIENT_ID and RETAKES_FRAMEIO_CLIENT_SECRET (Adobe Developer Console)")
     auth = FrameioAuth(AuthConfig(cid, secret, args.auth, ims_base_url=args.ims_url), TokenStore(args.tokens))
     return FrameioApi(auth, args.account, base_url=args.base_url)
 
 
-def _stores(args: argparse.Namespace):
+def _clip(args: argparse.Namespace) -> tuple[Path, str]:
+    """(the store's database, the clip key) named on the command line, or a one-line error."""
+    from ..versions import VersionStore, store_file
+
+    db = store_file(args.store)
+    if not db.exists():
+        _fail(f"--store: no version store at {db}" + ("" if args.store else " (`retakes edit` makes one)"))
+    with VersionStore(db) as store:
+        try:
+            return db, store.clip_key(args.clip)
+        except LookupError as exc:
+            _fail(f"KEY: {exc}")
+    raise AssertionError("unreachable")
+
+
+def _stores(db: Path):
     from .ledger import ReviewLedger
     from .store_adapter import StoreAdapter
 
-    if not args.store.exists():
-        raise SystemExit(f"store: {args.store} does not exist")
-    return StoreAdapter(args.store), ReviewLedger(args.store.with_name(LEDGER_NAME))
+    return StoreAdapter(db), ReviewLedger(db.with_name(LEDGER_NAME))
 
 
 def _timeline() -> Any | None:
@@ -90,7 +115,8 @@ def _timeline() -> Any | None:
         return current_timeline(connect_resolve())[1]
     except Exception as exc:  # no Resolve, free edition, nothing open: all mean "no markers now"
         print(
-            f"note: Resolve not reachable ({exc}); notes are saved and become markers on the next pull",
+            f"Resolve not reachable ({exc}): notes are saved, written as markers to the .notes.otio and "
+            ".notes.edl files beside each version, and placed in Resolve by the next pull that reaches it",
             file=sys.stderr,
         )
         return None
@@ -99,13 +125,14 @@ def _timeline() -> Any | None:
 def _push(args: argparse.Namespace) -> int:
     from .handoff import Pusher
 
-    store, ledger = _stores(args)
+    db, key = _clip(args)
+    store, ledger = _stores(db)
     pusher = Pusher(_api(args), store, ledger, project_id=args.project, folder_id=args.folder)
 
     def progress(done: int, total: int) -> None:
         print(f"\r  uploading {100 * done // max(total, 1):3d}%", end="", file=sys.stderr, flush=True)
 
-    pushed = pusher.push_clip(args.clip, on_progress=progress)
+    pushed = pusher.push_clip(key, on_progress=progress)
     print(file=sys.stderr)
     for r in pushed:
         print(f"{r.version_id}\t{r.file_id}\t{r.share_url}")
@@ -116,45 +143,49 @@ def _push(args: argparse.Namespace) -> int:
 
 def _pull(args: argparse.Namespace) -> int:
     from .handoff import NotesPath, pull_clip
+    from .sidecar import Sidecars
 
-    store, ledger = _stores(args)
-    results = pull_clip(_api(args), NotesPath(store, ledger, _timeline()), args.clip)
+    db, key = _clip(args)
+    store, ledger = _stores(db)
+    results = pull_clip(_api(args), NotesPath(store, ledger, _timeline()), key)
     for label, r in results.items():
         print(f"{label}: {r.notes} notes, {len(r.markers.added)} new markers, status {r.status or '-'}")
+        if isinstance(r.sidecars, Sidecars):
+            print(f"  markers in {r.sidecars.otio} and {r.sidecars.edl}")
+        elif r.sidecars:
+            print(f"  {r.sidecars}", file=sys.stderr)
         for why in [*r.skipped, *r.markers.skipped.values()]:
             print(f"  skipped: {why}", file=sys.stderr)
     return 0
 
 
-def _lan_address() -> str:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing interface
-            return s.getsockname()[0]
-        except OSError:
-            return "127.0.0.1"
-
-
 def _serve(args: argparse.Namespace) -> int:
-    from .frames import FrameCache
-    from .handoff import NotesPath
-    from .server import ReviewApp, make_server, new_token, review_url
+    from .send import LocalReview
 
-    store, ledger = _stores(args)
-    if not store.versions(args.clip):
-        raise SystemExit(f"clip: no versions for {args.clip!r} in {args.store}")
-    path = NotesPath(store, ledger, _timeline())
-    app = ReviewApp(args.clip, path, FrameCache(args.store.parent / ".review-frames"), new_token())
-    server = make_server(app, args.host, args.port)
-    host = _lan_address() if args.host in ("0.0.0.0", "") else args.host
-    url = review_url(host, server.server_address[1], app.token)
-    for v in store.versions(args.clip):
-        store.set_review_link(v.id, url, service="local")
-    print(f"review page: {url}\n(anyone with this link on your network can review; Ctrl+C stops)", flush=True)
+    db, key = _clip(args)
+    pages = LocalReview(db, bind=args.bind, port=args.port, timeline=_timeline())
     try:
-        server.serve_forever()
+        try:
+            url = pages.open_clip(key)
+        except OSError as exc:
+            _fail(f"--bind/--port: cannot serve on {args.bind}:{args.port} ({exc.strerror or exc})")
+        versions = pages.store.versions(key)
+        for v in versions:
+            if v.status == "draft":
+                pages.store.set_status(v.id, "in review")
+        name = versions[0].clip_name or key
+        print(f"serving {len(versions)} version(s) of {name} (clip key {key})")
+        print(f"review link (it holds the page's access token; shown only here, not saved): {url}", flush=True)
+        if pages.shared:
+            print(f"warning: --bind {args.bind} serves the page to your network over plain HTTP: anyone who can "
+                  "see that traffic can read the link and its token; use it only on a network you trust",
+                  file=sys.stderr, flush=True)
+        else:
+            print("only this computer can open it (`--bind 0.0.0.0` shares it on your network); Ctrl+C stops",
+                  flush=True)
+        pages.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        pages.stop()
     return 0

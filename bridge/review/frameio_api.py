@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlparse
 
 from frameio import Frameio
 from frameio.core.api_error import ApiError
@@ -205,29 +206,58 @@ class FrameioApi:
 
     # -- comments -----------------------------------------------------------------------------
     def comments(self, file_id: str) -> list[RemoteComment]:
-        pager = self._call(
-            lambda: self._client.comments.index(
-                self.account_id,
-                file_id,
-                timestamp_as_timecode=True,
-                include="owner",
-                request_options=self._options,
-            )
-        )
-        out = []
-        for c in pager:
-            owner = getattr(c, "owner", None)
-            timecode, framestamp, problem = read_timestamp(getattr(c, "timestamp", None))
-            out.append(
-                RemoteComment(
-                    id=c.id,
-                    text=c.text,
-                    timecode=timecode,
-                    duration=c.duration,
-                    author=(getattr(owner, "name", None) or "") if owner else "",
-                    completed=c.completed_at is not None,
-                    framestamp=framestamp,
-                    problem=problem,
+        """Every comment on the file, page by page.
+
+        Paged by hand, not by iterating the SDK's pager: v4's `links.next` "only carries the
+        `after` cursor" and the other query parameters "must be re-added by the client on every
+        subsequent request" (SDK `frameio/types/links.py`), but the pager follows the bare link,
+        so from page 2 on comments would come without owners and with integer framestamps; and a
+        later page that fails is read by the pager as the end of the list, silently.
+        """
+        out: list[RemoteComment] = []
+        after: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self._call(
+                lambda after=after: self._client.comments.index(
+                    self.account_id,
+                    file_id,
+                    timestamp_as_timecode=True,
+                    include="owner",
+                    after=after,
+                    request_options=self._options,
                 )
             )
-        return out
+            out.extend(_remote_comment(c) for c in page.items or [])
+            links = getattr(page.response, "links", None)
+            after = _cursor(getattr(links, "next", None))
+            if after is None:
+                return out
+            if after in seen:
+                raise RuntimeError(f"Frame.io repeated a page cursor listing the comments of file {file_id}")
+            seen.add(after)
+
+
+def _cursor(next_link: str | None) -> str | None:
+    """The `after` cursor of a `links.next` path, or None at the last page."""
+    if not next_link:
+        return None
+    values = parse_qs(urlparse(next_link).query).get("after")
+    if not values or not values[0]:
+        raise RuntimeError(f"Frame.io's next-page link carries no cursor: {next_link!r}")
+    return values[0]
+
+
+def _remote_comment(c: Any) -> RemoteComment:
+    owner = getattr(c, "owner", None)
+    timecode, framestamp, problem = read_timestamp(getattr(c, "timestamp", None))
+    return RemoteComment(
+        id=c.id,
+        text=c.text,
+        timecode=timecode,
+        duration=c.duration,
+        author=(getattr(owner, "name", None) or "") if owner else "",
+        completed=c.completed_at is not None,
+        framestamp=framestamp,
+        problem=problem,
+    )

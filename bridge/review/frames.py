@@ -8,7 +8,9 @@ Review shots are seconds long, so a few hundred JPEGs per version are cheap.
 
 Decoding is sequential with PyAV (no seeking, so no keyframe rounding either), done once per
 media on first request and cached on disk under a key of the media's path, size and mtime;
-a re-rendered version gets a new key.
+a re-rendered version gets a new key. A PNG-sequence version (a folder, as `retakes edit -o
+DIR` writes) or an image-sequence source is read frame file by frame file, in the engine's
+own order (frames sorted by the number in their names).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from pathlib import Path
 
 import av
 import cv2
+import numpy as np
+
+from retakes.engine.media import sequence
 
 JPEG_QUALITY = 90
 MAX_WIDTH = 1920  # bigger frames are scaled down for the browser; the count never changes
@@ -61,30 +66,43 @@ class FrameCache:
     def _extract(self, src: FrameSource, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         written = 0
-        with av.open(str(src.media_path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for n, frame in enumerate(container.decode(stream)):
-                if n < src.first_frame:
-                    continue
-                if written >= src.frame_count:
-                    break
-                image = frame.to_ndarray(format="bgr24")
-                h, w = image.shape[:2]
-                if w > MAX_WIDTH:
-                    image = cv2.resize(
-                        image, (MAX_WIDTH, round(h * MAX_WIDTH / w)), interpolation=cv2.INTER_AREA
-                    )
-                ok, jpg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-                if not ok:
-                    raise RuntimeError(f"could not encode frame {n} of {src.media_path}")
-                tmp = folder / f".{written:06d}.tmp"
-                tmp.write_bytes(jpg.tobytes())
-                tmp.replace(folder / f"{written:06d}.jpg")  # readers never see half a JPEG
-                written += 1
+        for n, image in enumerate(_images(src)):
+            h, w = image.shape[:2]
+            if w > MAX_WIDTH:
+                image = cv2.resize(image, (MAX_WIDTH, round(h * MAX_WIDTH / w)), interpolation=cv2.INTER_AREA)
+            ok, jpg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            if not ok:
+                raise RuntimeError(f"could not encode frame {src.first_frame + n} of {src.media_path}")
+            tmp = folder / f".{written:06d}.tmp"
+            tmp.write_bytes(jpg.tobytes())
+            tmp.replace(folder / f"{written:06d}.jpg")  # readers never see half a JPEG
+            written += 1
         if written < src.frame_count:
             raise RuntimeError(
                 f"{src.media_path} has only {written} frames from {src.first_frame}, "
                 f"expected {src.frame_count}"
             )
         (folder / "complete").touch()
+
+
+def _images(src: FrameSource):
+    """The range's frames as 8-bit BGR images, in order."""
+    if src.media_path.is_dir():
+        files = sequence.list_frames(src.media_path)[src.first_frame : src.first_frame + src.frame_count]
+        for f in files:
+            rgb = sequence.as_rgb(sequence.read_image(f), f.name)
+            if rgb.dtype == np.uint16:
+                rgb = (rgb >> 8).astype(np.uint8)
+            yield cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        return
+    with av.open(str(src.media_path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        written = 0
+        for n, frame in enumerate(container.decode(stream)):
+            if n < src.first_frame:
+                continue
+            if written >= src.frame_count:
+                break
+            yield frame.to_ndarray(format="bgr24")
+            written += 1

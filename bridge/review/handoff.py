@@ -1,8 +1,10 @@
 """Push versions to Frame.io, pull notes and status back: the orchestration over the parts.
 
 `NotesPath` is the single way review results come home, for Frame.io pulls, webhooks and the
-local review page alike: notes go into the ledger (idempotent by id) and onto the version's
-clip as markers (idempotent by customData); statuses go to the version store.
+local review page alike: notes go into the ledger (idempotent by id), onto the version's clip
+as markers (idempotent by customData) when Resolve is there, and always into the marker
+sidecars beside the version's media (sidecar.py), so they are never only in a database;
+statuses go to the version store.
 
 Version stacks are kept oldest (bottom) to newest (top): the second pushed version creates
 the stack from [v1, v2], every later one is moved into it and becomes its head, so versions
@@ -14,12 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .frameio_api import FrameioApi
 from .ledger import RemoteFile, ReviewLedger
 from .markers import MarkerReport, find_item, sync_markers
 from .notes import Note, NoteOutOfRange, note_from_comment, store_status
+from .sidecar import Sidecars, write_sidecars
 from .upload import PartUploader, ProgressFn
 from .versions import ReviewVersion, VersionStoreLike
 
@@ -29,11 +33,21 @@ class NotesPath:
         self.store = store
         self.ledger = ledger
         self.timeline = timeline  # a Resolve Timeline (or the double); None: notes wait in the ledger
+        self.sidecars: dict[str, Sidecars | str] = {}  # version id -> the files written, or why not
 
     def deliver(self, version: ReviewVersion, notes: list[Note]) -> MarkerReport:
         for note in notes:
             self.ledger.add_note(note)
+        self.write_sidecars(version)
         return self.place_markers(version)
+
+    def write_sidecars(self, version: ReviewVersion) -> Sidecars | str:
+        try:
+            written: Sidecars | str = write_sidecars(version, self.ledger.notes(version.id))
+        except OSError as exc:  # a read-only media folder: the notes are still in the ledger
+            written = f"could not write the marker files beside {version.media_path.name}: {exc}"
+        self.sidecars[version.id] = written
+        return written
 
     def place_markers(self, version: ReviewVersion) -> MarkerReport:
         """Puts every ledger note of the version on its clip; safe to call any number of times."""
@@ -51,7 +65,7 @@ class NotesPath:
 
 
 def lineage_text(version: ReviewVersion) -> str:
-    head = f"retakes {version.label} of clip {version.clip_id} (version id {version.id})"
+    head = f"retakes {version.label} of {version.clip_name or version.clip_id} (clip key {version.clip_id})"
     return head + ("\n" + version.lineage if version.lineage else "")
 
 
@@ -76,7 +90,8 @@ class Pusher:
 
     def push(self, version: ReviewVersion, on_progress: ProgressFn | None = None) -> RemoteFile:
         folder = self.folder_id or self.api.project_root_folder(self.project_id)
-        name = f"{version.clip_id}_{version.label}{version.media_path.suffix}"
+        shown = Path(version.clip_name).stem if version.clip_name else version.clip_id  # what reviewers read
+        name = f"{shown}_{version.label}{version.media_path.suffix}"
         target = self.api.create_local_upload(folder, name, version.media_path.stat().st_size)
         self.uploader.upload(version.media_path, target.part_urls, target.media_type, on_progress)
         for _ in range(self.poll_attempts):
@@ -89,7 +104,7 @@ class Pusher:
 
         stack_id = self._stack(version, folder, target.file_id)
         share_url = self.api.create_share(
-            self.project_id, f"{version.clip_id} {version.label}", [stack_id or target.file_id]
+            self.project_id, f"{shown} {version.label}", [stack_id or target.file_id]
         )
         remote = RemoteFile(version.id, version.clip_id, target.file_id, stack_id, share_url)
         self.ledger.set_remote(remote)
@@ -125,6 +140,7 @@ class PullResult:
     markers: MarkerReport = field(default_factory=MarkerReport)
     status: str | None = None
     skipped: list[str] = field(default_factory=list)
+    sidecars: Sidecars | str | None = None
 
 
 def pull_version(api: FrameioApi, path: NotesPath, version: ReviewVersion) -> PullResult:
@@ -143,6 +159,7 @@ def pull_version(api: FrameioApi, path: NotesPath, version: ReviewVersion) -> Pu
             notes.append(note)
     result.notes = len(notes)
     result.markers = path.deliver(version, notes)
+    result.sidecars = path.sidecars.get(version.id)
     status = store_status(api.review_status(remote.file_id))
     if status:
         path.set_status(version, status)

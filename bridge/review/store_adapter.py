@@ -12,10 +12,9 @@ each call opens the store briefly (SQLite opens are cheap) instead of sharing a 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from retakes.bridge.versions import Version, VersionStore
+from retakes.bridge.versions import Version, VersionStore, describe_edit, describe_source
 from retakes.engine.timecode import FrameRate
 
 from .versions import OriginalMedia, ReviewVersion
@@ -29,8 +28,6 @@ class StoreAdapter:
         return VersionStore(self.db_path)
 
     def _review(self, store: VersionStore, v: Version) -> ReviewVersion:
-        parent = store.get(v.parent_id).label if v.parent_id else "original"
-        params = " ".join(f"--{k} {val}" for k, val in sorted(v.params.items())) if v.params else ""
         links = store.review_links(v.id)
         placements = store.placements(v.id)
         return ReviewVersion(
@@ -42,15 +39,10 @@ class StoreAdapter:
             frame_count=v.output_frames,
             start_timecode=v.output_start_timecode or None,
             status=v.status,
-            lineage=f"{v.label} <- {parent}: {v.op} {params}".strip()
-            + (
-                f"\nsource {v.source_path} [{v.source_start}:{v.source_end}) seed {v.seed}"
-                if v.source_path
-                else ""
-            )
-            + (f"\nparams {json.dumps(v.params, sort_keys=True)}" if v.params else ""),
+            lineage=lineage(store, v),
             review_link=links[-1].url if links else None,
             item_id=placements[-1]["item_id"] if placements else "",
+            clip_name=v.clip_name,
         )
 
     def versions(self, clip_id: str) -> list[ReviewVersion]:
@@ -94,9 +86,29 @@ class StoreAdapter:
         finally:
             store.close()
 
-    def set_review_link(self, version_id: str, url: str, service: str = "frameio") -> None:
+    def set_review_link(self, version_id: str, url: str, service: str = "frameio", note: str = "") -> None:
         store = self._open()
         try:
-            store.add_review_link(int(version_id), url, service=service)
+            store.add_review_link(int(version_id), url, service=service, note=note)
         finally:
             store.close()
+
+
+def lineage(store: VersionStore, version: Version) -> str:
+    """One line per step back to the original, newest first, then where the original came from:
+
+        v003 <- v002: relight --look day-to-night
+        v002 <- v001: recolor --hue 30 --mask car.png
+        v001 <- original: remove --mask pole.png
+        from A001_C002.mov, frames 10:58 (10:00:00:10-10:00:00:58) at 23.976 fps, seed 0
+
+    Readable options, file names rather than paths (the review page shows this to reviewers).
+    """
+    lines, v = [], version
+    for _ in range(1000):  # parents are earlier rows, so the chain ends; the bound is for a damaged file
+        parent = store.get(v.parent_id) if v.parent_id else None
+        lines.append(describe_edit(v, parent))
+        if parent is None:
+            break
+        v = parent
+    return "\n".join([*lines, describe_source(v)])

@@ -36,6 +36,7 @@ class ReviewVersion:
     # The media's (or, without media timecode, the timeline's) drop-frame flag, where known.
     # None: only a ';' in `start_timecode` says drop-frame (the store writes one for DF media).
     drop_frame: bool | None = None
+    clip_name: str = ""  # what the editor calls the clip (its media's name); the page's header shows it
 
     @property
     def label(self) -> str:
@@ -70,7 +71,7 @@ class VersionStoreLike(Protocol):
     def version(self, version_id: str) -> ReviewVersion | None: ...
     def original(self, clip_id: str) -> OriginalMedia | None: ...
     def set_status(self, version_id: str, status: str) -> None: ...
-    def set_review_link(self, version_id: str, url: str, service: str = "frameio") -> None: ...
+    def set_review_link(self, version_id: str, url: str, service: str = "frameio", note: str = "") -> None: ...
 
 
 @dataclass
@@ -100,5 +101,5 @@ class MemoryVersions:
             raise ValueError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
         self._versions[version_id] = replace(self._versions[version_id], status=status)
 
-    def set_review_link(self, version_id: str, url: str, service: str = "frameio") -> None:
+    def set_review_link(self, version_id: str, url: str, service: str = "frameio", note: str = "") -> None:
         self._versions[version_id] = replace(self._versions[version_id], review_link=url)

@@ -1,10 +1,13 @@
 """Frame.io webhook receiver: verify, then hand comment and status events to a callback.
 
-Signature (research/service.md 2.7): `X-Frameio-Signature: v0=<hex HMAC-SHA256>` over
-`v0:{X-Frameio-Request-Timestamp}:{raw body}` with the secret returned once at webhook
-creation. We verify over the raw bytes (before any JSON parsing, which would change them),
-compare in constant time, and reject timestamps more than 5 minutes from now in either
-direction so a captured request cannot be replayed later.
+Signature (Frame.io's V4 Webhooks guide, "Verifying Webhook Signatures", research/service.md
+2.7): `X-Frameio-Signature: v0=<hex HMAC-SHA256>` over `v0:{X-Frameio-Request-Timestamp}:{raw
+body}` with the secret returned once at webhook creation. We verify over the raw bytes (before
+any JSON parsing, which would change them), compare in constant time, and reject timestamps
+more than 5 minutes from now in either direction so a captured request cannot be replayed
+later. Inside those 5 minutes a captured request could still be sent again, so every accepted
+signature is remembered until its timestamp leaves the window (`ReplayCache`): a second
+delivery of the same signed request is answered 409 and not acted on.
 
 The payload carries only ids (`resource.id`, `type`), so the receiver does not act on it
 directly: it tells the caller which file changed, and the caller pulls that file's notes
@@ -16,12 +19,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_SKEW_S = 300
+MAX_BODY = 1_000_000  # Frame.io's payloads are a few hundred bytes of ids
+REQUEST_TIMEOUT_S = 10.0  # a sender that stops mid-request loses its connection, not our thread
+REPLAY_CAPACITY = 10_000
 HANDLED_EVENTS = ("comment.", "file.versioned", "file.ready", "metadata.value.updated")
 
 
@@ -47,6 +55,42 @@ def verify(secret: str, headers: dict[str, str], body: bytes, *, now: float | No
         raise SignatureError("bad signature")
 
 
+class ReplayCache:
+    """Signatures already accepted, each kept while its timestamp is inside the ±5 minute window.
+
+    Bounded: when `capacity` signatures are all still fresh, a new one is refused (the caller
+    answers 503 and Frame.io retries with back-off) rather than forgetting a fresh one, which
+    would let that one be replayed.
+    """
+
+    def __init__(self, capacity: int = REPLAY_CAPACITY) -> None:
+        self.capacity = capacity
+        self._seen: OrderedDict[str, int] = OrderedDict()  # signature -> timestamp, oldest first
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def admit(self, signature: str, timestamp: int, *, now: float | None = None) -> str:
+        """"new" (remembered now), "replay" (seen inside the window) or "full"."""
+        now = time.time() if now is None else now
+        with self._lock:
+            for sig, stamp in list(self._seen.items()):
+                if stamp >= now - MAX_SKEW_S:
+                    break  # later entries were admitted later; most are fresher still
+                del self._seen[sig]
+            if signature in self._seen:
+                return "replay"
+            if len(self._seen) >= self.capacity:
+                expired = [s for s, t in self._seen.items() if t < now - MAX_SKEW_S]
+                for s in expired:
+                    del self._seen[s]
+                if len(self._seen) >= self.capacity:
+                    return "full"
+            self._seen[signature] = timestamp
+            return "new"
+
+
 @dataclass(frozen=True)
 class WebhookEvent:
     type: str
@@ -60,39 +104,61 @@ EventFn = Callable[[WebhookEvent], None]
 
 def parse_event(body: bytes) -> WebhookEvent:
     data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("a webhook payload is a JSON object")
     resource = data.get("resource") or {}
+    project = data.get("project") or {}
+    if not isinstance(resource, dict) or not isinstance(project, dict):
+        raise ValueError("resource and project are JSON objects")
     return WebhookEvent(
         type=str(data.get("type", "")),
         resource_id=str(resource.get("id", "")),
         resource_type=str(resource.get("type", "")),
-        project_id=str((data.get("project") or {}).get("id", "")),
+        project_id=str(project.get("id", "")),
     )
 
 
-def make_server(host: str, port: int, secret: str, on_event: EventFn) -> ThreadingHTTPServer:
-    """A stdlib HTTP server answering POSTs: 401 on a bad or stale signature, 204 when handled."""
+def make_server(
+    host: str, port: int, secret: str, on_event: EventFn, *, replay_capacity: int = REPLAY_CAPACITY
+) -> ThreadingHTTPServer:
+    """A stdlib HTTP server answering POSTs: 401 on a bad or stale signature, 409 on a replay,
+    204 when handled."""
+    replays = ReplayCache(replay_capacity)
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = REQUEST_TIMEOUT_S  # StreamRequestHandler sets it on the socket
+
+        def _answer(self, status: int) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def do_POST(self) -> None:  # noqa: N802 (stdlib name)
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > 1_000_000:
-                self.send_error(413)
-                return
-            body = self.rfile.read(length)
+            raw = self.headers.get("Content-Length", "")
+            if self.headers.get("Transfer-Encoding") or not raw.isdigit():
+                self.close_connection = True  # we cannot tell where this body ends
+                return self._answer(411)
+            if int(raw) > MAX_BODY:
+                self.close_connection = True
+                return self._answer(413)
+            body = self.rfile.read(int(raw))
             try:
                 verify(secret, dict(self.headers.items()), body)
                 event = parse_event(body)
             except (SignatureError, ValueError):
-                self.send_response(401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
+                return self._answer(401)
+            stamp = int(self.headers["X-Frameio-Request-Timestamp"])
+            seen = replays.admit(self.headers["X-Frameio-Signature"], stamp)
+            if seen != "new":
+                return self._answer(409 if seen == "replay" else 503)
             if event.type.startswith(HANDLED_EVENTS):
                 on_event(event)
-            self.send_response(204)
-            self.end_headers()
+            self._answer(204)
 
         def log_message(self, *args: object) -> None:  # keep test output quiet
             pass
 
-    return ThreadingHTTPServer((host, port), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    server.replays = replays  # type: ignore[attr-defined]  (for inspection)
+    return server

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from retakes.bridge.clipref import ClipRef, Placement, TimelineInfo
-from retakes.bridge.versions import NewVersion, VersionStore, reservation_of
+from retakes.bridge.versions import NewVersion, VersionStore, file_sha256, reservation_of
 from retakes.engine.timecode import FrameRange, FrameRate, Timebase
 
 RATE = FrameRate(Fraction(24000, 1001))
@@ -134,3 +137,130 @@ def test_two_processes_are_never_given_the_same_version_name(tmp_path: Path, med
         v = _make(store, _clip(media))  # recording drops the claim: the file itself holds the name now
         assert not reservation_of(Path(v.output_path)).exists()
         assert Path(v.output_path).name not in {Path(n).name for n in names}
+
+
+# ---- the command line: `retakes edit` records a version, `retakes versions` lists it
+
+RETAKES = Path(sys.executable).with_name("retakes")  # the installed console script
+
+
+def _retakes(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RETAKES_HOME": str(home)}
+    env.pop("RETAKES_ENGINE", None)
+    return subprocess.run([str(RETAKES), *args], capture_output=True, text=True, env=env, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def cli_clip(tmp_path_factory) -> tuple[Path, Path]:
+    import cv2
+    import numpy as np
+
+    from retakes.engine.media.synthetic import write_index_clip
+
+    folder = tmp_path_factory.mktemp("versions-cli")
+    write_index_clip(folder / "shot.mp4", frames=12, rate=FrameRate(Fraction(24)), size=(160, 96),
+                            codec="h264", start_timecode="01:00:00:00")
+    mask = np.zeros((96, 160), np.uint8)
+    mask[20:60, 40:100] = 255
+    cv2.imwrite(str(folder / "car_mask.png"), mask)
+    return folder / "shot.mp4", folder / "car_mask.png"
+
+
+def test_cli_edit_records_a_version_that_versions_lists_and_shows(cli_clip, short_tmp: Path) -> None:
+    clip, mask = cli_clip
+    home, out = short_tmp / "home", short_tmp / "renders" / "blue.mkv"
+    out.parent.mkdir()
+    run = _retakes("edit", str(clip), "-o", str(out), "--op", "recolor", "--mask", str(mask), "--hue", "200",
+                   "--range", "2:10", home=home)
+    assert run.returncode == 0, run.stderr
+    db = home / "versions" / "retakes-versions.sqlite"
+    with VersionStore(db) as store:
+        (v1,) = store.list_versions()
+    assert f"recorded v001 of shot.mp4 (clip key {v1.source_key})" in run.stderr
+    assert os.path.samefile(v1.output_path, out)  # the store's own link: no copy, same frames
+    assert (v1.op, v1.params["hue"], v1.params["mask"], v1.source_start, v1.source_end) == (
+        "recolor", 200.0, str(mask), 2, 10)
+
+    listing = _retakes("versions", home=home)
+    assert listing.returncode == 0, listing.stderr
+    assert f"shot.mp4  frames 2:10  clip key {v1.source_key}" in listing.stdout
+    assert "v001  draft      recolor --hue 200 --mask car_mask.png" in listing.stdout
+
+    # An edit of that result continues the clip's series; the help's `retakes versions show KEY`
+    # takes the key's start, as the review commands do.
+    again = _retakes("edit", str(out), "-o", str(short_tmp / "renders" / "night"), "--op", "relight",
+                     "--look", "day-to-night", home=home)
+    assert again.returncode == 0, again.stderr
+    shown = _retakes("versions", "show", v1.source_key[:7], home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "v002 <- v001: relight --look day-to-night" in shown.stdout
+    assert "v001 <- original: recolor --hue 200 --mask car_mask.png" in shown.stdout
+    assert "from shot.mp4, frames 2:10 (01:00:00:02-01:00:00:10) at 24 fps, seed 0" in shown.stdout
+    assert "{" not in shown.stdout  # no raw params dict
+
+    # The version keeps its frames when OUT is replaced (the engine renames a new file into place).
+    replacement = out.with_name(".new.mkv")
+    replacement.write_bytes(b"another render")
+    replacement.replace(out)
+    with VersionStore(db) as store:
+        v1_again, v2 = store.list_versions()
+        assert file_sha256(v1_again.output_path) == v1.output_sha256
+        assert Path(v2.output_path).is_dir() and len(list(Path(v2.output_path).iterdir())) == 8  # PNG frames
+
+    skipped = _retakes("edit", str(clip), "-o", str(short_tmp / "renders" / "x.mkv"), "--op", "relight",
+                       "--look", "overcast", "--no-version", home=home)
+    assert skipped.returncode == 0 and "recorded" not in skipped.stderr
+    with VersionStore(db) as store:
+        assert len(store.list_versions()) == 2
+
+
+def test_versions_refuses_an_unknown_key_in_one_line(tmp_path: Path, media: Path) -> None:
+    with VersionStore.open(tmp_path / "store") as store:
+        _make(store, _clip(media))
+    for args in (["versions", "show", "zz", "--store", str(tmp_path / "store")],
+                 ["versions", "--store", str(tmp_path / "store"), "show", ""],
+                 ["versions", "--store", str(tmp_path / "nowhere")]):
+        run = _retakes(*args, home=tmp_path / "home")
+        lines = run.stderr.strip().splitlines()
+        assert run.returncode != 0 and len(lines) == 1 and ("KEY" in lines[0] or "--store" in lines[0]), run.stderr
+    assert not (tmp_path / "home").exists()  # reading writes nothing
+
+
+def _job(output: Path, job_id: str = "job-1"):
+    from retakes.v1 import engine_pb2
+
+    job = engine_pb2.Job(id=job_id, state=engine_pb2.JOB_STATE_SUCCEEDED)
+    job.result.outputs.add(path=str(output))
+    return job
+
+
+def _request(source: Path, output: Path, **params: float):
+    from retakes.v1 import engine_pb2
+
+    request = engine_pb2.EditRequest(source=engine_pb2.MediaRef(path=str(source)), output_path=str(output),
+                                     op="relight", seed=3)
+    request.range.frames.start, request.range.frames.end = 1, 5
+    for name, value in params.items():
+        request.params[name].number_value = value
+    return request
+
+
+def test_where_the_store_cannot_link_the_version_records_the_output_itself(cli_clip, tmp_path, monkeypatch):
+    from retakes.bridge import edit_version
+
+    clip, _ = cli_clip
+    out = tmp_path / "out.mp4"
+    out.write_bytes(clip.read_bytes())
+
+    def no_links(*_a: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(edit_version.os, "link", no_links)
+    with VersionStore.open(tmp_path / "store") as store:
+        recorded = edit_version.record_edit(store, _request(clip, out, exposure=0.5), _job(out))
+        assert not recorded.linked and recorded.version.output_path == str(out)
+        assert recorded.version.params == {"exposure": 0.5} and recorded.version.seed == 3
+        assert not list((tmp_path / "store").rglob("*.reserved"))  # the unused name is given back
+        with pytest.raises(edit_version.NotRecorded, match="already a recorded version"):
+            edit_version.record_edit(store, _request(clip, out), _job(out, "job-2"))
+        assert len(store.list_versions()) == 1

@@ -12,10 +12,19 @@ is given whichever forms the test knows; the fake never makes one up (no clock h
 listing that needs a form the comment lacks is answered with the form it has, or refused
 with a 500 that names the comment, never with a wrong number. `raw_timestamp` is sent as is,
 for timestamps that are neither (the SDK types the field `str | int` and checks nothing).
+
+Lists are paged with an opaque cursor, as the v4 API documents them (the `frameio` 4.0.0 SDK,
+`frameio/types/links.py`): `links.next` is "the request path with the addition of the `after`
+query parameter ... It only carries the `after` cursor. Other query params from the original
+request (e.g. `include`, `sort`, `page_size`, ...) are not preserved and must be re-added by the
+client on every subsequent request". Pages here are small (`page_size`, 2 by default) so tests
+cross pages. A comment's `owner` is sent only when the request asks `include=owner` (the SDK's
+`CommentsIndexRequestInclude`: "owner" | "replies"); without it the comment has no owner.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -38,6 +47,7 @@ class FakeState:
     project_id: str = field(default_factory=_id)
     root_folder_id: str = field(default_factory=_id)
     part_size: int = 64 * 1024
+    page_size: int = 2  # items per list page when the request names none
     tokens_issued: int = 0
     valid_tokens: set[str] = field(default_factory=set)
     files: dict[str, dict] = field(default_factory=dict)
@@ -154,6 +164,8 @@ class FakeFrameio:
                 with fake._lock:
                     try:
                         fake._dispatch(self)
+                    except _Refused as refused:
+                        self._send(refused.status, {"errors": [{"detail": refused.detail}]})
                     except Exception as exc:  # a bug in the fake should fail loudly, not hang
                         self._send(500, {"errors": [{"detail": repr(exc)}]})
 
@@ -281,30 +293,23 @@ class FakeFrameio:
             return h._send(200, {"data": s.file_json(fid)})
         m = re.fullmatch(r"/version_stacks/([^/]+)/children", rest)
         if m and h.command == "GET":
-            return h._send(
-                200, {"data": [s.file_json(i) for i in s.stacks[m.group(1)]], "links": {"next": None}}
-            )
+            return h._send(200, self._page(path, query, [s.file_json(i) for i in s.stacks[m.group(1)]]))
         if rest == "/metadata/field_definitions" and h.command == "GET":
             defs = [(s.description_field, "Description", "long_text"), (s.status_field, "Status", "select")]
-            return h._send(
-                200,
+            fields = [
                 {
-                    "data": [
-                        {
-                            "id": i,
-                            "name": n,
-                            "field_type": t,
-                            "mutable": True,
-                            "created_at": NOW,
-                            "updated_at": NOW,
-                            "creator_id": _id(),
-                            "field_configuration": {},
-                        }
-                        for i, n, t in defs
-                    ],
-                    "links": {"next": None},
-                },
-            )
+                    "id": i,
+                    "name": n,
+                    "field_type": t,
+                    "mutable": True,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                    "creator_id": _id(),
+                    "field_configuration": {},
+                }
+                for i, n, t in defs
+            ]
+            return h._send(200, self._page(path, query, fields))
         if rest == f"/projects/{s.project_id}/metadata/values" and h.command == "PATCH":
             for fid in data["file_ids"]:
                 for v in data["values"]:
@@ -350,20 +355,37 @@ class FakeFrameio:
         m = re.fullmatch(r"/files/([^/]+)/comments", rest)
         if m and h.command == "GET":
             as_tc = query.get("timestamp_as_timecode") == ["true"]
-            comments = s.comments.get(m.group(1), [])
-            unknown = [c["id"] for c in comments if not as_tc and _framestamp_unknown(c)]
+            owners = "owner" in ",".join(query.get("include", [])).split(",")
+            page = self._page(path, query, s.comments.get(m.group(1), []))
+            unknown = [c["id"] for c in page["data"] if not as_tc and _framestamp_unknown(c)]
             if unknown:
                 return h._send(500, {"errors": [{"detail": f"fake: no framestamp given for comments {unknown}"}]})
-            return h._send(
-                200,
-                {
-                    "data": [
-                        self._comment_json(m.group(1), c, as_tc) for c in comments
-                    ],
-                    "links": {"next": None},
-                },
-            )
+            page["data"] = [self._comment_json(m.group(1), c, as_tc, owners) for c in page["data"]]
+            return h._send(200, page)
         return h._send(404, {"errors": [{"detail": f"no route {h.command} {rest}"}]})
+
+    def _page(self, path: str, query: dict, items: list) -> dict:
+        """One page of `items` and the documented `links.next` (path + `after` only), or an error."""
+        size = self.state.page_size
+        if "page_size" in query:
+            size = int(query["page_size"][0])
+            if not 1 <= size <= 100:
+                raise _Refused(422, "page_size must be 1..100")
+        start = 0
+        if "after" in query:
+            try:
+                cursor = json.loads(base64.urlsafe_b64decode(query["after"][0]))
+            except ValueError:
+                raise _Refused(422, "after: not a cursor this API issued") from None
+            if cursor.get("list") != path:
+                raise _Refused(422, "after: a cursor from another list")
+            start = int(cursor["offset"])
+        end = start + size
+        following = None
+        if end < len(items):
+            token = base64.urlsafe_b64encode(json.dumps({"list": path, "offset": end}).encode()).decode()
+            following = f"{path}?after={token}"
+        return {"data": items[start:end], "links": {"next": following}}
 
     def _stack_json(self, sid: str, folder: str) -> dict:
         head = self.state.stacks[sid][-1]
@@ -379,8 +401,8 @@ class FakeFrameio:
             "head_version": self.state.file_json(head),
         }
 
-    def _comment_json(self, fid: str, c: dict, as_tc: bool) -> dict:
-        return {
+    def _comment_json(self, fid: str, c: dict, as_tc: bool, owner: bool) -> dict:
+        out = {
             "id": c["id"],
             "text": c["text"],
             "file_id": fid,
@@ -390,8 +412,16 @@ class FakeFrameio:
             "mentions": [],
             "duration": c["duration"],
             "timestamp": _timestamp(c, as_tc),
-            "owner": {"id": _id(), "name": c["author"]},
         }
+        if owner:
+            out["owner"] = {"id": _id(), "name": c["author"]}
+        return out
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
 
 
 def _framestamp_unknown(c: dict) -> bool:

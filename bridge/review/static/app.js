@@ -104,9 +104,12 @@ function renderRange() {
 }
 function render() {
   const v = version();
-  $("clip-name").textContent = state.clip.clip;
+  $("clip-name").textContent = state.clip.name; $("clip-name").title = `clip key ${state.clip.clip}`;
+  document.title = `${state.clip.name} ${v.label} · retakes review`;
   $("status").textContent = v.status; $("status").dataset.status = v.status;
-  $("ver-caption").textContent = v.label; $("lineage").textContent = (v.lineage || "").split("\n").pop();
+  // The edit that made this version; the whole chain back to the original is the tooltip.
+  $("ver-caption").textContent = v.label; $("lineage").textContent = (v.lineage || "").split("\n")[0];
+  $("lineage").title = v.lineage || "";
   const [num, den] = v.rate; $("rate").textContent = `${(num / den).toFixed(3).replace(/\.?0+$/, "")} fps`;
   document.querySelectorAll(".seg[data-mode=side], .seg[data-mode=wipe]").forEach((b) => { b.disabled = !state.clip.original; });
   renderVersions(); renderNotes(); renderRange(); show(state.frame);

@@ -70,7 +70,7 @@ def review_site(tmp_path, ledger, timeline, clip_files):
 
     from retakes.bridge.review.frames import FrameCache
     from retakes.bridge.review.handoff import NotesPath
-    from retakes.bridge.review.server import ReviewApp, make_server, new_token
+    from retakes.bridge.review.server import ReviewApp, make_server, new_token, token_digest
     from retakes.bridge.review.versions import OriginalMedia
 
     frames = 30
@@ -90,13 +90,17 @@ def review_site(tmp_path, ledger, timeline, clip_files):
                 frames,
                 "01:00:00:00",
                 status="in review",
-                lineage=f"v{i:03d} <- original: recolor --color #1E8CDC",
+                lineage=f"v{i:03d} <- original: recolor --color '#1E8CDC'\nfrom orig.mp4, frames 0:30",
                 item_id=f"item-v{i}",
+                clip_name="shot010.mp4",
             )
         )
         items[f"ver-{i}"] = timeline.place(f"item-v{i}", track=i + 1, start=0, duration=frames)
+    token = new_token()
+    statuses = []
     app = ReviewApp(
-        "shot010", NotesPath(store, ledger, timeline), FrameCache(tmp_path / "cache"), new_token()
+        "shot010", NotesPath(store, ledger, timeline), FrameCache(tmp_path / "cache"), token_digest(token),
+        on_status=lambda vid, status: statuses.append((vid, status)),
     )
     server = make_server(app, "127.0.0.1", 0)
     t = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -107,11 +111,13 @@ def review_site(tmp_path, ledger, timeline, clip_files):
         (),
         {
             "base": base,
-            "token": app.token,
+            "token": token,
+            "statuses": statuses,
+            "port": server.server_address[1],
             "store": store,
             "items": items,
             "ledger": ledger,
-            "url": f"{base}/?t={app.token}",
+            "url": f"{base}/?t={token}",
         },
     )
     server.shutdown()

@@ -39,7 +39,7 @@ def test_multipart_upload_reports_progress_and_lands_bytes(api, fake, ledger, tm
     assert fake.state.files[remote.file_id]["parent_id"] == fake.state.root_folder_id
     # Lineage in the file's Description field, review link and status in the version store.
     desc = fake.state.metadata[remote.file_id][fake.state.description_field]
-    assert "retakes v001 of clip shot010" in desc and "recolor --hue 30" in desc
+    assert "retakes v001 of shot010" in desc and "recolor --hue 30" in desc
     v = store.version("ver-1")
     assert v.review_link == remote.share_url and v.review_link.startswith("https://f.io/")
     assert v.status == "in review"
@@ -138,3 +138,36 @@ def test_token_file_is_user_only_and_refused_when_widened(auth, api, fake):
     os.chmod(path, 0o644)
     with pytest.raises(PermissionError):
         auth.store.load()
+
+
+def test_notes_spread_over_several_pages_all_come_home_with_their_authors(api, fake, ledger, tmp_path):
+    # The fake pages lists as v4 does (`links.next` carries only the `after` cursor), two per page.
+    store = make_versions(tmp_path, 1)
+    remote = _pusher(api, store, ledger, fake).push(store.version("ver-1"))
+    people = ["Ana", "Ben", "Caro", "Dev", "Eli"]
+    for i, who in enumerate(people):
+        fake.state.add_comment(remote.file_id, f"note {i}", f"00:00:00:{i:02d}", author=who)
+    comments = api.comments(remote.file_id)
+    assert [(c.text, c.timecode, c.author) for c in comments] == [
+        (f"note {i}", f"00:00:00:{i:02d}", who) for i, who in enumerate(people)
+    ]
+    listing = [s for m, p, s in fake.state.log if m == "GET" and p.endswith(f"/files/{remote.file_id}/comments")]
+    assert listing == [200, 200, 200]  # three pages of 2, 2 and 1
+
+
+def test_the_fake_sends_owners_only_when_asked_and_pages_with_a_bare_cursor(api, fake, ledger, tmp_path):
+    store = make_versions(tmp_path, 1)
+    remote = _pusher(api, store, ledger, fake).push(store.version("ver-1"))
+    for i in range(3):
+        fake.state.add_comment(remote.file_id, f"n{i}", f"00:00:00:0{i}", author="Ana", framestamp=i + 1)
+    sdk = api._client.comments
+    first = sdk.index(fake.state.account_id, remote.file_id, timestamp_as_timecode=True)
+    assert [c.owner for c in first.items] == [None, None]
+    owned = sdk.index(fake.state.account_id, remote.file_id, timestamp_as_timecode=True, include="owner")
+    assert [c.owner.name for c in owned.items] == ["Ana", "Ana"]
+    link = owned.response.links.next
+    assert "after=" in link and "include" not in link and "timestamp_as_timecode" not in link
+    # The SDK's own pager follows that bare link: page 2 comes back as v4 sends it then, without
+    # an owner and with the integer framestamp (which is why `FrameioApi.comments` pages by hand).
+    assert [(getattr(c.owner, "name", None), c.timestamp) for c in owned] == [
+        ("Ana", "00:00:00:00"), ("Ana", "00:00:00:01"), (None, 3)]

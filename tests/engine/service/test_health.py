@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from retakes.v1 import engine_pb2, engine_pb2_grpc
 
-from .conftest import running_engine
+from tests.support.engines import running_engine
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -39,7 +39,7 @@ from retakes.engine.service.status import field_of
 from retakes.engine.timecode import FrameRate
 from retakes.v1 import engine_pb2, engine_pb2_grpc
 
-from .conftest import EngineHandle, running_engine
+from tests.support.engines import EngineHandle, running_engine
 
 W, H, FRAMES = 64, 48, 4
 MEGABYTE = "m" * (1 << 20)

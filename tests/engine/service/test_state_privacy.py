@@ -17,7 +17,7 @@ from retakes.engine.media.synthetic import write_index_clip
 from retakes.engine.timecode import FrameRate
 from retakes.v1 import engine_pb2
 
-from .conftest import running_engine
+from tests.support.engines import running_engine
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 
