@@ -97,7 +97,7 @@ def main(out: Path) -> None:
                          cy + r * 1.08 * math.sin(a / 24 * math.tau)) for a in range(24)])
             mask.brush = 48
             mask.dab([(cx, cy)])
-            studio._mask_changed()
+            studio.masks.changed()
             studio.session.mark_keyframe(30)
             studio.show_keyframes()
             w.edit.prompt.setText("change the ball to teal")

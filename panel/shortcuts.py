@@ -27,7 +27,8 @@ KEYS: dict[str, str] = {
     "feather_more": "Alt+]",
     "invert": "Ctrl+I",
     "clear": "Ctrl+Backspace",
-    "undo": "Ctrl+Z",
+    "undo": "Ctrl+Z",  # every change: strokes, mask commands, keyframes, settings, In/Out
+    "redo": "Ctrl+Shift+Z",
     "track": "T",
     "preview": "P",
     "generate": "Ctrl+Return",

@@ -103,6 +103,10 @@ class ClipSession:
     def mark_keyframe(self, frame: int) -> None:
         self._marked.add(frame)
 
+    def unmark_keyframe(self, frame: int) -> None:
+        """Takes the hand mark off (undo of ◆); the diamond stays where an edited image or paint holds it."""
+        self._marked.discard(frame)
+
     def mask_here(self, create: bool = False) -> MaskDocument | None:
         f = self.frame
         if f not in self.masks and create:

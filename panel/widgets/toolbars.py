@@ -23,6 +23,7 @@ class MaskTools(QFrame):
     invert = Signal()
     clear = Signal()
     undo = Signal()
+    redo = Signal()
     feather_step = Signal(bool)
     brush_step = Signal(bool)
 
@@ -52,7 +53,7 @@ class MaskTools(QFrame):
                                 f"Less feather ({keys['feather_less']})", f"More feather ({keys['feather_more']})")
         row.addSpacing(8)
         for text, signal, key in (("Invert", self.invert, "invert"), ("Clear", self.clear, "clear"),
-                                  ("Undo", self.undo, "undo")):
+                                  ("Undo", self.undo, "undo"), ("Redo", self.redo, "redo")):
             b = _button(text, f"{text} ({keys[key]})")
             b.clicked.connect(signal.emit)
             row.addWidget(b)

@@ -20,6 +20,7 @@ TOOLS = ("brush", "eraser", "lasso")
 
 class Viewer(QWidget):
     stroke = Signal(list, bool, bool)  # image points, erase, first segment of a stroke
+    stroke_done = Signal()  # the button went up: the stroke is one change (one undo step)
     lasso_done = Signal(list, bool)  # polygon in image points, erase (Alt held)
     wipe_moved = Signal(float)
 
@@ -123,6 +124,8 @@ class Viewer(QWidget):
             return
         if self.tool == "lasso" and len(self._lasso) >= 3:
             self.lasso_done.emit(list(self._lasso), bool(event.modifiers() & Qt.AltModifier))
+        elif self._last is not None:
+            self.stroke_done.emit()
         self._lasso, self._last = [], None
         self.update()
 
