@@ -119,7 +119,7 @@ def main(out: Path) -> None:
             shoot(app, studio, out, "04-generating")
 
             wait(app, lambda: len(studio.versions.list) == 2, timeout=120)
-            studio.versions.send_to_review(studio.versions.list[0].id)
+            studio.review.send(studio.versions.list[0].id)
             wait(app, lambda: studio.versions.list[0].status == "in review")
             studio.versions.compare(0, studio.versions.list[-1].id)
             wait(app, lambda: studio.session.compare is not None)

@@ -26,6 +26,8 @@ from .jobs import JobsController
 from .keyframes_ctl import EditedFramesController
 from .masks_ctl import MasksController
 from .model.session import ClipSession, View
+from .review_ctl import ReviewController
+from .review_link import FrameioConfig, ReviewLink
 from .settings import PanelSettings
 from .shortcuts import KEYS
 from .tasks import Tasks
@@ -52,6 +54,8 @@ class Studio(QObject):
         self.jobs = JobsController(self)
         self.versions = VersionsController(self)
         self.edited = EditedFramesController(self)
+        link = ReviewLink(self.settings.versions_root, FrameioConfig.from_settings(self.settings.q))
+        self.review = ReviewController(self, link, lambda: self.versions.list)
         self._bind_keys()
 
     def _take_up(self, session: ClipSession) -> None:
@@ -59,6 +63,7 @@ class Studio(QObject):
         self.viewer.stop()
         self.versions.close_compare()
         self.masks.leave_session()
+        self.review.timer.stop()  # the old clip's versions: the new list starts it again if one is in review
         self.session = session
         self.history.clear()  # undo works within one clip, as the history's steps belong to it
         self.edited.refresh()  # the new session's keyframes and edited frames (none yet)
@@ -200,6 +205,7 @@ class Studio(QObject):
         if self.session is not None:
             self.masks.save()
         self.jobs.save_queue()
+        self.review.close()
         self.link.close()
         self.tasks.wait(5000)
         self.frames.close()

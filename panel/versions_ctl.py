@@ -1,4 +1,4 @@
-"""Versions of the clip: listing, compare (synced to the playhead), place, review, reveal."""
+"""Versions of the clip: listing, compare (synced to the playhead), place, reveal (review: review_ctl)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ class VersionsController:
         v = self.window.versions
         v.compare_requested.connect(self.compare)
         v.place_requested.connect(self.place)
-        v.review_requested.connect(self.send_to_review)
         v.reveal_requested.connect(self.reveal)
         self.window.compare_bar.mode_chosen.connect(self.set_mode)
         self.window.compare_bar.close_requested.connect(self.close_compare)
@@ -46,16 +45,22 @@ class VersionsController:
             return
         clip = s.clip
 
-        def done(versions: list[Version]) -> None:
+        def read(store: VersionStore) -> tuple[list[Version], dict[int, str]]:
+            versions = store.versions_of(clip)
+            links = {v.id: ls[-1].url for v in versions if (ls := store.review_links(v.id))}
+            return versions, links
+
+        def done(found: tuple[list[Version], dict[int, str]]) -> None:
             if self.host.session is not s:
                 return
+            versions, links = found
             self.list = versions
-            self.window.versions.show_versions(versions)
+            self.window.versions.show_versions(versions, links)
             self.window.header.set_versions(len(versions))
             if select:
                 self.window.versions.select(select)
                 self.window.tabs.setCurrentWidget(self.window.versions)
-        self._store_call(lambda store: store.versions_of(clip), done, "read this clip's versions")
+        self._store_call(read, done, "read this clip's versions")
 
     def by_id(self, version_id: int) -> Version | None:
         return next((v for v in self.list if v.id == version_id), None)
@@ -173,15 +178,6 @@ class VersionsController:
             self.refresh(select=version_id)
         self._store_call(lambda store: place_recorded(resolve, store, clip, version, mode=mode), done,
                          f"place {version.label} on the timeline")
-
-    def send_to_review(self, version_id: int) -> None:
-        version = self.by_id(version_id)
-
-        def done(updated: Version) -> None:
-            self.host.status(f"{updated.label} is in review")
-            self.refresh(select=version_id)
-        self._store_call(lambda store: store.set_status(version_id, "in review", note="sent from the panel",
-                                                        actor="panel"), done, f"send {version.label} to review")
 
     def reveal(self, version_id: int) -> None:
         version = self.by_id(version_id)
