@@ -25,6 +25,7 @@ from .model.edit import edit_request
 from .model.mask import write_png
 from .model.prompt import check, suggest_op
 from .model.queue import QueueEntry, RenderQueue
+from .shortcuts import KEYS
 
 QUEUE_FILE = "queue.json"
 
@@ -57,6 +58,7 @@ class JobsController:
         self.window = host.window
         self.queue = RenderQueue.load(host.settings.session_dir / QUEUE_FILE)
         self._preview: tuple[str, int, np.ndarray, float] | None = None  # clip key, frame, image, ms
+        self.preview_shown = True  # False: the editor switched to the original under the preview (Shift+E)
         self._queue_saves = 0  # generation of the last queue snapshot handed to a worker
         self.active_job = ""
         self._claimed: set[str] = set()  # version outputs promised to submitted jobs
@@ -133,8 +135,11 @@ class JobsController:
         online = self.host.link.online
         has_mask = bool(s and s.mask_keyframe() is not None)
         problems = [] if choice is None else choice.problems(has_mask, bool(s and s.edited))
+        problems += self._range_problems(choice)
         if s is None:
             problems.insert(0, "open a clip")
+        elif self.host.export_problem():
+            problems.append(f"export preset {self.host.export_preset().name}: {self.host.export_problem()}")
         if not online:
             problems.insert(0, "connect to the engine")
         e.ready.setText("To run: " + "; ".join(problems) if problems else "")
@@ -144,16 +149,22 @@ class JobsController:
 
     # ---- requests
     def _request(self, op: str, params: dict, output_path: str = "",
-                 keyframes: dict[int, str] | None = None) -> tuple[pb.EditRequest, Path | None]:
-        """The EditRequest and the mask file it needs (to be written by the caller's task)."""
+                 keyframes: dict[int, str] | None = None, clip: Any = None) -> tuple[pb.EditRequest, Path | None]:
+        """The EditRequest and the mask file it needs (to be written by the caller's task). `clip`: the
+        part of the clip to render (In to Out), the whole clip by default."""
         s = self.host.session
+        clip = clip or s.clip
+        whole = clip is s.clip
         mask_path, key = "", s.mask_keyframe()
-        if op != "track" and s.tracked_is_current():
+        # The tracked folder holds one mask per frame of the whole clip; a part of it sends the keyframe.
+        if op != "track" and s.tracked_is_current() and whole:
             mask_path = s.tracked_dir  # per-frame masks: the engine need not track again
         elif key is not None:
             mask_path = str(self.host.session.session_dir(self.host.settings.session_dir) /
                             f"key_{key}_{uuid.uuid4().hex[:6]}.png")
-        request = edit_request(s.clip, op, params, output_path=output_path, mask_path=mask_path,
+        if not whole:
+            keyframes = {f: p for f, p in (keyframes or {}).items() if f in clip.range_with_handles}
+        request = edit_request(clip, op, params, output_path=output_path, mask_path=mask_path,
                                mask_frame=key, seed=0, keyframes=keyframes)
         wanted = mask_path and not Path(mask_path).is_dir() and key is not None
         return request, (Path(mask_path) if wanted else None)
@@ -174,7 +185,21 @@ class JobsController:
 
     def _problems(self, choice: Any) -> list[str]:
         s = self.host.session
-        return choice.problems(s.mask_keyframe() is not None, bool(s.edited)) if choice else ["pick an op"]
+        problems = choice.problems(s.mask_keyframe() is not None, bool(s.edited)) if choice else ["pick an op"]
+        return problems + self._range_problems(choice)
+
+    def _range_problems(self, choice: Any) -> list[str]:
+        """What In and Out leave out that the op needs: its keyframe mask, its edited frames."""
+        s = self.host.session
+        if s is None or choice is None or (s.mark_in is None and s.mark_out is None):
+            return []
+        r, out = s.render_range(), []
+        key = s.mask_keyframe()
+        if key is not None and choice.op.mask != pb.MASK_USE_NONE and key not in r:
+            out.append(f"the keyframe mask at {self.host.timecode(key)} is outside In–Out: mark around it")
+        if choice.op.uses_keyframes and s.edited and not any(f in r for f in s.edited):
+            out.append("no edited frame lies between In and Out")
+        return out
 
     def _guard(self, doing: str) -> bool:
         if self.host.session is None:
@@ -208,6 +233,7 @@ class JobsController:
             rgb = np.frombuffer(reply.image, np.uint8).reshape(reply.height, reply.width, 3)
             wall = (time.monotonic() - started) * 1000
             self._preview = (key, frame, rgb, reply.latency_ms)
+            self.preview_shown = True
             self.window.edit.latency.setText(
                 f"Preview of {self.host.timecode(frame)}: {reply.latency_ms:.0f} ms in the engine "
                 f"({wall:.0f} ms round trip, {reply.device or 'cpu'})")
@@ -218,14 +244,23 @@ class JobsController:
         self.window.edit.latency.setText("")
         self.host.error(message)
 
-    def preview_for(self, frame: int) -> np.ndarray | None:
+    def has_preview(self, frame: int) -> bool:
         p, s = self._preview, self.host.session
-        return p[2] if p and s and p[0] == s.key and p[1] == frame else None
+        return bool(p and s and p[0] == s.key and p[1] == frame)
+
+    def preview_for(self, frame: int) -> np.ndarray | None:
+        """The preview to show on `frame`: None where there is none, or the editor chose the original."""
+        return self._preview[2] if self.has_preview(frame) and self.preview_shown else None
+
+    def show_preview(self, shown: bool) -> None:
+        self.preview_shown = shown
 
     def badges_for(self, frame: int) -> list[str]:
         p = self._preview
         if self.preview_for(frame) is not None:
             return [f"PREVIEW · {p[3]:.0f} ms"]
+        if self.has_preview(frame):
+            return ["ORIGINAL", f"PREVIEW KEPT ({KEYS['toggle_edited']} shows it)"]
         return []
 
     def clear_preview(self) -> None:
@@ -253,17 +288,23 @@ class JobsController:
         if problems:
             self.host.error("Can't generate yet: " + "; ".join(problems) + ".")
             return
+        preset = self.host.export_preset()
+        why = self.host.export_problem()
+        if why:
+            self.host.error(f"Can't generate with the export preset {preset.name}: {why}.")
+            return
         keyframes = self._keyframes(choice.op)
-        request, mask_file = self._request(choice.op.name, choice.params(), keyframes=keyframes)
+        clip = s.render_clip()  # the clip, or In to Out
+        request, mask_file = self._request(choice.op.name, choice.params(), keyframes=keyframes, clip=clip)
+        request.codec = preset.codec
         params = choice.plain_params()
         if keyframes:
-            params["keyframes"] = sorted(keyframes)  # the version's lineage: which frames were edited
-        entry = QueueEntry("", s.clip.name, choice.op.name, clip_json=clips.clip_to_json(s.clip),
-                           params=params)
-        root, clip = self.host.settings.versions_root, s.clip
+            params["keyframes"] = sorted(f for f in keyframes if f in clip.range_with_handles)  # the lineage
+        entry = QueueEntry("", s.clip.name, choice.op.name, clip_json=clips.clip_to_json(clip), params=params)
+        root = self.host.settings.versions_root
         claimed = self._claimed
         claimed.update(e.output_path for e in self.queue.entries)
-        self._submit(request, mask_file, entry, lambda: next_output(root, clip, claimed))
+        self._submit(request, mask_file, entry, lambda: next_output(root, clip, claimed, preset.container))
 
     def _submit(self, request: pb.EditRequest, mask_file: Path | None, entry: QueueEntry,
                 output: Any = None) -> None:

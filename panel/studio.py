@@ -19,12 +19,15 @@ from retakes.bridge.clipref import ClipRef
 from retakes.engine.media import MediaInfo
 
 from .clips_ctl import ClipsController
+from .edit_state_ctl import EditStateController
 from .engine_link import EngineLink
+from .export_ctl import ExportController
 from .frames import FrameStore
 from .history import History
 from .jobs import JobsController
 from .keyframes_ctl import EditedFramesController
 from .masks_ctl import MasksController
+from .model.presets import Preset
 from .model.session import ClipSession, View
 from .review_ctl import ReviewController
 from .review_link import FrameioConfig, ReviewLink
@@ -56,6 +59,10 @@ class Studio(QObject):
         self.edited = EditedFramesController(self)
         link = ReviewLink(self.settings.versions_root, FrameioConfig.from_settings(self.settings.q))
         self.review = ReviewController(self, link, lambda: self.versions.list)
+        self.edit_state = EditStateController(self)
+        self.export = ExportController(self)
+        w = self.window
+        w.viewer.zoom_changed.connect(w.zoom_label.setText)
         self._bind_keys()
 
     def _take_up(self, session: ClipSession) -> None:
@@ -63,6 +70,9 @@ class Studio(QObject):
         self.viewer.stop()
         self.versions.close_compare()
         self.masks.leave_session()
+        if self.edit_state.save_timer.isActive():  # the last clip's settings, saved for that clip
+            self.edit_state.save_timer.stop()
+            self.edit_state.save()
         self.review.timer.stop()  # the old clip's versions: the new list starts it again if one is in review
         self.session = session
         self.history.clear()  # undo works within one clip, as the history's steps belong to it
@@ -70,6 +80,9 @@ class Studio(QObject):
         self.versions.refresh()
         self.masks.open_session()
         self.edited.restore()
+        self.edit_state.restore()  # after the masks: the tracked mask it names needs them
+        self.viewer.show_marks()
+        self.viewer.load_waveform()
 
     def _bind_keys(self) -> None:
         w, v, m = self.window, self.viewer, self.masks
@@ -83,6 +96,10 @@ class Studio(QObject):
             "first_frame": lambda: v.seek(transport().first),
             "last_frame": lambda: v.seek(transport().end - 1),
             "prev_keyframe": lambda: v.jump_keyframe(-1), "next_keyframe": lambda: v.jump_keyframe(1),
+            "mark_in": v.mark_in, "mark_out": v.mark_out, "clear_marks": v.clear_marks,
+            "goto_timecode": v.goto_timecode,
+            "zoom_fit": lambda: w.viewer.set_zoom(None), "zoom_100": lambda: w.viewer.set_zoom(1.0),
+            "zoom_200": lambda: w.viewer.set_zoom(2.0),
             "mark_keyframe": self.clips.mark_keyframe, "toggle_edited": v.toggle_view,
             "brush": lambda: m.set_tool("brush"), "eraser": lambda: m.set_tool("eraser"),
             "lasso": lambda: m.set_tool("lasso"),
@@ -105,7 +122,7 @@ class Studio(QObject):
             shortcut = QShortcut(QKeySequence(key), w)
             shortcut.activated.connect(lambda n=name: self.run(n))
             self.shortcuts[name] = shortcut
-        for name, button in w.transport_buttons.items():
+        for name, button in (*w.transport_buttons.items(), *w.zoom_buttons.items()):
             button.clicked.connect(lambda _=False, n=name: self.run(n))
         w.mask_tools.undo.connect(lambda: self.run("undo"))
         w.mask_tools.redo.connect(lambda: self.run("redo"))
@@ -149,6 +166,18 @@ class Studio(QObject):
     def show_view_state(self) -> None:
         self.viewer.show_view_state()
 
+    def set_marks(self, mark_in: int | None, mark_out: int | None, *, record: bool = True) -> None:
+        self.viewer.set_marks(mark_in, mark_out, record=record)
+
+    def save_settings(self) -> None:
+        self.edit_state.save_timer.start()
+
+    def export_preset(self) -> Preset:
+        return self.export.current()
+
+    def export_problem(self) -> str:
+        return self.export.problem()
+
     @property
     def tool(self) -> str:
         return self.masks.tool
@@ -161,6 +190,12 @@ class Studio(QObject):
 
     def preview_for(self, frame: int) -> np.ndarray | None:
         return self.jobs.preview_for(frame)
+
+    def has_preview(self, frame: int) -> bool:
+        return self.jobs.has_preview(frame)
+
+    def show_preview(self, shown: bool) -> None:
+        self.jobs.show_preview(shown)
 
     def badges_for(self, frame: int) -> list[str]:
         return self.jobs.badges_for(frame)
@@ -204,6 +239,9 @@ class Studio(QObject):
         self.masks.save_timer.stop()  # saved now: a timer would fire after the close
         if self.session is not None:
             self.masks.save()
+            if self.edit_state.save_timer.isActive():
+                self.edit_state.save_timer.stop()
+                self.edit_state.save()
         self.jobs.save_queue()
         self.review.close()
         self.link.close()

@@ -20,6 +20,8 @@ ACCENT = "#e0803a"
 PLAYHEAD = "#e5483b"
 KEYFRAME = "#f2c14e"
 MASK = (229, 72, 59)  # overlay tint, RGB
+MARKS = (106, 168, 216)  # In / Out on the scrubber, RGB
+WAVE = "#5d8f6a"  # the audio waveform
 GOOD, BAD, INFO = "#6fbf73", "#e5675b", "#6aa8d8"
 
 STYLE = f"""
@@ -29,6 +31,11 @@ QWidget {{ background: {PANEL}; }}
 QLabel {{ background: transparent; }}
 QLabel[role="dim"] {{ color: {DIM}; }}
 QLabel[role="title"] {{ font-size: 13px; font-weight: 600; color: #e6e6e8; }}
+QLabel[role="marks"] {{ color: #6aa8d8; font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }}
+QLineEdit[role="tc"] {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 15px;
+                     color: #f0f0f2; background: {BORDER}; padding: 2px 6px; border-radius: 2px;
+                     border: 1px solid {BORDER}; }}
+QLineEdit[role="tc"]:focus {{ border-color: {ACCENT}; }}
 QLabel[role="tc"] {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 15px;
                      color: #f0f0f2; background: {BORDER}; padding: 2px 8px; border-radius: 2px; }}
 QLabel[role="section"] {{ color: {DIM}; font-size: 10px; font-weight: 600; letter-spacing: 1px;
@@ -49,6 +56,15 @@ QLineEdit, QPlainTextEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
     selection-background-color: {ACCENT}; }}
 QLineEdit:focus, QPlainTextEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{
     border-color: {ACCENT}; }}
+QLineEdit:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled, QComboBox:disabled {{
+    color: #5a5a60; background: #1b1b1d; border-color: #2a2a2e; }}
+QCheckBox, QRadioButton {{ spacing: 5px; }}
+QCheckBox::indicator, QRadioButton::indicator {{ width: 13px; height: 13px; background: #121214;
+    border: 1px solid #8a8a92; }}
+QCheckBox::indicator {{ border-radius: 2px; }}
+QRadioButton::indicator {{ border-radius: 7px; }}
+QCheckBox::indicator:hover, QRadioButton::indicator:hover {{ border-color: {ACCENT}; }}
+QCheckBox::indicator:checked, QRadioButton::indicator:checked {{ background: {ACCENT}; border-color: #f0a060; }}
 QComboBox QAbstractItemView {{ background: {RAISED}; border: 1px solid {BORDER}; }}
 QProgressBar {{ background: #121214; border: 1px solid {BORDER}; border-radius: 2px; height: 10px;
                 text-align: center; font-size: 10px; }}

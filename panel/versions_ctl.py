@@ -45,8 +45,15 @@ class VersionsController:
             return
         clip = s.clip
 
+        rendered = clip.range_with_handles
+
         def read(store: VersionStore) -> tuple[list[Version], dict[int, str]]:
             versions = store.versions_of(clip)
+            key = store.series_key(clip)
+            # and what was rendered of a part of it (In to Out): a series of its own, shown here with its range
+            versions += [v for v in store.list_versions() if v.source_key != key and v.source_path == clip.media_path
+                         and rendered.start <= v.source_start and v.source_end <= rendered.end]
+            versions.sort(key=lambda v: v.created_at)
             links = {v.id: ls[-1].url for v in versions if (ls := store.review_links(v.id))}
             return versions, links
 
@@ -55,7 +62,8 @@ class VersionsController:
                 return
             versions, links = found
             self.list = versions
-            self.window.versions.show_versions(versions, links)
+            self.window.versions.show_versions(versions, links, (clip.source_range.start, clip.source_range.end),
+                                               self.host.timecode)
             self.window.header.set_versions(len(versions))
             if select:
                 self.window.versions.select(select)

@@ -28,6 +28,7 @@ class ViewerController:
         host.frames.ready.connect(self._frame_ready)
         host.frames.failed.connect(self._frame_failed)
         self.window.scrubber.seek.connect(self.seek)
+        self.window.timecode.returnPressed.connect(self._typed_timecode)
         for view, button in self.window.view_buttons.items():
             button.clicked.connect(lambda _=False, v=view: self.show_view(v) if host.session else None)
 
@@ -82,6 +83,110 @@ class ViewerController:
         if keys:
             self.seek(keys[0] if direction > 0 else keys[-1])
 
+    # ---- In and Out
+    def mark_in(self) -> None:
+        s = self.host.session
+        out = s.mark_out if s.mark_out is not None and s.mark_out > s.frame else None
+        self.set_marks(s.frame, out)
+
+    def mark_out(self) -> None:
+        s = self.host.session
+        mark_in = s.mark_in if s.mark_in is not None and s.mark_in <= s.frame else None
+        self.set_marks(mark_in, s.frame + 1)
+
+    def clear_marks(self) -> None:
+        self.set_marks(None, None)
+
+    def set_marks(self, mark_in: int | None, mark_out: int | None, *, record: bool = True) -> None:
+        """In and Out (Out exclusive; None: the clip's own end), shown on the scrubber and in timecode."""
+        h, s = self.host, self.host.session
+        rendered = s.clip.range_with_handles
+        mark_in = None if mark_in is None else min(max(mark_in, rendered.start), rendered.end - 1)
+        mark_out = None if mark_out is None else min(max(mark_out, rendered.start + 1), rendered.end)
+        if mark_in is not None and mark_out is not None and mark_out <= mark_in:
+            mark_out = None
+        before = (s.mark_in, s.mark_out)
+        s.mark_in, s.mark_out = mark_in, mark_out
+        self.show_marks()
+        h.update_ready()
+        if record and before != (mark_in, mark_out):
+            def put(marks: tuple[int | None, int | None], session=s) -> None:
+                if h.session is session:
+                    self.set_marks(*marks, record=False)
+            h.history.record(self.marks_text() or "Clear In and Out", lambda: put(before),
+                             lambda: put((mark_in, mark_out)))
+            h.status(self.marks_text() or "In and Out cleared: Generate renders the whole clip")
+        h.save_settings()
+
+    def marks_text(self) -> str:
+        s = self.host.session
+        if s is None or (s.mark_in is None and s.mark_out is None):
+            return ""
+        r = s.render_range()
+        return f"IN {self.timecode(r.start)}  OUT {self.timecode(r.end - 1)} · {len(r)} frames"
+
+    def show_marks(self) -> None:
+        s = self.host.session
+        marks = None if s is None or (s.mark_in is None and s.mark_out is None) else s.render_range()
+        self.window.scrubber.set_marks(None if marks is None else (marks.start, marks.end))
+        self.window.marks_label.setText(self.marks_text())
+
+    # ---- the audio under the scrubber
+    def load_waveform(self) -> None:
+        """Reads the clip's audio peaks off the GUI thread; the waveform shows them when they arrive."""
+        from .model.waveform import frame_peaks
+
+        h, s = self.host, self.host.session
+        wave = self.window.waveform
+        rendered = s.clip.range_with_handles
+        wave.show_peaks(rendered.start, None, "reading the audio…")
+        if Path(s.clip.media_path).is_dir():
+            wave.show_peaks(rendered.start, None, "no audio (an image sequence)")
+            return
+        path, rate = s.clip.media_path, s.info.rate
+
+        def done(peaks: np.ndarray | None) -> None:
+            if h.session is s:
+                wave.show_peaks(rendered.start, peaks, "" if peaks is not None else "no audio in this clip")
+
+        def failed(exc: BaseException) -> None:
+            if h.session is s:
+                wave.show_peaks(rendered.start, None, f"audio can't be read: {exc}")
+        h.tasks.run(lambda: frame_peaks(path, rate, rendered.start, rendered.end), done, failed)
+
+    # ---- typing a timecode
+    def goto_timecode(self) -> None:
+        field = self.window.timecode
+        field.setFocus()
+        field.selectAll()
+
+    def _typed_timecode(self) -> None:
+        s, field = self.host.session, self.window.timecode
+        text = field.text().strip()
+        if s is None:
+            return
+        try:
+            frame = self.frame_of(text)
+        except ValueError:
+            self.host.status(f"“{text}” is not a timecode: type one like {self.timecode()}, or +N / -N frames")
+            field.setText(self.timecode())
+            return
+        self.seek(frame)
+        self.window.viewer.setFocus()  # back to the keys (J/K/L) once the jump is made
+        if s.frame != frame:
+            self.host.status(f"{text} is outside the clip: went to {self.timecode()}")
+
+    def frame_of(self, text: str) -> int:
+        """A typed position: a timecode (':' or ';'), or +N / -N frames from the playhead."""
+        s = self.host.session
+        if text[:1] in "+-" and text[1:].isdigit():
+            return s.frame + int(text)
+        tb = s.clip.source_timebase or s.info.timebase
+        try:
+            return tb.frame_of(text)
+        except Exception as exc:  # noqa: BLE001 - InvalidArgument and the parser's own errors alike
+            raise ValueError(str(exc)) from exc
+
     # ---- what is on screen
     def show_keyframes(self) -> None:
         """The scrubber's diamonds and edited dots, from the session (the one truth)."""
@@ -98,10 +203,12 @@ class ViewerController:
         if s is None:
             return
         w = self.window
-        w.timecode.setText(self.timecode())
+        if not w.timecode.hasFocus():  # never under the editor's typing
+            w.timecode.setText(self.timecode())
         clip_frame = s.frame - s.clip.source_range.start
         w.frame_label.setText(f"frame {s.frame}  ·  clip {clip_frame + 1}/{len(s.clip.source_range)}")
         w.scrubber.set_frame(s.frame)
+        w.waveform.update()  # its playhead line
         self.show_view_state()
         self.host.show_mask_state()  # the mask label names what is on this frame
         if s.compare is not None:
@@ -115,7 +222,9 @@ class ViewerController:
         """Where the viewer's picture of this frame comes from: the source media, or the edited image
         attached to the frame when the editor chose Edited (its path as the session records it)."""
         s = self.host.session
-        return edited_source(s.edited[s.frame]) if s.showing() == "edited" else str(s.info.path)
+        if s.showing() == "edited" and not self.host.has_preview(s.frame):
+            return edited_source(s.edited[s.frame])
+        return str(s.info.path)  # under a preview, Original is the source whatever was chosen before
 
     def _frame_ready(self, source: str, index: int, rgb: np.ndarray) -> None:
         s = self.host.session
@@ -149,14 +258,15 @@ class ViewerController:
         w, s = self.window, self.host.session
         size = (s.info.width, s.info.height)
         preview = self.host.preview_for(s.frame)
-        showing = s.showing()
+        preview_here = self.host.has_preview(s.frame)
+        showing = "original" if preview_here else s.showing()
         if showing == "edited" and preview is None and (rgb.shape[1], rgb.shape[0]) != size:
             # check_edited refused this size at attach time, so the file changed on disk since
             self._edited_unusable(f"it is now {rgb.shape[1]}×{rgb.shape[0]}, the clip's frames are {size[0]}×{size[1]}")
             return
         w.viewer.badges = list(self.host.badges_for(s.frame))
         if s.frame in s.edited:
-            if preview is not None:
+            if preview_here:
                 w.viewer.badges.append("EDITED FRAME ATTACHED")
             elif showing == "edited":
                 w.viewer.badges.append(f"EDITED · {Path(s.edited[s.frame]).name}")
@@ -180,13 +290,21 @@ class ViewerController:
 
     # ---- original / edited
     def show_view(self, view: View) -> None:
-        """Original or Edited on a frame with an edited image; the choice holds while scrubbing, so
-        every edited frame can be checked in turn, and frames without one show their source."""
+        """Original or Edited on a frame with an edited image or a preview; the choice holds while
+        scrubbing, so every edited frame can be checked in turn, and frames without one show their source.
+        On a previewed frame, Edited is the preview: the one-frame result against the original."""
         s = self.host.session
         why = self._view_blocked()
         if why:
             self.host.status(why)
             self.show_view_state()
+            return
+        if self.host.has_preview(s.frame):
+            self.host.show_preview(view == "edited")
+            self.show_frame()
+            self.host.status(f"Showing the preview at {self.timecode()}" if view == "edited" else
+                             f"Showing the original at {self.timecode()} (the preview is kept: "
+                             f"{KEYS['toggle_edited']} shows it again)")
             return
         s.view = view
         self.show_frame()
@@ -195,34 +313,42 @@ class ViewerController:
                          else f"Showing the original at {self.timecode()} (edited image {name} attached)")
 
     def toggle_view(self) -> None:
-        self.show_view("original" if self.host.session.showing() == "edited" else "edited")
+        self.show_view("original" if self._showing() == "edited" else "edited")
+
+    def _showing(self) -> View:
+        """What the Original / Edited buttons light: the preview counts as Edited on its frame."""
+        s = self.host.session
+        if s is None:
+            return "original"
+        if self.host.has_preview(s.frame):
+            return "edited" if self.host.preview_for(s.frame) is not None else "original"
+        return s.showing()
 
     def _view_blocked(self) -> str:
         """Why Original / Edited can't switch here, in words; "" when it can."""
         s = self.host.session
         if s is None:
             return "Open a clip first"
-        if s.frame not in s.edited:
-            return "No edited image on this frame: Export frame…, edit it, then Load edited frame… attaches one"
         if s.compare is not None:
             return f"Comparing versions: leave compare ({KEYS['compare_exit']}) to see the edited image"
-        if self.host.preview_for(s.frame) is not None:
-            return ("The preview of this frame is shown; Original / Edited applies again once a new preview "
-                    "or a keyframe change replaces it")
+        if s.frame not in s.edited and not self.host.has_preview(s.frame):
+            return ("No edited image or preview on this frame: Preview (P) one, or Export frame…, edit it, "
+                    "then Load edited frame… attaches one")
         return ""
 
     def show_view_state(self) -> None:
         """The Original / Edited buttons from the session: lit on what is shown, enabled where switching can."""
         s, w = self.host.session, self.window
         buttons, why = w.view_buttons, self._view_blocked()
-        # Neither is lit under a preview or a compare: what is on screen is then neither of them.
-        covered = s is not None and (s.compare is not None or self.host.preview_for(s.frame) is not None)
+        # Neither is lit under a compare: what is on screen is then neither of them.
+        covered = s is not None and s.compare is not None
         w.view_group.setExclusive(False)
         for view, button in buttons.items():
-            button.setChecked(not covered and view == (s.showing() if s else "original"))
+            button.setChecked(not covered and view == self._showing())
         w.view_group.setExclusive(True)
         key = KEYS["toggle_edited"]
         for view, button in buttons.items():
             button.setEnabled(not why)
-            button.setToolTip(why or (f"Show the edited image attached here ({key})" if view == "edited"
-                                      else f"Show the source frame ({key})"))
+            edited = "the preview of this frame" if s and self.host.has_preview(s.frame) else "the edited image"
+            tip = f"Show {edited} ({key})" if view == "edited" else f"Show the source frame ({key})"
+            button.setToolTip(why or tip)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -60,6 +61,18 @@ class EditPanel(QFrame):
         self.edited.setToolTip("Edited keyframes sent to ops that use them; double-click to go to one")
         layout.addWidget(self.edited)
         layout.addWidget(section("Run"))
+        export = QHBoxLayout()
+        export.setSpacing(4)
+        label = QLabel("Export")
+        label.setProperty("role", "dim")
+        export.addWidget(label)
+        self.preset = QComboBox()
+        self.preset.setToolTip("What Generate writes: codec and container (Export presets… to change the list)")
+        export.addWidget(self.preset, 1)
+        self.edit_presets = QPushButton("Presets…")
+        self.edit_presets.setToolTip("Export presets: name, add, change or remove them; they are remembered")
+        export.addWidget(self.edit_presets)
+        layout.addLayout(export)
         row = QHBoxLayout()
         row.setSpacing(4)
         self.track = QPushButton("Track mask")
@@ -68,7 +81,7 @@ class EditPanel(QFrame):
         self.preview.setToolTip(f"Run the edit on this frame only ({keys['preview']})")
         self.generate = QPushButton("Generate")
         self.generate.setProperty("role", "primary")
-        self.generate.setToolTip(f"Render the whole clip as a new version ({keys['generate']})")
+        self.generate.setToolTip(f"Render the clip (or In to Out) as a new version ({keys['generate']})")
         for b in (self.track, self.preview, self.generate):
             row.addWidget(b)
         layout.addLayout(row)
@@ -84,6 +97,11 @@ class EditPanel(QFrame):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFixedHeight(16)
+        # Hidden between jobs, but the space is kept: nothing below moves when a job starts or ends.
+        for widget in (self.progress,):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
         job.addWidget(self.progress, 1)
         self.cancel = QPushButton("Cancel")
         job.addWidget(self.cancel)
@@ -91,6 +109,11 @@ class EditPanel(QFrame):
         self.job_label = QLabel()
         self.job_label.setProperty("role", "dim")
         layout.addWidget(self.job_label)
+        for widget in (self.cancel, self.job_label):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
+        layout.addStretch(1)
         self.show_job(None)
 
     def show_job(self, text: str | None, fraction: float = 0.0, eta: str = "") -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -29,11 +30,11 @@ STATUS_COLOR = {"draft": theme.DIM, "in review": theme.INFO, "approved": theme.G
 STATUS_LABEL = {"rejected": "changes requested"}
 
 
-def lineage(version: Version, by_id: dict[int, Version]) -> str:
+def lineage(version: Version, by_id: dict[int, Version], part: str = "") -> str:
     parent = by_id.get(version.parent_id) if version.parent_id else None
     base = f"edit of {parent.label}" if parent else "from source"
     params = ", ".join(f"{k}={v}" for k, v in sorted(version.params.items()))
-    return f"{base} · {version.op}" + (f" ({params})" if params else "")
+    return (f"{part} · " if part else "") + f"{base} · {version.op}" + (f" ({params})" if params else "")
 
 
 class VersionsView(QWidget):
@@ -99,12 +100,17 @@ class VersionsView(QWidget):
         self.reveal.clicked.connect(lambda: self._emit(self.reveal_requested.emit))
         self.versions: list[Version] = []
         self.links: dict[int, str] = {}  # version id -> its latest review link
+        self._part: dict[int, str] = {}  # version id -> the part of the clip it renders, where not all of it
         self._sending = 0
         self._show_selected()
 
-    def show_versions(self, versions: list[Version], links: dict[int, str] | None = None) -> None:
+    def show_versions(self, versions: list[Version], links: dict[int, str] | None = None,
+                      clip_range: tuple[int, int] | None = None, timecode: Callable[[int], str] | None = None) -> None:
+        """`clip_range` and `timecode`: a version of a part of the clip (In to Out) names its part."""
         selected = self.selected_id()
         self.versions = versions
+        self._part = {v.id: f"IN {timecode(v.source_start)} OUT {timecode(v.source_end - 1)}" for v in versions
+                      if clip_range and timecode and (v.source_start, v.source_end) != clip_range}
         if links is not None:
             self.links = dict(links)
         by_id = {v.id: v for v in versions}
@@ -112,7 +118,7 @@ class VersionsView(QWidget):
         self.tree.clear()
         for v in reversed(versions):  # newest on top
             made = time.strftime("%H:%M", time.localtime(v.created_at))
-            text = lineage(v, by_id)
+            text = lineage(v, by_id, self._part.get(v.id, ""))
             item = QTreeWidgetItem([v.label, STATUS_LABEL.get(v.status, v.status), text, made])
             item.setData(0, Qt.UserRole, v.id)
             item.setForeground(1, _brush(STATUS_COLOR.get(v.status, theme.TEXT)))
@@ -161,7 +167,8 @@ class VersionsView(QWidget):
         version = next((v for v in self.versions if v.id == vid), None)
         by_id = {v.id: v for v in self.versions}
         self.details.setText("" if version is None else
-                             f"{version.label}: {lineage(version, by_id)} · seed {version.seed} · "
+                             f"{version.label}: {lineage(version, by_id, self._part.get(vid, ''))} · "
+                             f"seed {version.seed} · "
                              f"{version.output_path}")
         self.details.setVisible(version is not None)
         url = self.links.get(vid, "")

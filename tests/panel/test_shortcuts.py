@@ -45,6 +45,13 @@ TRANSPORT = {
     "play_toggle": lambda s, f: s.session.transport.speed == 1,
     "stop": lambda s, f: s.session.transport.speed == 0,
     "mark_keyframe": lambda s, f: f in s.session.keyframes and f in s.window.scrubber.keyframes,
+    "mark_in": lambda s, f: (s.session.mark_in, s.session.mark_out) == (f, None),
+    "mark_out": lambda s, f: (s.session.mark_in, s.session.mark_out) == (None, f + 1),
+    "clear_marks": lambda s, f: (s.session.mark_in, s.session.mark_out) == (None, None),
+    "goto_timecode": lambda s, f: s.window.timecode.hasFocus(),
+    "zoom_fit": lambda s, f: s.window.viewer.zoom is None and s.window.zoom_label.text() == "Fit",
+    "zoom_100": lambda s, f: s.window.viewer.zoom == 1.0 and s.window.zoom_label.text() == "100%",
+    "zoom_200": lambda s, f: s.window.viewer.zoom == 2.0 and s.window.zoom_label.text() == "200%",
     "prev_keyframe": lambda s, f: s.session.frame == 2,
     "next_keyframe": lambda s, f: s.session.frame == 20,
 }
@@ -59,6 +66,10 @@ def test_transport_keys(qtbot, loaded, name: str) -> None:
             s.session.mark_keyframe(k)
     if name == "stop":
         press(qtbot, s, "play_forward")
+    if name == "clear_marks":
+        press(qtbot, s, "mark_in")
+    if name == "zoom_fit":
+        press(qtbot, s, "zoom_200")
     before = s.session.frame
     press(qtbot, s, name)
     assert TRANSPORT[name](s, before), name
