@@ -378,6 +378,7 @@ class JobsController:
                 self.window.scrubber.tracked = (rendered.start, rendered.end)
                 self.host.show_frame()
                 self.host.show_mask_state()
+                self.host.save_settings()  # the tracked masks come back with the clip
                 self.host.status("Mask tracked through the clip")
             return
         self._record(entry)

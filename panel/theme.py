@@ -6,6 +6,9 @@ controls, red playhead); the accent is kept for what starts work (Generate) and 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -92,6 +95,51 @@ QToolTip {{ background: {RAISED}; color: {TEXT}; border: 1px solid {BORDER}; }}
 """
 
 
+def _arrows() -> dict[str, str]:
+    """Small arrow images for the spin boxes, drawn once into a cache folder: a style sheet that styles a
+    spin box must give its arrows as images, or Qt draws the buttons as empty boxes."""
+    from PySide6.QtCore import QPointF, QStandardPaths, Qt
+    from PySide6.QtGui import QImage, QPainter, QPolygonF
+
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.CacheLocation) or tempfile.gettempdir())
+    folder = folder / "retakes-theme"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, points, color in (("up", ((1, 6), (4, 2), (7, 6)), TEXT), ("down", ((1, 2), (4, 6), (7, 2)), TEXT),
+                                ("up-off", ((1, 6), (4, 2), (7, 6)), "#55555b"),
+                                ("down-off", ((1, 2), (4, 6), (7, 2)), "#55555b")):
+        path = folder / f"{name}.png"
+        if not path.exists():
+            image = QImage(9, 8, QImage.Format_ARGB32_Premultiplied)
+            image.fill(Qt.transparent)
+            p = QPainter(image)
+            p.setRenderHint(QPainter.Antialiasing)
+            p.setPen(Qt.NoPen)
+            p.setBrush(QColor(color))
+            p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
+            p.end()
+            image.save(str(path))
+        paths[name] = path.as_posix()
+    return paths
+
+
+def spin_style() -> str:
+    a = _arrows()
+    return f"""
+QAbstractSpinBox {{ padding-right: 16px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ subcontrol-origin: border; width: 15px;
+    background: {CONTROL}; border-left: 1px solid #3a3a40; }}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; border-top-right-radius: 3px; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right; border-bottom-right-radius: 3px; }}
+QAbstractSpinBox::up-button:hover, QAbstractSpinBox::down-button:hover {{ background: #3a3a40; }}
+QAbstractSpinBox::up-arrow {{ image: url("{a['up']}"); width: 9px; height: 8px; }}
+QAbstractSpinBox::down-arrow {{ image: url("{a['down']}"); width: 9px; height: 8px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{ image: url("{a['up-off']}"); }}
+QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{ image: url("{a['down-off']}"); }}
+QAbstractSpinBox::up-button:disabled, QAbstractSpinBox::down-button:disabled {{ background: #1b1b1d; }}
+"""
+
+
 def apply(app: QApplication) -> None:
     app.setStyle("Fusion")
     palette = QPalette()
@@ -103,4 +151,4 @@ def apply(app: QApplication) -> None:
     font = QFont(app.font())
     font.setPointSizeF(8.5)
     app.setFont(font)
-    app.setStyleSheet(STYLE)
+    app.setStyleSheet(STYLE + spin_style())

@@ -48,6 +48,19 @@ class StudioWindow(QMainWindow):
         self.banner = Banner()
         self.header = ClipHeader()
         outer.addWidget(self.header)
+        # The viewer's zoom, at the header's right end: the transport row below is full.
+        self.zoom_buttons: dict[str, QToolButton] = {}
+        zoom_row = self.header.layout()
+        for name, text in (("zoom_fit", "Fit"), ("zoom_100", "100%"), ("zoom_200", "200%")):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(f"Viewer {text} ({KEYS[name]}; the wheel zooms about the cursor, a middle drag pans)")
+            zoom_row.addWidget(b)
+            self.zoom_buttons[name] = b
+        self.zoom_label = QLabel("Fit")
+        self.zoom_label.setProperty("role", "dim")
+        self.zoom_label.setMinimumWidth(40)
+        zoom_row.addWidget(self.zoom_label)
         split = QSplitter(Qt.Horizontal)
         split.setHandleWidth(1)
         outer.addWidget(split, 1)
@@ -91,7 +104,7 @@ class StudioWindow(QMainWindow):
         self.transport_buttons: dict[str, QToolButton] = {}
         for name, text in (("first_frame", "|◀◀"), ("play_reverse", "◀"), ("step_back", "◀|"), ("stop", "■"),
                            ("step_forward", "|▶"), ("play_forward", "▶"), ("last_frame", "▶▶|"),
-                           ("mark_keyframe", "◆"), ("mark_in", "I"), ("mark_out", "O")):
+                           ("mark_keyframe", "◆")):
             b = QToolButton()
             b.setText(text)
             b.setToolTip(f"{name.replace('_', ' ')} ({KEYS[name]})")
@@ -113,23 +126,9 @@ class StudioWindow(QMainWindow):
         self.view_buttons["original"].setChecked(True)
         self.frame_label = QLabel()
         self.frame_label.setProperty("role", "dim")
-        self.frame_label.setMinimumWidth(150)
+        self.frame_label.setMinimumWidth(120)
         row.addWidget(self.frame_label)
-        self.marks_label = QLabel()  # In and Out, in timecode
-        self.marks_label.setProperty("role", "marks")
-        row.addWidget(self.marks_label)
         row.addStretch(1)
-        self.zoom_buttons: dict[str, QToolButton] = {}
-        for name, text in (("zoom_fit", "Fit"), ("zoom_100", "100%"), ("zoom_200", "200%")):
-            b = QToolButton()
-            b.setText(text)
-            b.setToolTip(f"Viewer {text} ({KEYS[name]}; the wheel zooms about the cursor, a middle drag pans)")
-            row.addWidget(b)
-            self.zoom_buttons[name] = b
-        self.zoom_label = QLabel("Fit")
-        self.zoom_label.setProperty("role", "dim")
-        self.zoom_label.setMinimumWidth(40)
-        row.addWidget(self.zoom_label)
         self.speed_label = QLabel()
         self.speed_label.setProperty("role", "dim")
         row.addWidget(self.speed_label)
@@ -138,6 +137,13 @@ class StudioWindow(QMainWindow):
         col.addWidget(self.scrubber)
         self.waveform = Waveform(self.scrubber)
         col.addWidget(self.waveform)
+        # In and Out in timecode, on a line of its own that is always there (empty without marks)
+        self.marks_label = QLabel()
+        self.marks_label.setProperty("role", "marks")
+        self.marks_label.setFixedHeight(18)
+        self.marks_label.setContentsMargins(8, 0, 8, 0)
+        self.marks_label.setToolTip("In (I) and Out (O): what Generate renders; Alt+X clears them")
+        col.addWidget(self.marks_label)
         return host
 
     def _side_column(self) -> QWidget:

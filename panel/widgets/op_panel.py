@@ -14,7 +14,6 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QButtonGroup,
     QCheckBox,
     QColorDialog,
@@ -282,8 +281,6 @@ class OpPanel(QWidget):
             else:
                 box.setRange(int(max(lo, -2**31)), int(min(hi, 2**31 - 1)))
             box.setSuffix(spec.unit)
-            # Arrows drawn by the style sheet come out as empty boxes; the keys and the wheel still step.
-            box.setButtonSymbols(QAbstractSpinBox.NoButtons)
             box.setSpecialValueText("")
             if default is not None:
                 box.setValue(default)
