@@ -81,8 +81,10 @@ class EditedFramesController:
                 return
             resolved = str(Path(path).resolve())
             self.host.frames.forget(edited_source(resolved))  # a file re-saved under its old name is read anew
+            before = s.edited.get(frame)
             s.attach_edited(frame, resolved)
             self._changed(s)
+            self._record(s, frame, f"Edited frame {Path(resolved).name} at {tc}", before, resolved)
             self.host.status(f"Edited frame attached at {tc}: Edited ({KEYS['toggle_edited']}) shows it")
 
         def refused(exc: BaseException) -> None:
@@ -102,13 +104,29 @@ class EditedFramesController:
         if s is None or frame not in s.edited:
             self.host.status("No edited frame there to remove")
             return
+        before = s.edited.get(frame)
         s.remove_edited(frame)
         self._changed(s)
         tc = self.host.timecode(frame)
+        self._record(s, frame, f"Remove edited frame at {tc}", before, None)
         if frame in s.keyframes:
             self.host.status(f"Edited frame at {tc} removed; its keyframe stays (marked or painted)")
         else:
             self.host.status(f"Edited frame at {tc} removed, and its keyframe")
+
+    def _record(self, s: ClipSession, frame: int, what: str, before: str | None, after: str | None) -> None:
+        h = self.host
+
+        def put(path: str | None) -> None:
+            if h.session is not s:
+                return
+            if path is None:
+                s.remove_edited(frame)
+            else:
+                s.attach_edited(frame, path)
+            h.seek(frame)
+            self._changed(s)
+        h.history.record(what, lambda: put(before), lambda: put(after))
 
     # ---- showing and keeping
     def _changed(self, s: ClipSession) -> None:
