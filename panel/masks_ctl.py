@@ -214,9 +214,9 @@ class MasksController:
         where = self.host.timecode(key)
         if s.tracked_dir and s.tracked_index(s.frame) is not None:
             if s.tracked_is_current():
-                return f"tracked mask (from the keyframe at {where})"
-            return f"tracked mask (the keyframe at {where} changed since: track again)"
-        return f"no mask here · keyframe mask at {where} (Track carries it here)"
+                return f"tracked mask · key {where}"
+            return f"tracked mask · key {where} changed since: track again"
+        return f"no mask here · key {where} (Track carries it)"
 
     # ---- disk
     def mask_dir(self) -> Path:

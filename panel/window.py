@@ -167,7 +167,13 @@ class StudioWindow(QMainWindow):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setMinimumHeight(120)
         self.edit_scroll = scroll
-        self.side_split.addWidget(scroll)
+        top = QWidget()
+        top_col = QVBoxLayout(top)
+        top_col.setContentsMargins(0, 0, 0, 0)
+        top_col.setSpacing(0)
+        top_col.addWidget(scroll, 1)
+        top_col.addWidget(self.edit.job_strip)  # the job's progress stays in view whatever scrolls
+        self.side_split.addWidget(top)
         self.tabs = QTabWidget()
         self.versions = VersionsView()
         self.queue = RenderQueueView()
@@ -178,7 +184,7 @@ class StudioWindow(QMainWindow):
         self.side_split.addWidget(self.tabs)
         self.side_split.setStretchFactor(0, 0)
         self.side_split.setStretchFactor(1, 1)
-        self.side_split.setSizes([560, 300])
+        self.side_split.setSizes([500, 360])
         return side
 
     def _menus(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -60,7 +61,17 @@ class EditPanel(QFrame):
         self.edited.setMaximumHeight(58)
         self.edited.setToolTip("Edited keyframes sent to ops that use them; double-click to go to one")
         layout.addWidget(self.edited)
-        layout.addWidget(section("Run"))
+        layout.addStretch(1)
+        # Run: the export preset, Track / Preview / Generate and the active job, a strip of its own that
+        # the window keeps in view under the scrolling column (what starts work, and a job's progress, are
+        # what the editor watches). Its height never changes: the job row, hidden between jobs, keeps its
+        # space, and the hints have two lines each, so nothing moves when a job starts or ends.
+        self.job_strip = QFrame()
+        self.job_strip.setObjectName("jobstrip")
+        strip = QVBoxLayout(self.job_strip)
+        strip.setContentsMargins(10, 0, 10, 6)
+        strip.setSpacing(4)
+        strip.addWidget(section("Run"))
         export = QHBoxLayout()
         export.setSpacing(4)
         label = QLabel("Export")
@@ -72,7 +83,7 @@ class EditPanel(QFrame):
         self.edit_presets = QPushButton("Presets…")
         self.edit_presets.setToolTip("Export presets: name, add, change or remove them; they are remembered")
         export.addWidget(self.edit_presets)
-        layout.addLayout(export)
+        strip.addLayout(export)
         row = QHBoxLayout()
         row.setSpacing(4)
         self.track = QPushButton("Track mask")
@@ -84,36 +95,34 @@ class EditPanel(QFrame):
         self.generate.setToolTip(f"Render the clip (or In to Out) as a new version ({keys['generate']})")
         for b in (self.track, self.preview, self.generate):
             row.addWidget(b)
-        layout.addLayout(row)
+        strip.addLayout(row)
         self.ready = QLabel()
         self.ready.setWordWrap(True)
         self.ready.setProperty("role", "dim")
-        layout.addWidget(self.ready)
+        self.ready.setFixedHeight(30)  # two lines, always: a longer or shorter hint moves nothing
+        self.ready.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        strip.addWidget(self.ready)
         self.latency = QLabel()
         self.latency.setWordWrap(True)
         self.latency.setProperty("role", "dim")
-        layout.addWidget(self.latency)
+        self.latency.setFixedHeight(30)
+        self.latency.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        strip.addWidget(self.latency)
         job = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFixedHeight(16)
-        # Hidden between jobs, but the space is kept: nothing below moves when a job starts or ends.
-        for widget in (self.progress,):
-            policy = widget.sizePolicy()
-            policy.setRetainSizeWhenHidden(True)
-            widget.setSizePolicy(policy)
         job.addWidget(self.progress, 1)
         self.cancel = QPushButton("Cancel")
         job.addWidget(self.cancel)
-        layout.addLayout(job)
+        strip.addLayout(job)
         self.job_label = QLabel()
         self.job_label.setProperty("role", "dim")
-        layout.addWidget(self.job_label)
-        for widget in (self.cancel, self.job_label):
+        strip.addWidget(self.job_label)
+        for widget in (self.progress, self.cancel, self.job_label):
             policy = widget.sizePolicy()
             policy.setRetainSizeWhenHidden(True)
             widget.setSizePolicy(policy)
-        layout.addStretch(1)
         self.show_job(None)
 
     def show_job(self, text: str | None, fraction: float = 0.0, eta: str = "") -> None:

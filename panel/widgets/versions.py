@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -168,11 +169,13 @@ class VersionsView(QWidget):
         by_id = {v.id: v for v in self.versions}
         self.details.setText("" if version is None else
                              f"{version.label}: {lineage(version, by_id, self._part.get(vid, ''))} · "
-                             f"seed {version.seed} · "
-                             f"{version.output_path}")
+                             f"seed {version.seed}")
+        self.details.setToolTip("" if version is None else version.output_path)
         self.details.setVisible(version is not None)
         url = self.links.get(vid, "")
-        self.link.setText(f'Review: <a href="{html.escape(url)}">{html.escape(url)}</a>' if url else "")
+        where = urlparse(url).netloc or url  # short on screen; the link and Copy carry it whole
+        anchor = f'<a style="color: {theme.INFO}" href="{html.escape(url)}">{html.escape(where)} ↗</a>'
+        self.link.setText(f"Review page: {anchor}" if url else "")
         self.link.setToolTip(url)
         self.link.setVisible(bool(url))
         self.copy_link.setVisible(bool(url))

@@ -97,15 +97,16 @@ def test_the_mask_label_follows_the_playhead_and_comes_back(qtbot, studio, demo_
     assert label.text().startswith("keyframe mask ·") and w.mask_tools.feather.text() == "4 px"
     s.seek(12)  # another frame: the label must not claim this frame's mask
     assert not label.text().startswith("keyframe mask ·")
-    assert "keyframe mask at 01:00:00:09" in label.text()
+    assert label.text() == "no mask here · key 01:00:00:09 (Track carries it)"
     s.session.mark_tracked(str(s.masks.mask_dir()), 9)  # what a finished Track leaves (see test_end_to_end)
     s.seek(13)
-    assert label.text() == "tracked mask (from the keyframe at 01:00:00:09)"
+    assert label.text() == "tracked mask · key 01:00:00:09"
     qtbot.waitUntil(lambda: not s.masks.save_timer.isActive() and s.tasks.busy == 0, timeout=5000)
 
     s.load_clip(*handled(demo_media))  # reopened (as after a restart): the playhead is on the clip's first frame
     qtbot.waitUntil(lambda: s.session.painted == {9}, timeout=5000)
-    assert "keyframe mask at 01:00:00:09" in label.text() and w.mask_tools.feather.text() == "4 px"
+    assert label.text() == "no mask here · key 01:00:00:09 (Track carries it)"
+    assert w.mask_tools.feather.text() == "4 px"
     s.seek(9)
     assert label.text().startswith("keyframe mask ·")
 
