@@ -51,9 +51,9 @@ class VersionsController:
             versions = store.versions_of(clip)
             key = store.series_key(clip)
             # and what was rendered of a part of it (In to Out): a series of its own, shown here with its range
-            versions += [v for v in store.list_versions() if v.source_key != key and v.source_path == clip.media_path
-                         and rendered.start <= v.source_start and v.source_end <= rendered.end]
-            versions.sort(key=lambda v: v.created_at)
+            parts = [v for v in store.list_versions() if v.source_key != key and v.source_path == clip.media_path
+                     and rendered.start <= v.source_start and v.source_end <= rendered.end]
+            versions += sorted(parts, key=lambda v: v.created_at)  # the clip's own by number, then the parts
             links = {v.id: ls[-1].url for v in versions if (ls := store.review_links(v.id))}
             return versions, links
 
