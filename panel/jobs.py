@@ -11,21 +11,21 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+from PySide6.QtWidgets import QInputDialog
 
 from retakes.bridge.versions import NewVersion, VersionStore, label
 from retakes.v1 import engine_pb2 as pb
 
+from .host import Host
 from .model import clips
 from .model.edit import edit_request
 from .model.mask import write_png
 from .model.prompt import check, suggest_op
 from .model.queue import QueueEntry, RenderQueue
-
-if TYPE_CHECKING:
-    from .studio import Studio
+from .shortcuts import KEYS
 
 QUEUE_FILE = "queue.json"
 
@@ -53,11 +53,12 @@ def next_output(root: Path, clip: Any, claimed: set[str], ext: str = ".mov") -> 
 
 
 class JobsController:
-    def __init__(self, studio: Studio) -> None:
-        self.studio = studio
-        self.window = studio.window
-        self.queue = RenderQueue.load(studio.settings.session_dir / QUEUE_FILE)
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.window = host.window
+        self.queue = RenderQueue.load(host.settings.session_dir / QUEUE_FILE)
         self._preview: tuple[str, int, np.ndarray, float] | None = None  # clip key, frame, image, ms
+        self.preview_shown = True  # False: the editor switched to the original under the preview (Shift+E)
         self._queue_saves = 0  # generation of the last queue snapshot handed to a worker
         self.active_job = ""
         self._claimed: set[str] = set()  # version outputs promised to submitted jobs
@@ -69,11 +70,13 @@ class JobsController:
         e.prompt.textChanged.connect(self._prompt_changed)
         e.ops.changed.connect(self.update_ready)
         self.window.queue.cancel_requested.connect(self.cancel)
-        link = studio.link
+        self.window.banner.reconnect.connect(self.reconnect)
+        self.window.actions["engine_settings"].triggered.connect(self.ask_engine)
+        link = host.link
         link.connected.connect(self._connected)
         link.lost.connect(self._lost)
         link.job.connect(self._job)
-        link.watch_failed.connect(lambda _job, msg: studio.error(msg))
+        link.watch_failed.connect(lambda _job, msg: host.error(msg))
         for entry in self.queue.entries:
             self.window.queue.show_entry(entry)
 
@@ -81,11 +84,11 @@ class JobsController:
     def _connected(self, caps: pb.Capabilities) -> None:
         ops = [op for op in caps.ops]
         self.window.edit.ops.set_ops(ops, hidden=("track",))
-        self.window.engine_state.setText(f"engine {caps.engine_version} · {self.studio.link.address}")
+        self.window.engine_state.setText(f"engine {caps.engine_version} · {self.host.link.address}")
         self.window.banner.hide()
-        self.studio.status("Engine connected")
+        self.host.status("Engine connected")
         for entry in self.queue.unfinished():
-            self.studio.link.watch(entry.job_id)
+            self.host.link.watch(entry.job_id)
         for entry in self.queue.entries:
             if entry.state == "done" and entry.kind == "edit" and not entry.recorded:
                 self._record(entry)
@@ -100,7 +103,22 @@ class JobsController:
 
     def reconnect(self) -> None:
         self.window.banner.show_message("Reconnecting to the engine…", level="info")
-        self.studio.link.reconnect()
+        self.host.link.reconnect()
+
+    def ask_engine(self) -> None:
+        address, ok = QInputDialog.getText(self.window, "Engine", "Engine address (socket path or host:port):",
+                                           text=self.host.settings.engine_address)
+        if not ok:
+            return
+        token, ok = QInputDialog.getText(self.window, "Engine", "Token (blank on a local socket):",
+                                         text=self.host.settings.engine_token)
+        if ok:
+            self.connect_engine(address, token)
+
+    def connect_engine(self, address: str, token: str = "") -> None:
+        self.host.settings.remember_engine(address, token)
+        self.window.engine_state.setText(f"engine: connecting to {address}…")
+        self.host.link.connect_to(address, token)
 
     # ---- readiness and prompt
     def _prompt_changed(self, text: str) -> None:
@@ -112,13 +130,16 @@ class JobsController:
         e.prompt_hint.setText(hint or (f"→ {op}" if op else "One change. Good."))
 
     def update_ready(self) -> None:
-        s, e = self.studio.session, self.window.edit
+        s, e = self.host.session, self.window.edit
         choice = e.ops.choice()
-        online = self.studio.link.online
+        online = self.host.link.online
         has_mask = bool(s and s.mask_keyframe() is not None)
         problems = [] if choice is None else choice.problems(has_mask, bool(s and s.edited))
+        problems += self._range_problems(choice)
         if s is None:
             problems.insert(0, "open a clip")
+        elif self.host.export_problem():
+            problems.append(f"export preset {self.host.export_preset().name}: {self.host.export_problem()}")
         if not online:
             problems.insert(0, "connect to the engine")
         e.ready.setText("To run: " + "; ".join(problems) if problems else "")
@@ -128,16 +149,22 @@ class JobsController:
 
     # ---- requests
     def _request(self, op: str, params: dict, output_path: str = "",
-                 keyframes: dict[int, str] | None = None) -> tuple[pb.EditRequest, Path | None]:
-        """The EditRequest and the mask file it needs (to be written by the caller's task)."""
-        s = self.studio.session
+                 keyframes: dict[int, str] | None = None, clip: Any = None) -> tuple[pb.EditRequest, Path | None]:
+        """The EditRequest and the mask file it needs (to be written by the caller's task). `clip`: the
+        part of the clip to render (In to Out), the whole clip by default."""
+        s = self.host.session
+        clip = clip or s.clip
+        whole = clip is s.clip
         mask_path, key = "", s.mask_keyframe()
-        if op != "track" and s.tracked_is_current():
+        # The tracked folder holds one mask per frame of the whole clip; a part of it sends the keyframe.
+        if op != "track" and s.tracked_is_current() and whole:
             mask_path = s.tracked_dir  # per-frame masks: the engine need not track again
         elif key is not None:
-            mask_path = str(self.studio.session.session_dir(self.studio.settings.session_dir) /
+            mask_path = str(self.host.session.session_dir(self.host.settings.session_dir) /
                             f"key_{key}_{uuid.uuid4().hex[:6]}.png")
-        request = edit_request(s.clip, op, params, output_path=output_path, mask_path=mask_path,
+        if not whole:
+            keyframes = {f: p for f, p in (keyframes or {}).items() if f in clip.range_with_handles}
+        request = edit_request(clip, op, params, output_path=output_path, mask_path=mask_path,
                                mask_frame=key, seed=0, keyframes=keyframes)
         wanted = mask_path and not Path(mask_path).is_dir() and key is not None
         return request, (Path(mask_path) if wanted else None)
@@ -145,7 +172,7 @@ class JobsController:
     def _mask_writer(self, path: Path | None) -> Any:
         if path is None:
             return lambda: None
-        soft = self.studio.session.masks[self.studio.session.mask_keyframe()].soft()
+        soft = self.host.session.masks[self.host.session.mask_keyframe()].soft()
 
         def write() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,18 +181,32 @@ class JobsController:
 
     def _keyframes(self, op: pb.OpDescriptor) -> dict[int, str]:
         """Every attached edited frame, for an op that uses them; none for any other op."""
-        return dict(self.studio.session.edited) if op.uses_keyframes else {}
+        return dict(self.host.session.edited) if op.uses_keyframes else {}
 
     def _problems(self, choice: Any) -> list[str]:
-        s = self.studio.session
-        return choice.problems(s.mask_keyframe() is not None, bool(s.edited)) if choice else ["pick an op"]
+        s = self.host.session
+        problems = choice.problems(s.mask_keyframe() is not None, bool(s.edited)) if choice else ["pick an op"]
+        return problems + self._range_problems(choice)
+
+    def _range_problems(self, choice: Any) -> list[str]:
+        """What In and Out leave out that the op needs: its keyframe mask, its edited frames."""
+        s = self.host.session
+        if s is None or choice is None or (s.mark_in is None and s.mark_out is None):
+            return []
+        r, out = s.render_range(), []
+        key = s.mask_keyframe()
+        if key is not None and choice.op.mask != pb.MASK_USE_NONE and key not in r:
+            out.append(f"the keyframe mask at {self.host.timecode(key)} is outside In–Out: mark around it")
+        if choice.op.uses_keyframes and s.edited and not any(f in r for f in s.edited):
+            out.append("no edited frame lies between In and Out")
+        return out
 
     def _guard(self, doing: str) -> bool:
-        if self.studio.session is None:
-            self.studio.status("Open a clip first")
+        if self.host.session is None:
+            self.host.status("Open a clip first")
             return False
-        if not self.studio.link.online:
-            self.studio.error(f"Can't {doing}: the engine is not connected. Press Reconnect.")
+        if not self.host.link.online:
+            self.host.error(f"Can't {doing}: the engine is not connected. Press Reconnect.")
             return False
         return True
 
@@ -175,9 +216,9 @@ class JobsController:
         choice = self.window.edit.ops.choice()
         problems = self._problems(choice)
         if problems:
-            self.studio.error("Can't preview yet: " + "; ".join(problems) + ".")
+            self.host.error("Can't preview yet: " + "; ".join(problems) + ".")
             return
-        s = self.studio.session
+        s = self.host.session
         request, mask_file = self._request(choice.op.name, choice.params(), keyframes=self._keyframes(choice.op))
         write, frame, key = self._mask_writer(mask_file), s.frame, s.key
         self.window.edit.latency.setText("Previewing…")
@@ -192,24 +233,34 @@ class JobsController:
             rgb = np.frombuffer(reply.image, np.uint8).reshape(reply.height, reply.width, 3)
             wall = (time.monotonic() - started) * 1000
             self._preview = (key, frame, rgb, reply.latency_ms)
+            self.preview_shown = True
             self.window.edit.latency.setText(
-                f"Preview of {self.studio.timecode(frame)}: {reply.latency_ms:.0f} ms in the engine "
+                f"Preview of {self.host.timecode(frame)}: {reply.latency_ms:.0f} ms in the engine "
                 f"({wall:.0f} ms round trip, {reply.device or 'cpu'})")
-            self.studio.show_frame()
-        self.studio.link.call(run, done, self._preview_failed, "preview the frame")
+            self.host.show_frame()
+        self.host.link.call(run, done, self._preview_failed, "preview the frame")
 
     def _preview_failed(self, message: str) -> None:
         self.window.edit.latency.setText("")
-        self.studio.error(message)
+        self.host.error(message)
+
+    def has_preview(self, frame: int) -> bool:
+        p, s = self._preview, self.host.session
+        return bool(p and s and p[0] == s.key and p[1] == frame)
 
     def preview_for(self, frame: int) -> np.ndarray | None:
-        p, s = self._preview, self.studio.session
-        return p[2] if p and s and p[0] == s.key and p[1] == frame else None
+        """The preview to show on `frame`: None where there is none, or the editor chose the original."""
+        return self._preview[2] if self.has_preview(frame) and self.preview_shown else None
+
+    def show_preview(self, shown: bool) -> None:
+        self.preview_shown = shown
 
     def badges_for(self, frame: int) -> list[str]:
         p = self._preview
         if self.preview_for(frame) is not None:
             return [f"PREVIEW · {p[3]:.0f} ms"]
+        if self.has_preview(frame):
+            return ["ORIGINAL", f"PREVIEW KEPT ({KEYS['toggle_edited']} shows it)"]
         return []
 
     def clear_preview(self) -> None:
@@ -218,12 +269,12 @@ class JobsController:
     def track(self) -> None:
         if not self._guard("track"):
             return
-        s = self.studio.session
+        s = self.host.session
         key = s.mask_keyframe()
         if key is None:
-            self.studio.error("Paint a mask on a keyframe first; tracking carries it through the clip.")
+            self.host.error("Paint a mask on a keyframe first; tracking carries it through the clip.")
             return
-        out = s.session_dir(self.studio.settings.session_dir) / "tracks" / uuid.uuid4().hex[:8]
+        out = s.session_dir(self.host.settings.session_dir) / "tracks" / uuid.uuid4().hex[:8]
         request, mask_file = self._request("track", {}, str(out))
         self._submit(request, mask_file, QueueEntry("", s.clip.name, "track", kind="track", output_path=str(out),
                                                     clip_json=clips.clip_to_json(s.clip), params={"frame": key}))
@@ -232,22 +283,28 @@ class JobsController:
         if not self._guard("generate"):
             return
         choice = self.window.edit.ops.choice()
-        s = self.studio.session
+        s = self.host.session
         problems = self._problems(choice)
         if problems:
-            self.studio.error("Can't generate yet: " + "; ".join(problems) + ".")
+            self.host.error("Can't generate yet: " + "; ".join(problems) + ".")
+            return
+        preset = self.host.export_preset()
+        why = self.host.export_problem()
+        if why:
+            self.host.error(f"Can't generate with the export preset {preset.name}: {why}.")
             return
         keyframes = self._keyframes(choice.op)
-        request, mask_file = self._request(choice.op.name, choice.params(), keyframes=keyframes)
+        clip = s.render_clip()  # the clip, or In to Out
+        request, mask_file = self._request(choice.op.name, choice.params(), keyframes=keyframes, clip=clip)
+        request.codec = preset.codec
         params = choice.plain_params()
         if keyframes:
-            params["keyframes"] = sorted(keyframes)  # the version's lineage: which frames were edited
-        entry = QueueEntry("", s.clip.name, choice.op.name, clip_json=clips.clip_to_json(s.clip),
-                           params=params)
-        root, clip = self.studio.settings.versions_root, s.clip
+            params["keyframes"] = sorted(f for f in keyframes if f in clip.range_with_handles)  # the lineage
+        entry = QueueEntry("", s.clip.name, choice.op.name, clip_json=clips.clip_to_json(clip), params=params)
+        root = self.host.settings.versions_root
         claimed = self._claimed
         claimed.update(e.output_path for e in self.queue.entries)
-        self._submit(request, mask_file, entry, lambda: next_output(root, clip, claimed))
+        self._submit(request, mask_file, entry, lambda: next_output(root, clip, claimed, preset.container))
 
     def _submit(self, request: pb.EditRequest, mask_file: Path | None, entry: QueueEntry,
                 output: Any = None) -> None:
@@ -270,19 +327,19 @@ class JobsController:
             self.window.queue.show_entry(entry)
             self._show_active(entry)
             self.save_queue()
-            self.studio.link.watch(job.id)
-            self.studio.status(f"{entry.op} queued for {entry.clip_name}")
+            self.host.link.watch(job.id)
+            self.host.status(f"{entry.op} queued for {entry.clip_name}")
 
         def failed(message: str) -> None:
             self.window.edit.show_job(None)
-            self.studio.error(message)
-        self.studio.link.call(run, done, failed, f"start {entry.op}")
+            self.host.error(message)
+        self.host.link.call(run, done, failed, f"start {entry.op}")
 
     def cancel(self, job_id: str) -> None:
         entry = self.queue.get(job_id)
         if not job_id or entry is None or entry.finished:
             return
-        self.studio.link.call(lambda client: client.cancel(job_id), self._job, self.studio.error, "cancel the job")
+        self.host.link.call(lambda client: client.cancel(job_id), self._job, self.host.error, "cancel the job")
 
     # ---- job updates
     def _job(self, job: pb.Job) -> None:
@@ -300,9 +357,9 @@ class JobsController:
                 self._finished(entry)
             elif entry.state in ("failed", "cancelled"):
                 word = "was cancelled" if entry.state == "cancelled" else f"failed: {entry.message}"
-                self.studio.status(f"{entry.op} of {entry.clip_name} {word}")
+                self.host.status(f"{entry.op} of {entry.clip_name} {word}")
                 if entry.state == "failed":
-                    self.studio.error(f"{entry.op} of {entry.clip_name} failed: {entry.message}")
+                    self.host.error(f"{entry.op} of {entry.clip_name} failed: {entry.message}")
 
     def _show_active(self, entry: QueueEntry) -> None:
         if entry.finished:
@@ -313,21 +370,22 @@ class JobsController:
         self.window.edit.show_job(text, entry.fraction, entry.eta_text())
 
     def _finished(self, entry: QueueEntry) -> None:
-        s = self.studio.session
+        s = self.host.session
         if entry.kind == "track":
             if s is not None and s.clip.name == entry.clip_name and entry.params.get("frame") in s.masks:
                 s.mark_tracked(entry.output_path, entry.params["frame"])
                 rendered = s.clip.range_with_handles
                 self.window.scrubber.tracked = (rendered.start, rendered.end)
-                self.studio.show_frame()
-                self.studio._show_mask_state()
-                self.studio.status("Mask tracked through the clip")
+                self.host.show_frame()
+                self.host.show_mask_state()
+                self.host.save_settings()  # the tracked masks come back with the clip
+                self.host.status("Mask tracked through the clip")
             return
         self._record(entry)
 
     def _record(self, entry: QueueEntry) -> None:
-        root = self.studio.settings.versions_root
-        caps = self.studio.link.capabilities
+        root = self.host.settings.versions_root
+        caps = self.host.link.capabilities
         new = NewVersion(clips.clip_from_json(entry.clip_json), entry.op, entry.output_path, dict(entry.params),
                          entry.seed, "", caps.engine_version if caps else "", entry.job_id)
 
@@ -338,9 +396,9 @@ class JobsController:
         def done(version: Any) -> None:
             entry.recorded = True
             self.save_queue()
-            self.studio.status(f"{version.label} of {entry.clip_name} is ready")
-            self.studio.versions.refresh(select=version.id)
-        self.studio.tasks.run(record, done, lambda exc: self.studio.error(
+            self.host.status(f"{version.label} of {entry.clip_name} is ready")
+            self.host.refresh_versions(select=version.id)
+        self.host.tasks.run(record, done, lambda exc: self.host.error(
             f"The render finished but could not be recorded as a version: {exc}"))
 
     def save_queue(self) -> None:
@@ -348,5 +406,5 @@ class JobsController:
         text_queue.entries = [QueueEntry(**vars(e)) for e in self.queue.entries]  # a copy for the worker
         self._queue_saves += 1
         generation = self._queue_saves
-        self.studio.tasks.run(lambda: text_queue.save(generation), None, lambda exc: self.studio.error(
+        self.host.tasks.run(lambda: text_queue.save(generation), None, lambda exc: self.host.error(
             f"Could not save the render queue: {exc}"))

@@ -37,14 +37,15 @@ from .studio import Studio  # noqa: E402
 SIZE = (1440, 860)
 
 
-def wait(app: QApplication, condition, timeout: float = 30.0) -> None:
+def wait(app: QApplication, condition, timeout: float = 30.0, studio: Studio | None = None) -> None:
     import time
 
     deadline = time.monotonic() + timeout
     while not condition():
         app.processEvents()
         if time.monotonic() > deadline:
-            raise TimeoutError("the panel did not reach the state in time")
+            said = studio.window.banner.text.text() if studio and studio.window.banner.isVisible() else ""
+            raise TimeoutError("the panel did not reach the state in time" + (f" (it says: {said})" if said else ""))
         time.sleep(0.01)
     for _ in range(5):
         app.processEvents()
@@ -97,7 +98,7 @@ def main(out: Path) -> None:
                          cy + r * 1.08 * math.sin(a / 24 * math.tau)) for a in range(24)])
             mask.brush = 48
             mask.dab([(cx, cy)])
-            studio._mask_changed()
+            studio.masks.changed()
             studio.session.mark_keyframe(30)
             studio.show_keyframes()
             w.edit.prompt.setText("change the ball to teal")
@@ -105,7 +106,7 @@ def main(out: Path) -> None:
             shoot(app, studio, out, "02-clip-mask")
 
             studio.jobs.track()
-            wait(app, lambda: bool(studio.session.tracked_dir))
+            wait(app, lambda: bool(studio.session.tracked_dir), 120, studio=studio)  # a busy machine tracks slowly
             studio.jobs.preview()
             wait(app, lambda: studio.jobs.preview_for(studio.session.frame) is not None)
             studio.show_frame()
@@ -119,7 +120,8 @@ def main(out: Path) -> None:
             shoot(app, studio, out, "04-generating")
 
             wait(app, lambda: len(studio.versions.list) == 2, timeout=120)
-            studio.versions.send_to_review(studio.versions.list[0].id)
+            studio.review.send(studio.versions.list[0].id)
+            wait(app, lambda: w.versions.link.isVisible())
             wait(app, lambda: studio.versions.list[0].status == "in review")
             studio.versions.compare(0, studio.versions.list[-1].id)
             wait(app, lambda: studio.session.compare is not None)
@@ -151,6 +153,47 @@ def main(out: Path) -> None:
             wait(app, lambda: studio.frames.cached(edited_source(str(edited.resolve())), 24) is not None)
             studio.show_frame()
             shoot(app, studio, out, "07-edited-frame")
+
+            # zoom: 200% about the ball, the mask's edge and the brush at full size
+            studio.show_view("original")
+            studio.seek(14)
+            wait(app, lambda: studio.frames.cached(str(studio.session.info.path), 14) is not None)
+            studio.show_frame()
+            w.viewer.set_zoom(2.0, w.viewer.to_widget(*scene._center(14)))
+            w.viewer._hover = w.viewer.to_widget(cx + r * 1.3, cy - r * 0.2)  # where the brush would paint next
+            shoot(app, studio, out, "08-zoom-200")
+
+            # In / Out: frames 10..33 of the clip, with the audio's waveform under the scrubber
+            w.viewer.set_zoom(None)
+            studio.set_marks(10, 34)
+            studio.seek(18)
+            wait(app, lambda: w.waveform.peaks is not None)
+            shoot(app, studio, out, "09-in-out-waveform")
+
+            # export presets: the editor's list, with one of their own added
+            dialog = studio.export.dialog()
+            dialog.list.setCurrentRow(3)
+            dialog._add()
+            dialog.name.setText("Client review H.264")
+            dialog._edited()
+            dialog.show()
+            for _ in range(10):
+                app.processEvents()
+            studio.export.apply(dialog.presets)
+            w.edit.preset.setCurrentIndex(w.edit.preset.findText("Client review H.264"))
+            picture = w.grab()
+            from PySide6.QtGui import QColor, QPainter
+
+            painter = QPainter(picture)
+            shot = dialog.grab()
+            x, y = (picture.width() - shot.width()) // 2, (picture.height() - shot.height()) // 3
+            painter.drawPixmap(x, y, shot)
+            painter.setPen(QColor(theme.ACCENT))  # a window of its own on the desktop: its edge drawn here
+            painter.drawRect(x - 1, y - 1, shot.width() + 1, shot.height() + 1)
+            painter.end()
+            picture.save(str(out / "10-export-presets.png"))
+            print("wrote", out / "10-export-presets.png")
+            dialog.close()
             studio.close()
             w.close()
 

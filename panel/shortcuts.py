@@ -14,6 +14,13 @@ KEYS: dict[str, str] = {
     "step_forward_10": "Shift+Right",
     "first_frame": "Home",
     "last_frame": "End",
+    "mark_in": "I",  # In and Out: the range Generate renders, as in every NLE
+    "mark_out": "O",
+    "clear_marks": "Alt+X",
+    "goto_timecode": "Ctrl+G",  # type a timecode (or +N / -N frames) to jump there
+    "zoom_fit": "Shift+Z",  # the viewer: fit, 100% and 200%; the wheel zooms about the cursor
+    "zoom_100": "Ctrl+1",
+    "zoom_200": "Ctrl+2",
     "prev_keyframe": "Up",
     "next_keyframe": "Down",
     "mark_keyframe": "M",
@@ -27,7 +34,8 @@ KEYS: dict[str, str] = {
     "feather_more": "Alt+]",
     "invert": "Ctrl+I",
     "clear": "Ctrl+Backspace",
-    "undo": "Ctrl+Z",
+    "undo": "Ctrl+Z",  # every change: strokes, mask commands, keyframes, settings, In/Out
+    "redo": "Ctrl+Shift+Z",
     "track": "T",
     "preview": "P",
     "generate": "Ctrl+Return",

@@ -6,6 +6,9 @@ controls, red playhead); the accent is kept for what starts work (Generate) and 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -20,6 +23,8 @@ ACCENT = "#e0803a"
 PLAYHEAD = "#e5483b"
 KEYFRAME = "#f2c14e"
 MASK = (229, 72, 59)  # overlay tint, RGB
+MARKS = (106, 168, 216)  # In / Out on the scrubber, RGB
+WAVE = "#5d8f6a"  # the audio waveform
 GOOD, BAD, INFO = "#6fbf73", "#e5675b", "#6aa8d8"
 
 STYLE = f"""
@@ -29,6 +34,11 @@ QWidget {{ background: {PANEL}; }}
 QLabel {{ background: transparent; }}
 QLabel[role="dim"] {{ color: {DIM}; }}
 QLabel[role="title"] {{ font-size: 13px; font-weight: 600; color: #e6e6e8; }}
+QLabel[role="marks"] {{ color: #6aa8d8; font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }}
+QLineEdit[role="tc"] {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 15px;
+                     color: #f0f0f2; background: {BORDER}; padding: 2px 6px; border-radius: 2px;
+                     border: 1px solid {BORDER}; }}
+QLineEdit[role="tc"]:focus {{ border-color: {ACCENT}; }}
 QLabel[role="tc"] {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 15px;
                      color: #f0f0f2; background: {BORDER}; padding: 2px 8px; border-radius: 2px; }}
 QLabel[role="section"] {{ color: {DIM}; font-size: 10px; font-weight: 600; letter-spacing: 1px;
@@ -49,6 +59,15 @@ QLineEdit, QPlainTextEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
     selection-background-color: {ACCENT}; }}
 QLineEdit:focus, QPlainTextEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{
     border-color: {ACCENT}; }}
+QLineEdit:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled, QComboBox:disabled {{
+    color: #5a5a60; background: #1b1b1d; border-color: #2a2a2e; }}
+QCheckBox, QRadioButton {{ spacing: 5px; }}
+QCheckBox::indicator, QRadioButton::indicator {{ width: 13px; height: 13px; background: #121214;
+    border: 1px solid #8a8a92; }}
+QCheckBox::indicator {{ border-radius: 2px; }}
+QRadioButton::indicator {{ border-radius: 7px; }}
+QCheckBox::indicator:hover, QRadioButton::indicator:hover {{ border-color: {ACCENT}; }}
+QCheckBox::indicator:checked, QRadioButton::indicator:checked {{ background: {ACCENT}; border-color: #f0a060; }}
 QComboBox QAbstractItemView {{ background: {RAISED}; border: 1px solid {BORDER}; }}
 QProgressBar {{ background: #121214; border: 1px solid {BORDER}; border-radius: 2px; height: 10px;
                 text-align: center; font-size: 10px; }}
@@ -76,6 +95,51 @@ QToolTip {{ background: {RAISED}; color: {TEXT}; border: 1px solid {BORDER}; }}
 """
 
 
+def _arrows() -> dict[str, str]:
+    """Small arrow images for the spin boxes, drawn once into a cache folder: a style sheet that styles a
+    spin box must give its arrows as images, or Qt draws the buttons as empty boxes."""
+    from PySide6.QtCore import QPointF, QStandardPaths, Qt
+    from PySide6.QtGui import QImage, QPainter, QPolygonF
+
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.CacheLocation) or tempfile.gettempdir())
+    folder = folder / "retakes-theme"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, points, color in (("up", ((1, 6), (4, 2), (7, 6)), TEXT), ("down", ((1, 2), (4, 6), (7, 2)), TEXT),
+                                ("up-off", ((1, 6), (4, 2), (7, 6)), "#55555b"),
+                                ("down-off", ((1, 2), (4, 6), (7, 2)), "#55555b")):
+        path = folder / f"{name}.png"
+        if not path.exists():
+            image = QImage(9, 8, QImage.Format_ARGB32_Premultiplied)
+            image.fill(Qt.transparent)
+            p = QPainter(image)
+            p.setRenderHint(QPainter.Antialiasing)
+            p.setPen(Qt.NoPen)
+            p.setBrush(QColor(color))
+            p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
+            p.end()
+            image.save(str(path))
+        paths[name] = path.as_posix()
+    return paths
+
+
+def spin_style() -> str:
+    a = _arrows()
+    return f"""
+QAbstractSpinBox {{ padding-right: 16px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ subcontrol-origin: border; width: 15px;
+    background: {CONTROL}; border-left: 1px solid #3a3a40; }}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; border-top-right-radius: 3px; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right; border-bottom-right-radius: 3px; }}
+QAbstractSpinBox::up-button:hover, QAbstractSpinBox::down-button:hover {{ background: #3a3a40; }}
+QAbstractSpinBox::up-arrow {{ image: url("{a['up']}"); width: 9px; height: 8px; }}
+QAbstractSpinBox::down-arrow {{ image: url("{a['down']}"); width: 9px; height: 8px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{ image: url("{a['up-off']}"); }}
+QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{ image: url("{a['down-off']}"); }}
+QAbstractSpinBox::up-button:disabled, QAbstractSpinBox::down-button:disabled {{ background: #1b1b1d; }}
+"""
+
+
 def apply(app: QApplication) -> None:
     app.setStyle("Fusion")
     palette = QPalette()
@@ -87,4 +151,4 @@ def apply(app: QApplication) -> None:
     font = QFont(app.font())
     font.setPointSizeF(8.5)
     app.setFont(font)
-    app.setStyleSheet(STYLE)
+    app.setStyleSheet(STYLE + spin_style())

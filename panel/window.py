@@ -9,7 +9,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -20,13 +22,14 @@ from PySide6.QtWidgets import (
 
 from .shortcuts import KEYS
 from .widgets.banner import Banner
-from .widgets.edit_panel import EditPanel, section
+from .widgets.edit_panel import EditPanel
 from .widgets.header import ClipHeader
 from .widgets.render_queue import RenderQueueView
 from .widgets.scrubber import Scrubber
 from .widgets.toolbars import CompareBar, MaskTools
 from .widgets.versions import VersionsView
 from .widgets.viewer import Viewer
+from .widgets.waveform import Waveform
 
 
 class StudioWindow(QMainWindow):
@@ -40,10 +43,24 @@ class StudioWindow(QMainWindow):
         outer = QVBoxLayout(root)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
+        # The banner sits in the viewer's column (see _viewer_column), not across the window: appearing
+        # there it takes height from the viewer alone, so no button or tab moves under the editor's cursor.
         self.banner = Banner()
-        outer.addWidget(self.banner)
         self.header = ClipHeader()
         outer.addWidget(self.header)
+        # The viewer's zoom, at the header's right end: the transport row below is full.
+        self.zoom_buttons: dict[str, QToolButton] = {}
+        zoom_row = self.header.layout()
+        for name, text in (("zoom_fit", "Fit"), ("zoom_100", "100%"), ("zoom_200", "200%")):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(f"Viewer {text} ({KEYS[name]}; the wheel zooms about the cursor, a middle drag pans)")
+            zoom_row.addWidget(b)
+            self.zoom_buttons[name] = b
+        self.zoom_label = QLabel("Fit")
+        self.zoom_label.setProperty("role", "dim")
+        self.zoom_label.setMinimumWidth(40)
+        zoom_row.addWidget(self.zoom_label)
         split = QSplitter(Qt.Horizontal)
         split.setHandleWidth(1)
         outer.addWidget(split, 1)
@@ -70,6 +87,7 @@ class StudioWindow(QMainWindow):
         self.tool_stack.addWidget(self.compare_bar)
         self.tool_stack.setFixedHeight(34)
         col.addWidget(self.tool_stack)
+        col.addWidget(self.banner)
         self.viewer = Viewer()
         col.addWidget(self.viewer, 1)
         bar = QFrame()
@@ -77,8 +95,11 @@ class StudioWindow(QMainWindow):
         row = QHBoxLayout(bar)
         row.setContentsMargins(8, 5, 8, 5)
         row.setSpacing(4)
-        self.timecode = QLabel("--:--:--:--")
+        # The playhead's timecode; type one (or +N / -N frames) and Enter to jump there.
+        self.timecode = QLineEdit("--:--:--:--")
         self.timecode.setProperty("role", "tc")
+        self.timecode.setFixedWidth(128)
+        self.timecode.setToolTip(f"Type a timecode, or +N / -N frames, and Enter to go there ({KEYS['goto_timecode']})")
         row.addWidget(self.timecode)
         self.transport_buttons: dict[str, QToolButton] = {}
         for name, text in (("first_frame", "|◀◀"), ("play_reverse", "◀"), ("step_back", "◀|"), ("stop", "■"),
@@ -105,7 +126,7 @@ class StudioWindow(QMainWindow):
         self.view_buttons["original"].setChecked(True)
         self.frame_label = QLabel()
         self.frame_label.setProperty("role", "dim")
-        self.frame_label.setMinimumWidth(150)
+        self.frame_label.setMinimumWidth(120)
         row.addWidget(self.frame_label)
         row.addStretch(1)
         self.speed_label = QLabel()
@@ -114,6 +135,15 @@ class StudioWindow(QMainWindow):
         col.addWidget(bar)
         self.scrubber = Scrubber()
         col.addWidget(self.scrubber)
+        self.waveform = Waveform(self.scrubber)
+        col.addWidget(self.waveform)
+        # In and Out in timecode, on a line of its own that is always there (empty without marks)
+        self.marks_label = QLabel()
+        self.marks_label.setProperty("role", "marks")
+        self.marks_label.setFixedHeight(18)
+        self.marks_label.setContentsMargins(8, 0, 8, 0)
+        self.marks_label.setToolTip("In (I) and Out (O): what Generate renders; Alt+X clears them")
+        col.addWidget(self.marks_label)
         return host
 
     def _side_column(self) -> QWidget:
@@ -123,8 +153,27 @@ class StudioWindow(QMainWindow):
         col = QVBoxLayout(side)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(0)
+        # The edit column and the tabs share a splitter: the line between them stays where it is when the
+        # edit column's content grows or shrinks (a job's progress, a longer hint), which scrolls instead.
+        self.side_split = QSplitter(Qt.Vertical)
+        self.side_split.setHandleWidth(3)
+        self.side_split.setChildrenCollapsible(False)
+        col.addWidget(self.side_split, 1)
         self.edit = EditPanel(KEYS)
-        col.addWidget(self.edit)
+        scroll = QScrollArea()
+        scroll.setWidget(self.edit)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumHeight(120)
+        self.edit_scroll = scroll
+        top = QWidget()
+        top_col = QVBoxLayout(top)
+        top_col.setContentsMargins(0, 0, 0, 0)
+        top_col.setSpacing(0)
+        top_col.addWidget(scroll, 1)
+        top_col.addWidget(self.edit.job_strip)  # the job's progress stays in view whatever scrolls
+        self.side_split.addWidget(top)
         self.tabs = QTabWidget()
         self.versions = VersionsView()
         self.queue = RenderQueueView()
@@ -132,8 +181,10 @@ class StudioWindow(QMainWindow):
             widget.layout().setContentsMargins(8, 6, 8, 8)
         self.tabs.addTab(self.versions, "Versions")
         self.tabs.addTab(self.queue, "Render queue")
-        col.addWidget(section(""), 0)
-        col.addWidget(self.tabs, 1)
+        self.side_split.addWidget(self.tabs)
+        self.side_split.setStretchFactor(0, 0)
+        self.side_split.setStretchFactor(1, 1)
+        self.side_split.setSizes([500, 360])
         return side
 
     def _menus(self) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
 from retakes.bridge.clipref import ClipRef
 from retakes.engine.media import MediaInfo
+from retakes.engine.timecode import FrameRange
 
 from .mask import MaskDocument
 from .transport import Transport
@@ -51,6 +52,8 @@ class ClipSession:
     tracked_key: tuple[int, bytes] | None = None  # (frame, mask digest) the overlay was tracked from
     compare: Compare | None = None
     view: View = "original"  # the editor's choice, kept while scrubbing; see `showing`
+    mark_in: int | None = None  # In (I): the first source frame Generate renders; None: the clip's first
+    mark_out: int | None = None  # Out (O), exclusive: one past the last frame rendered; None: the clip's end
     _marked: set[int] = field(default_factory=set, repr=False)  # marked by hand (◆)
     _edited: dict[int, str] = field(default_factory=dict, repr=False)  # source frame -> edited image
 
@@ -103,6 +106,10 @@ class ClipSession:
     def mark_keyframe(self, frame: int) -> None:
         self._marked.add(frame)
 
+    def unmark_keyframe(self, frame: int) -> None:
+        """Takes the hand mark off (undo of ◆); the diamond stays where an edited image or paint holds it."""
+        self._marked.discard(frame)
+
     def mask_here(self, create: bool = False) -> MaskDocument | None:
         f = self.frame
         if f not in self.masks and create:
@@ -151,6 +158,24 @@ class ClipSession:
     def mark_tracked(self, folder: str, frame: int) -> None:
         self.tracked_dir = folder
         self.tracked_key = (frame, hashlib.sha1(self.masks[frame].soft().tobytes()).digest())
+
+    def render_range(self) -> FrameRange:
+        """What Generate renders: In to Out where marked, the clip with its handles elsewhere."""
+        rendered = self.clip.range_with_handles
+        a = rendered.start if self.mark_in is None else self.mark_in
+        b = rendered.end if self.mark_out is None else self.mark_out
+        return FrameRange(a, b)
+
+    def render_clip(self) -> ClipRef:
+        """The clip Generate sends: itself, or the part between In and Out, placed where that part sits
+        on the timeline and with no handles of its own (the marks chose every frame)."""
+        if self.mark_in is None and self.mark_out is None:
+            return self.clip
+        r, c = self.render_range(), self.clip
+        record = c.placement.record
+        offset = record.start - c.source_range.start
+        return replace(c, source_range=r, handles=(0, 0),
+                       placement=replace(c.placement, record=FrameRange(r.start + offset, r.end + offset)))
 
     def session_dir(self, root: Path) -> Path:
         return root / self.key

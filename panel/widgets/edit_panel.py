@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -59,7 +61,29 @@ class EditPanel(QFrame):
         self.edited.setMaximumHeight(58)
         self.edited.setToolTip("Edited keyframes sent to ops that use them; double-click to go to one")
         layout.addWidget(self.edited)
-        layout.addWidget(section("Run"))
+        layout.addStretch(1)
+        # Run: the export preset, Track / Preview / Generate and the active job, a strip of its own that
+        # the window keeps in view under the scrolling column (what starts work, and a job's progress, are
+        # what the editor watches). Its height never changes: the job row, hidden between jobs, keeps its
+        # space, and the hints have two lines each, so nothing moves when a job starts or ends.
+        self.job_strip = QFrame()
+        self.job_strip.setObjectName("jobstrip")
+        strip = QVBoxLayout(self.job_strip)
+        strip.setContentsMargins(10, 0, 10, 6)
+        strip.setSpacing(4)
+        strip.addWidget(section("Run"))
+        export = QHBoxLayout()
+        export.setSpacing(4)
+        label = QLabel("Export")
+        label.setProperty("role", "dim")
+        export.addWidget(label)
+        self.preset = QComboBox()
+        self.preset.setToolTip("What Generate writes: codec and container (Export presets… to change the list)")
+        export.addWidget(self.preset, 1)
+        self.edit_presets = QPushButton("Presets…")
+        self.edit_presets.setToolTip("Export presets: name, add, change or remove them; they are remembered")
+        export.addWidget(self.edit_presets)
+        strip.addLayout(export)
         row = QHBoxLayout()
         row.setSpacing(4)
         self.track = QPushButton("Track mask")
@@ -68,18 +92,22 @@ class EditPanel(QFrame):
         self.preview.setToolTip(f"Run the edit on this frame only ({keys['preview']})")
         self.generate = QPushButton("Generate")
         self.generate.setProperty("role", "primary")
-        self.generate.setToolTip(f"Render the whole clip as a new version ({keys['generate']})")
+        self.generate.setToolTip(f"Render the clip (or In to Out) as a new version ({keys['generate']})")
         for b in (self.track, self.preview, self.generate):
             row.addWidget(b)
-        layout.addLayout(row)
+        strip.addLayout(row)
         self.ready = QLabel()
         self.ready.setWordWrap(True)
         self.ready.setProperty("role", "dim")
-        layout.addWidget(self.ready)
+        self.ready.setFixedHeight(30)  # two lines, always: a longer or shorter hint moves nothing
+        self.ready.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        strip.addWidget(self.ready)
         self.latency = QLabel()
         self.latency.setWordWrap(True)
         self.latency.setProperty("role", "dim")
-        layout.addWidget(self.latency)
+        self.latency.setFixedHeight(30)
+        self.latency.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        strip.addWidget(self.latency)
         job = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -87,10 +115,14 @@ class EditPanel(QFrame):
         job.addWidget(self.progress, 1)
         self.cancel = QPushButton("Cancel")
         job.addWidget(self.cancel)
-        layout.addLayout(job)
+        strip.addLayout(job)
         self.job_label = QLabel()
         self.job_label.setProperty("role", "dim")
-        layout.addWidget(self.job_label)
+        strip.addWidget(self.job_label)
+        for widget in (self.progress, self.cancel, self.job_label):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
         self.show_job(None)
 
     def show_job(self, text: str | None, fraction: float = 0.0, eta: str = "") -> None:

@@ -55,8 +55,31 @@ def _label(spec: pb.ParamSpec) -> str:
     return spec.name.replace("_", " ")
 
 
+OFF_TEXT = "off · engine decides"
+
+
+def _switched(widget: QWidget, on: bool) -> None:
+    """An optional param's control, on or off. Off, it is greyed and a number reads "off", never the
+    range's lowest value (a temperature field reading "1667 K" while off says a value is sent)."""
+    widget.setEnabled(on)
+    if isinstance(widget, QDoubleSpinBox | QSpinBox):
+        if on:
+            widget.setSpecialValueText("")
+            kept = widget.property("kept")
+            if kept is not None:
+                widget.setValue(kept)
+        else:
+            if widget.specialValueText() == "":
+                widget.setProperty("kept", widget.value())
+            widget.setSpecialValueText(OFF_TEXT)
+            widget.blockSignals(True)
+            widget.setValue(widget.minimum())  # the special text shows at the minimum only
+            widget.blockSignals(False)
+
+
 class OpPanel(QWidget):
     changed = Signal()
+    ops_set = Signal()  # the engine's ops are in the picker (after connecting)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +105,7 @@ class OpPanel(QWidget):
         self.form.setVerticalSpacing(3)
         outer.addWidget(self.form_host)
         self.ops: dict[str, pb.OpDescriptor] = {}
+        self.setting_ops = False
         self.controls: dict[str, _Control] = {}
         self._groups: dict[str, QButtonGroup] = {}
 
@@ -91,6 +115,7 @@ class OpPanel(QWidget):
     def set_ops(self, ops: list[pb.OpDescriptor], hidden: tuple[str, ...] = ()) -> None:
         """`hidden`: ops with their own button (track) rather than a place in the picker."""
         current = self.picker.currentText()
+        self.setting_ops = True  # the engine's list arriving: no change of the editor's
         self.ops = {op.name: op for op in ops}
         self.picker.blockSignals(True)
         self.picker.clear()
@@ -100,8 +125,61 @@ class OpPanel(QWidget):
                 self.picker.setItemData(self.picker.count() - 1, op.summary, 3)  # Qt.ToolTipRole
         self.picker.blockSignals(False)
         index = self.picker.findText(current)
-        self.picker.setCurrentIndex(max(index, 0))
+        self.picker.setCurrentIndex(index if index >= 0 else self._first_ready())
         self._rebuild()
+        self.setting_ops = False
+        self.ops_set.emit()
+
+    def _first_ready(self) -> int:
+        """The op to start on: the first that needs no file of its own (a plate) nor an edited frame,
+        so a new clip does not open on an op that can't run until the editor finds something."""
+        for i in range(self.picker.count()):
+            op = self.ops[self.picker.itemText(i)]
+            if not op.uses_keyframes and not any(p.required and p.type == PATH for p in op.params):
+                return i
+        return 0
+
+    # ---- the editor's settings, kept with the clip and put back (reopen, undo)
+    def state(self) -> dict[str, Any]:
+        """The op and every control as set (a value is kept even while its switch is off)."""
+        controls = {}
+        for name, c in self.controls.items():
+            w = c.widget
+            if isinstance(w, QDoubleSpinBox | QSpinBox) and c.switch is not None and not c.switch.isChecked():
+                value = w.property("kept")
+            else:
+                value = c.read()
+            controls[name] = {"value": value, "on": c.switch.isChecked() if c.switch is not None else True}
+        return {"op": self.picker.currentText(), "controls": controls}
+
+    def apply(self, state: dict[str, Any]) -> bool:
+        """Puts a `state()` back; False when its op is not one the engine offers (nothing changes then)."""
+        if not self.select(str(state.get("op", ""))):
+            return False
+        self.blockSignals(True)
+        try:
+            saved_controls = {n: c for n, c in (state.get("controls") or {}).items()
+                              if n in self.controls and isinstance(c, dict)}
+            # switches first, those turned off before those on (an exclusive group ends on the one chosen)
+            for name, saved in sorted(saved_controls.items(), key=lambda item: bool(item[1].get("on"))):
+                if self.controls[name].switch is not None:
+                    self.controls[name].switch.setChecked(bool(saved.get("on")))
+            for name, saved in saved_controls.items():
+                control, value = self.controls[name], saved.get("value")
+                if value is None:
+                    continue
+                try:
+                    off = control.switch is not None and not control.switch.isChecked()
+                    if isinstance(control.widget, QDoubleSpinBox | QSpinBox) and off:
+                        control.widget.setProperty("kept", type(control.widget.value())(value))  # shown when on
+                    else:
+                        self.set_value(name, value, switch_on=False)
+                except (TypeError, ValueError):
+                    continue  # a value of another type than the control's: that control keeps its own
+        finally:
+            self.blockSignals(False)
+        self.changed.emit()
+        return True
 
     def select(self, name: str) -> bool:
         index = self.picker.findText(name)
@@ -123,10 +201,10 @@ class OpPanel(QWidget):
                   for g in self._groups}
         return OpChoice(op, values, chosen)
 
-    def set_value(self, name: str, value: Any) -> None:
-        """Sets a control as the editor would (tests, restoring a session)."""
+    def set_value(self, name: str, value: Any, *, switch_on: bool = True) -> None:
+        """Sets a control as the editor would (tests, restoring a session): its switch on, then the value."""
         control = self.controls[name]
-        if control.switch is not None:
+        if control.switch is not None and switch_on:
             control.switch.setChecked(True)
         w = control.widget
         if isinstance(w, QDoubleSpinBox | QSpinBox):
@@ -184,9 +262,9 @@ class OpPanel(QWidget):
         if not spec.required and default_of(spec) is None and spec.type != BOOL:
             box = QCheckBox()
             box.setToolTip(f"set {_label(spec)} (off: leave it to the engine)")
-            box.toggled.connect(widget.setEnabled)
+            box.toggled.connect(lambda on: _switched(widget, on))
             box.toggled.connect(self._changed)
-            widget.setEnabled(False)
+            _switched(widget, False)
             return box
         return None
 
@@ -203,6 +281,7 @@ class OpPanel(QWidget):
             else:
                 box.setRange(int(max(lo, -2**31)), int(min(hi, 2**31 - 1)))
             box.setSuffix(spec.unit)
+            box.setSpecialValueText("")
             if default is not None:
                 box.setValue(default)
             elif spec.type == NUMBER and lo <= 0 <= hi:

@@ -1,4 +1,5 @@
-"""The frame-accurate scrubber: one position per source frame, keyframes, edited frames, the tracked span."""
+"""The frame-accurate scrubber: one position per source frame, keyframes, edited frames, the tracked span,
+In and Out."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class Scrubber(QWidget):
         self.keyframes: set[int] = set()
         self.edited: set[int] = set()  # keyframes with an edited image attached (a dot under the diamond)
         self.tracked: tuple[int, int] | None = None
+        self.marks: tuple[int, int] | None = None  # In and Out (exclusive), where marked
         self.rate = 24
 
     def set_range(self, first: int, end: int, clip_span: tuple[int, int] | None = None) -> None:
@@ -32,6 +34,10 @@ class Scrubber(QWidget):
     def show_keys(self, keyframes: Iterable[int], edited: Iterable[int] = ()) -> None:
         """Diamonds and edited dots, both taken from the session at once (never one alone)."""
         self.keyframes, self.edited = set(keyframes), set(edited)
+        self.update()
+
+    def set_marks(self, marks: tuple[int, int] | None) -> None:
+        self.marks = marks
         self.update()
 
     def set_frame(self, frame: int) -> None:
@@ -73,6 +79,16 @@ class Scrubber(QWidget):
         if self.tracked:
             a, b = self.tracked
             p.fillRect(QRectF(self.x_of(a), 4, self.x_of(b) - self.x_of(a), 5), QColor(*theme.MASK, 170))
+        if self.marks:
+            # What Generate renders: the span lit, the frames outside it dimmed, brackets at In and Out.
+            a, b = self.marks
+            xa, xb = self.x_of(a), self.x_of(b)
+            p.fillRect(QRectF(xa, 0, xb - xa, h), QColor(*theme.MARKS, 40))
+            p.fillRect(QRectF(0, 0, xa, h), QColor(0, 0, 0, 90))
+            p.fillRect(QRectF(xb, 0, self.width() - xb, h), QColor(0, 0, 0, 90))
+            p.setPen(QPen(QColor(*theme.MARKS), 2))
+            for x, d in ((xa, 5), (xb, -5)):
+                p.drawPolyline(QPolygonF([QPointF(x + d, 1), QPointF(x, 1), QPointF(x, h - 1), QPointF(x + d, h - 1)]))
         p.setPen(Qt.NoPen)
         p.setBrush(QColor(theme.KEYFRAME))
         for k in sorted(self.keyframes):

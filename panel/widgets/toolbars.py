@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from ..model.compare import MODES
 
@@ -23,6 +23,7 @@ class MaskTools(QFrame):
     invert = Signal()
     clear = Signal()
     undo = Signal()
+    redo = Signal()
     feather_step = Signal(bool)
     brush_step = Signal(bool)
 
@@ -52,20 +53,23 @@ class MaskTools(QFrame):
                                 f"Less feather ({keys['feather_less']})", f"More feather ({keys['feather_more']})")
         row.addSpacing(8)
         for text, signal, key in (("Invert", self.invert, "invert"), ("Clear", self.clear, "clear"),
-                                  ("Undo", self.undo, "undo")):
+                                  ("Undo", self.undo, "undo"), ("Redo", self.redo, "redo")):
             b = _button(text, f"{text} ({keys[key]})")
             b.clicked.connect(signal.emit)
             row.addWidget(b)
-        row.addStretch(1)
         self.status = QLabel()
         self.status.setProperty("role", "dim")
-        row.addWidget(self.status)
+        # a long label is cut, never widens the window: the tooltip holds it whole
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.status.setContentsMargins(8, 0, 0, 0)
+        row.addWidget(self.status, 1)
 
     def show_state(self, tool: str, brush: int, feather: int, status: str) -> None:
         self.tools[tool].setChecked(True)
         self.size.setText(f"{brush} px")
         self.feather.setText(f"{feather} px")
         self.status.setText(status)
+        self.status.setToolTip(status)
 
 
 class CompareBar(QFrame):

@@ -1,7 +1,8 @@
-"""The viewer: the frame at full resolution scaled to fit, the mask overlay, and mask painting.
+"""The viewer: the frame scaled to fit or zoomed (100%, 200%, the wheel about the cursor, a middle-button
+drag pans), the mask overlay, and mask painting.
 
 Mouse positions are mapped back to source pixels before anything is emitted, so strokes land
-on the full-resolution mask whatever the zoom. The viewer draws; it never edits the mask
+on the full-resolution mask whatever the zoom and pan. The viewer draws; it never edits the mask
 itself (the controller does, then hands the new overlay back), which keeps undo in one place.
 """
 
@@ -9,19 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .. import theme
 from .images import overlay_image, rgb_image
 
 TOOLS = ("brush", "eraser", "lasso")
+ZOOM_MIN, ZOOM_MAX = 0.05, 32.0
+WHEEL_STEP = 1.25  # one notch of the wheel
 
 
 class Viewer(QWidget):
     stroke = Signal(list, bool, bool)  # image points, erase, first segment of a stroke
+    stroke_done = Signal()  # the button went up: the stroke is one change (one undo step)
     lasso_done = Signal(list, bool)  # polygon in image points, erase (Alt held)
     wipe_moved = Signal(float)
+    zoom_changed = Signal(str)  # "Fit" or "150%"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +47,9 @@ class Viewer(QWidget):
         self._last: tuple[float, float] | None = None
         self._hover: QPointF | None = None
         self._dragging_wipe = False
+        self.zoom: float | None = None  # screen pixels per image pixel; None: fit the frame in the viewer
+        self._center = (0.0, 0.0)  # the image point at the viewer's centre while zoomed (image pixels)
+        self._pan_from: QPointF | None = None  # where a middle-button drag last was
 
     # ---- content
     def set_frame(self, rgb: np.ndarray | None, source_size: tuple[int, int] | None = None) -> None:
@@ -61,14 +69,27 @@ class Viewer(QWidget):
         return self._image is not None
 
     # ---- geometry
+    def _fit_scale(self) -> float:
+        iw, ih = self._image.width(), self._image.height()
+        pad = 8
+        return max(min((self.width() - 2 * pad) / iw, (self.height() - 2 * pad) / ih), 1e-3)
+
+    def scale(self) -> float:
+        """Screen pixels per image pixel now."""
+        if self._image is None:
+            return 1.0
+        return self._fit_scale() if self.zoom is None else self.zoom
+
     def image_rect(self) -> QRectF:
         if self._image is None:
             return QRectF()
         iw, ih = self._image.width(), self._image.height()
-        pad = 8
-        scale = min((self.width() - 2 * pad) / iw, (self.height() - 2 * pad) / ih)
+        scale = self.scale()
         w, h = iw * scale, ih * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        if self.zoom is None:
+            return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        cx, cy = self._center
+        return QRectF(self.width() / 2 - cx * scale, self.height() / 2 - cy * scale, w, h)
 
     def to_image(self, pos: QPointF) -> tuple[float, float]:
         """Widget position -> source pixel (the mask's coordinates)."""
@@ -85,8 +106,47 @@ class Viewer(QWidget):
         r = self.image_rect()
         return r.width() / self._size[0] if self._size[0] else 1.0
 
+    # ---- zoom and pan
+    def zoom_text(self) -> str:
+        return "Fit" if self.zoom is None else f"{self.zoom * 100:.0f}%"
+
+    def set_zoom(self, zoom: float | None, about: QPointF | None = None) -> None:
+        """Zooms to `zoom` (None: fit) keeping the image point under `about` (default: the centre) still."""
+        if self._image is None:
+            self.zoom = zoom
+            self.zoom_changed.emit(self.zoom_text())
+            return
+        about = about if about is not None else QPointF(self.width() / 2, self.height() / 2)
+        r, scale = self.image_rect(), self.scale()
+        point = ((about.x() - r.x()) / scale, (about.y() - r.y()) / scale)  # image pixels under `about`
+        if zoom is not None:
+            zoom = min(max(zoom, ZOOM_MIN), ZOOM_MAX)
+            self._center = (point[0] - (about.x() - self.width() / 2) / zoom,
+                            point[1] - (about.y() - self.height() / 2) / zoom)
+        self.zoom = zoom
+        self.zoom_changed.emit(self.zoom_text())
+        self.update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt's name)
+        notches = event.angleDelta().y() / 120
+        if not notches or self._image is None:
+            return
+        self.set_zoom(self.scale() * WHEEL_STEP ** notches, event.position())
+        event.accept()
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Moves the picture by (dx, dy) screen pixels (a fitted picture is zoomed at its fit first)."""
+        if self.zoom is None:
+            self.set_zoom(self.scale())
+        cx, cy = self._center
+        self._center = (cx - dx / self.zoom, cy - dy / self.zoom)
+        self.update()
+
     # ---- mouse
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self._image is not None and event.button() == Qt.MiddleButton:
+            self._pan_from = event.position()
+            return
         if self._image is None or event.button() != Qt.LeftButton:
             return
         pos = event.position()
@@ -105,6 +165,11 @@ class Viewer(QWidget):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
         self._hover = pos
+        if self._pan_from is not None:
+            last = self._pan_from
+            self.pan_by(pos.x() - last.x(), pos.y() - last.y())
+            self._pan_from = pos
+            return
         if self._dragging_wipe:
             self._move_wipe(pos)
         elif event.buttons() & Qt.LeftButton and self._image is not None:
@@ -118,11 +183,16 @@ class Viewer(QWidget):
         self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MiddleButton:
+            self._pan_from = None
+            return
         if self._dragging_wipe:
             self._dragging_wipe = False
             return
         if self.tool == "lasso" and len(self._lasso) >= 3:
             self.lasso_done.emit(list(self._lasso), bool(event.modifiers() & Qt.AltModifier))
+        elif self._last is not None:
+            self.stroke_done.emit()
         self._lasso, self._last = [], None
         self.update()
 
@@ -168,7 +238,10 @@ class Viewer(QWidget):
             p.setPen(QPen(QColor(255, 255, 255, 190), 1))
             p.setBrush(Qt.NoBrush)
             p.drawEllipse(self._hover, radius, radius)
-        self._draw_badges(p, r)
+        self._draw_badges(p, r.intersected(QRectF(self.rect())))
+        if self.zoom is not None:
+            p.setPen(QColor(theme.DIM))
+            p.drawText(QRectF(self.rect()).adjusted(8, 8, -8, -8), Qt.AlignRight | Qt.AlignBottom, self.zoom_text())
 
     def _draw_badges(self, p: QPainter, r: QRectF) -> None:
         font = QFont(self.font())

@@ -95,7 +95,7 @@ def test_edited_image_in_the_viewer_and_back(qtbot, loaded, monkeypatch, tmp_pat
     qtbot.mouseClick(buttons["original"], Qt.LeftButton)  # one click back too
     qtbot.waitUntil(lambda: close_to(v, source) < 6, timeout=5000)
 
-    # a preview of this frame shows as before, over either choice, and neither button claims it
+    # a preview of this frame shows over either choice, as Edited; Original compares it with the source
     qtbot.mouseClick(buttons["edited"], Qt.LeftButton)
     preview = np.zeros_like(source)
     preview[..., 1] = 200
@@ -103,7 +103,12 @@ def test_edited_image_in_the_viewer_and_back(qtbot, loaded, monkeypatch, tmp_pat
     s.show_frame()
     qtbot.waitUntil(lambda: close_to(v, preview) < 6, timeout=5000)
     assert v.badges == ["PREVIEW · 12 ms", "EDITED FRAME ATTACHED"]
-    assert not any(b.isEnabled() or b.isChecked() for b in buttons.values())
+    assert buttons["edited"].isChecked() and all(b.isEnabled() for b in buttons.values())
+    qtbot.mouseClick(buttons["original"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: close_to(v, source) < 6, timeout=5000)
+    assert buttons["original"].isChecked() and "ORIGINAL" in v.badges
+    press(qtbot, s, "toggle_edited")
+    qtbot.waitUntil(lambda: close_to(v, preview) < 6, timeout=5000)
     s.jobs.clear_preview()
     s.show_frame()
     qtbot.waitUntil(lambda: close_to(v, edited) < 6, timeout=5000)
@@ -129,7 +134,7 @@ def test_no_toggle_on_a_frame_without_an_edited_image(qtbot, loaded, monkeypatch
     assert not any("EDITED" in b or "ORIGINAL" in b for b in v.badges)
     v.setFocus()
     press(qtbot, s, "toggle_edited")
-    assert "No edited image on this frame" in w.statusBar().currentMessage()
+    assert "No edited image or preview on this frame" in w.statusBar().currentMessage()
     assert s.session.showing(9) == "edited"  # the key did nothing here
 
     s.seek(9)  # and coming back shows the edited image again

@@ -16,7 +16,7 @@ def test_engine_stopped_mid_job_then_reconnect(qtbot, studio, engine, demo_media
     w = studio.window
     mask = studio.session.mask_here(create=True)
     mask.dab([(60, 120), (120, 130)])
-    studio._mask_changed()
+    studio.masks.changed()
     painted = mask.data.copy()
     w.edit.ops.select("relight")
     w.edit.ops.set_value("look", "golden-hour")

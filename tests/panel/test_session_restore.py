@@ -39,7 +39,7 @@ def diamond(qtbot, studio, frame: int) -> str:
 def settled(qtbot, studio) -> None:
     """Every save on its way has reached the disk: the mask save waits a moment after the last stroke,
     and a ◆ made before the restore read the marks file is saved when it has (a callback, then a task)."""
-    qtbot.waitUntil(lambda: not studio._save_masks.isActive() and studio.tasks.busy == 0, timeout=5000)
+    qtbot.waitUntil(lambda: not studio.masks.save_timer.isActive() and studio.tasks.busy == 0, timeout=5000)
 
 
 def reopen(studio, demo_media, handles: tuple[int, int] = (4, 4)) -> None:
@@ -110,8 +110,8 @@ def test_only_painted_masks_are_restored(qtbot, loaded, demo_media) -> None:  # 
     press(qtbot, s, "clear")  # cleared: its file stays in the folder, all black
     assert w.scrubber.keyframes == {9}
     settled(qtbot, s)
-    assert len(list(s.mask_dir().glob("12_*.png"))) == 1
-    (s.mask_dir() / "15_2.png.tmp.png").write_bytes(b"a write cut short")  # not a mask: skipped
+    assert len(list(s.masks.mask_dir().glob("12_*.png"))) == 1
+    (s.masks.mask_dir() / "15_2.png.tmp.png").write_bytes(b"a write cut short")  # not a mask: skipped
 
     reopen(s, demo_media)
     qtbot.waitUntil(lambda: "painted mask" in w.statusBar().currentMessage(), timeout=5000)
@@ -130,11 +130,11 @@ def test_only_painted_masks_are_restored(qtbot, loaded, demo_media) -> None:  # 
 
 def test_a_mask_painted_just_before_a_reopen_is_saved_for_its_session(qtbot, loaded, demo_media) -> None:  # noqa: F811
     s, w = loaded, loaded.window
-    s._save_masks.setInterval(10_000)  # the editor reopens within the debounce, however slow this machine is
+    s.masks.save_timer.setInterval(10_000)  # the editor reopens within the debounce, however slow this machine is
     s.seek(9)
     paint(qtbot, w.viewer, 0.4, 0.4, 0.6, 0.6)
     painted = s.session.masks[9].data.copy()
-    assert s._save_masks.isActive() and not s.mask_dir().exists()  # the save is still to come
+    assert s.masks.save_timer.isActive() and not s.masks.mask_dir().exists()  # the save is still to come
 
     reopen(s, demo_media)  # the pending save is the last session's: it is made, for that session's folder
     qtbot.waitUntil(lambda: s.session.painted == {9}, timeout=5000)  # and before the new session reads it
@@ -148,7 +148,7 @@ class HeldRestore:
     """Holds the restore's read of a saved mask until `release` is set, so the editor can paint meanwhile."""
 
     def __init__(self, monkeypatch) -> None:
-        from retakes.panel import studio as studio_module
+        from retakes.panel import masks_ctl as studio_module
 
         self.reading, self.release = threading.Event(), threading.Event()
         real = studio_module.read_png
@@ -175,14 +175,14 @@ def test_masks_painted_while_the_saved_ones_are_read_keep_both(qtbot, loaded, de
     paint(qtbot, w.viewer, 0.1, 0.1, 0.3, 0.3)
     saved = s.session.masks[9].data.copy()
     settled(qtbot, s)
-    assert [p.name for p in s.mask_dir().glob("*.png")] == ["9_0.png"]
+    assert [p.name for p in s.masks.mask_dir().glob("*.png")] == ["9_0.png"]
 
     reopen(s, demo_media)  # the last session's mask is being read ...
     assert held_restore.reading.wait(5)
     s.seek(second)  # ... while the editor paints (on another frame, or on the frame being read)
     paint(qtbot, w.viewer, 0.6, 0.6, 0.8, 0.8)
     new = s.session.masks[second].data.copy()
-    qtbot.waitUntil(lambda: not s._save_masks.isActive(), timeout=5000)  # the save is on its way
+    qtbot.waitUntil(lambda: not s.masks.save_timer.isActive(), timeout=5000)  # the save is on its way
     held_restore.release.set()
     settled(qtbot, s)
     both = {9: saved, second: new} if second != 9 else {9: np.maximum(saved, new)}

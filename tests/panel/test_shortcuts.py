@@ -13,6 +13,8 @@ from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.panel.shortcuts import KEYS
 from tests.support.panel import wait_loaded
 
+from .test_end_to_end import paint
+
 
 def press(qtbot, studio, name: str) -> None:
     combo = QKeySequence(KEYS[name])[0]
@@ -43,6 +45,13 @@ TRANSPORT = {
     "play_toggle": lambda s, f: s.session.transport.speed == 1,
     "stop": lambda s, f: s.session.transport.speed == 0,
     "mark_keyframe": lambda s, f: f in s.session.keyframes and f in s.window.scrubber.keyframes,
+    "mark_in": lambda s, f: (s.session.mark_in, s.session.mark_out) == (f, None),
+    "mark_out": lambda s, f: (s.session.mark_in, s.session.mark_out) == (None, f + 1),
+    "clear_marks": lambda s, f: (s.session.mark_in, s.session.mark_out) == (None, None),
+    "goto_timecode": lambda s, f: s.window.timecode.hasFocus(),
+    "zoom_fit": lambda s, f: s.window.viewer.zoom is None and s.window.zoom_label.text() == "Fit",
+    "zoom_100": lambda s, f: s.window.viewer.zoom == 1.0 and s.window.zoom_label.text() == "100%",
+    "zoom_200": lambda s, f: s.window.viewer.zoom == 2.0 and s.window.zoom_label.text() == "200%",
     "prev_keyframe": lambda s, f: s.session.frame == 2,
     "next_keyframe": lambda s, f: s.session.frame == 20,
 }
@@ -57,6 +66,10 @@ def test_transport_keys(qtbot, loaded, name: str) -> None:
             s.session.mark_keyframe(k)
     if name == "stop":
         press(qtbot, s, "play_forward")
+    if name == "clear_marks":
+        press(qtbot, s, "mark_in")
+    if name == "zoom_fit":
+        press(qtbot, s, "zoom_200")
     before = s.session.frame
     press(qtbot, s, name)
     assert TRANSPORT[name](s, before), name
@@ -79,26 +92,27 @@ MASK = {
     "brush": lambda s, m: s.tool == "brush" and s.window.viewer.tool == "brush",
     "eraser": lambda s, m: s.tool == "eraser",
     "lasso": lambda s, m: s.tool == "lasso",
-    "brush_bigger": lambda s, m: m.brush == 48,
-    "brush_smaller": lambda s, m: m.brush == 24,
+    "brush_bigger": lambda s, m: s.masks.brush == 48 and s.window.mask_tools.size.text() == "48 px",
+    "brush_smaller": lambda s, m: s.masks.brush == 24 and s.window.mask_tools.size.text() == "24 px",
     "feather_more": lambda s, m: m.feather == 1,
     "feather_less": lambda s, m: m.feather == 0,
     "invert": lambda s, m: m.data[0, 0] == 255 and m.data[90, 160] == 0,
     "clear": lambda s, m: m.empty,
-    "undo": lambda s, m: m.empty,
+    "undo": lambda s, m: m is None and s.session.keyframes == set(),  # the frame had no mask before the stroke
+    "redo": lambda s, m: m.data[90, 160] == 255,
 }
 
 
 @pytest.mark.parametrize("name", sorted(MASK))
 def test_mask_keys(qtbot, loaded, name: str) -> None:
     s = loaded
-    mask = s.session.mask_here(create=True)
-    mask.checkpoint()
-    mask.dab([(160, 90)])
+    paint(qtbot, s.window.viewer, 0.45, 0.45, 0.55, 0.55)  # over the middle of the frame (160, 90)
     if name == "feather_less":
-        mask.feather = 1
+        press(qtbot, s, "feather_more")
+    if name == "redo":
+        press(qtbot, s, "undo")
     press(qtbot, s, name)
-    assert MASK[name](s, s.session.masks[s.session.frame]), name
+    assert MASK[name](s, s.session.masks.get(s.session.frame)), name
 
 
 ENGINE = ("track", "preview", "generate")
