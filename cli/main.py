@@ -26,7 +26,8 @@ from .errors import one_line
 from .jobs import add_jobs_parser
 
 # Rooms that add their own commands through a `register(subparsers)` function.
-_ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli", "retakes.cli.models_cmd", "retakes.cli.keyframe_cmd")
+_ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli",
+                  "retakes.cli.models_cmd", "retakes.cli.keyframe_cmd")
 
 
 class _OneLineErrors(argparse.ArgumentParser):

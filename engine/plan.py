@@ -116,6 +116,7 @@ def plan_edit(
     frame_range = _plan_range(request, source)
 
     params = op.spec.validate_params({k: param_value(v) for k, v in request.params.items()})
+    op.check_params(params)
     for spec in op.spec.params:
         if spec.type.value == "path" and params.get(spec.name):
             ref = engine_pb2.MediaRef(path=str(params[spec.name]))

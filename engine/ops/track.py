@@ -20,6 +20,8 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..learned import track_backend as learned
+from ..learned.track_backend import BACKENDS
 from ..timecode import FrameRange
 from ..vision.flow import FlowEstimator
 from ..vision.segment import MaskTracker, TrackerConfig
@@ -124,15 +126,22 @@ class TrackOp(Op):
             ParamSpec(
                 "flow_width", ParamType.INTEGER, "max width for flow analysis", 960, minimum=64, unit=" px"
             ),
+            ParamSpec("backend", ParamType.CHOICE, "classical (optical flow), learned (SAM 2 from the model "
+                      "store), auto (learned when its weights are here)", "auto", choices=BACKENDS),
+            ParamSpec("model", ParamType.TEXT, "the learned tracker's model (default: the store's)", ""),
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
-        gpu=False,  # all its work is the optical-flow walk (DIS), CPU only
+        gpu=True,  # the learned backend runs on the job's GPU; the classical one (DIS flow) on the CPU
         writes_mask=True,
     )
 
     def __init__(self) -> None:
         self._folder: Path | None = None
+
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        learned.check(params)
 
     def prepare(self, ctx: EditContext) -> None:
         if ctx.masks is None:
@@ -144,8 +153,11 @@ class TrackOp(Op):
                 f"mask frame {key} lies outside the range {ctx.frame_range}", field="mask_frame"
             )
         workdir = self.scratch_dir(ctx)
-        estimator = FlowEstimator.from_params(ctx.params, 960)
         key_mask = ctx.masks.mask(key)
+        if learned.chosen(ctx.params) == learned.LEARNED:
+            self._folder = learned.track_to_folder(ctx, key, key_mask, workdir)
+            return
+        estimator = FlowEstimator.from_params(ctx.params, 960)
         for _ in track_masks(
             ctx.source,
             ctx.frame_range,
