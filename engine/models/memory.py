@@ -111,7 +111,7 @@ def free_memory(device: str) -> int:
 
 
 def choose(layout: ModelLayout, device: str, *, requested: str = "auto", budget: int | None = None,
-           dtype: str | None = None, model_name: str = "the model") -> Placement:
+           dtype: str | None = None, model_name: str = "the model", free: int | None = None) -> Placement:
     """The fastest placement that fits `budget` (default: free memory now), or the one `requested`.
 
     Raises NotEnoughMemory naming what would fit (field `memory_policy`), or that nothing does.
@@ -122,7 +122,7 @@ def choose(layout: ModelLayout, device: str, *, requested: str = "auto", budget:
     if requested not in ("auto", *POLICIES):
         raise InvalidArgument(f"expected auto, {', '.join(POLICIES)}; got {requested!r}", field="memory_policy")
     dtype = dtype or dtype_for(device)
-    available = free_memory(device)
+    available = free_memory(device) if free is None else free
     if budget is not None:  # a cap (`--max-memory`): room left for Resolve on the same GPU
         available = min(available, budget)
     need = needs(layout, dtype)

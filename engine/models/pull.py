@@ -49,6 +49,9 @@ def pull(name: str, store: ModelStore, *, accept_licence: str | None = None, tok
         raise FailedPrecondition(f"{entry.repo_id} is gated: accept its terms on the hub's page for it, then pull "
                                  "again with --token (or HF_TOKEN set)", field="--token") from None
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
-        raise FailedPrecondition(f"could not download {entry.repo_id}: {error}; run the command again to resume",
+        if not any(target.iterdir()):
+            target.rmdir()  # nothing came: leave no trace; a partial download stays, to be resumed
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise FailedPrecondition(f"could not download {entry.repo_id} ({reason}); run the command again to resume",
                                  field="NAME") from None
     return store.add(name, Path(target), licence=entry.licence, source=f"hf:{entry.repo_id}")

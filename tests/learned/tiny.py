@@ -47,7 +47,7 @@ def _sd_parts(in_channels: int, seed: int):
     tokenizer = clip_tokenizer()
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(32, 64), layers_per_block=1, sample_size=8, in_channels=in_channels, out_channels=4,
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=in_channels, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32, attention_head_dim=8)
     vae = AutoencoderKL(block_out_channels=[32, 64], in_channels=3, out_channels=3, latent_channels=4,
@@ -61,12 +61,12 @@ def _sd_parts(in_channels: int, seed: int):
 
 
 def build_inpaint(folder: Path, seed: int = 0) -> Path:
-    """A StableDiffusionInpaintPipeline (9-channel UNet) at a 32 px working size (sample_size 8 x VAE 4)."""
+    """A StableDiffusionInpaintPipeline (9-channel UNet) at a 32 px working size (sample_size 16 x VAE 2)."""
     from diffusers import PNDMScheduler, StableDiffusionInpaintPipeline
 
     unet, vae, text_encoder, tokenizer = _sd_parts(9, seed)
     pipe = StableDiffusionInpaintPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                                          scheduler=PNDMScheduler(skip_prk_steps=True), safety_checker=None,
+                                          scheduler=PNDMScheduler(skip_prk_steps=True, steps_offset=1), safety_checker=None,
                                           feature_extractor=None, requires_safety_checker=False)
     pipe.save_pretrained(folder)
     (Path(folder) / "README.md").write_text(CARD)
@@ -116,7 +116,8 @@ def sam2_config(image_size: int = 64):
                                                   num_attention_heads=4, iou_head_hidden_dim=32),
         image_size=s, memory_attention_hidden_size=128, memory_encoder_hidden_size=128,
         mask_downsampler_embed_dim=128, memory_fuser_embed_dim=128, memory_attention_num_layers=1,
-        memory_attention_feed_forward_hidden_size=32, memory_attention_rope_feat_sizes=[s // 16, s // 16])
+        memory_attention_feed_forward_hidden_size=32, memory_attention_rope_feat_sizes=[s // 16, s // 16],
+        max_object_pointers_in_encoder=4)
 
 
 def build_sam2(folder: Path, seed: int = 2, image_size: int = 64) -> Path:
