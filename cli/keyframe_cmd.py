@@ -22,6 +22,8 @@ from ..engine.errors import RetakesError
 from ..engine.media import atomic_temp_path, check_output_path
 from ..engine.media.paths import remove
 from ..engine.models.memory import POLICIES, parse_bytes
+
+MAX_VARIANTS = 8  # engine.learned.service's limit, checked here before the engine is reached
 from ..v1 import engine_pb2
 from .edit import add_engine_options
 
@@ -80,6 +82,8 @@ def _fail(field: str, message: str) -> int:
 def run_keyframe(args: argparse.Namespace) -> int:
     output = Path(args.output).expanduser().absolute()
     try:
+        if not 1 <= args.variants <= MAX_VARIANTS:  # 0 would read as "the default" on the wire
+            return _fail("variants", f"expected 1 to {MAX_VARIANTS} variants, got {args.variants}")
         if output.suffix.lower() != ".png":
             return _fail("output", f"expected a .png file, got {output.name!r}")
         inputs = [Path(_abs(args.source))] + ([Path(_abs(args.mask))] if args.mask else [])

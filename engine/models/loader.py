@@ -71,7 +71,7 @@ def _load_pipeline(path: Path, layout: ModelLayout, placement: Placement, dtype)
 
     auto = {cls.__name__ for cls in AUTO_INPAINT_PIPELINES_MAPPING.values()}
     loader = AutoPipelineForInpainting if layout.class_name in auto else DiffusionPipeline
-    pipe = loader.from_pretrained(str(path), torch_dtype=dtype, local_files_only=True)
+    pipe = loader.from_pretrained(str(path), dtype=dtype, local_files_only=True)
     pipe.set_progress_bar_config(disable=True)
     device = torch.device(placement.device)
     if placement.policy == MODEL_OFFLOAD:
