@@ -22,10 +22,10 @@ from ..engine.errors import RetakesError
 from ..engine.media import atomic_temp_path, check_output_path
 from ..engine.media.paths import remove
 from ..engine.models.memory import POLICIES, parse_bytes
-
-MAX_VARIANTS = 8  # engine.learned.service's limit, checked here before the engine is reached
 from ..v1 import engine_pb2
 from .edit import add_engine_options
+
+MAX_VARIANTS = 8  # engine.learned.service's limit, checked here before the engine is reached
 
 _FLAGS = {"source": "SOURCE", "frame": "--frame", "prompt": "--prompt", "mask": "--mask", "model": "--model",
           "variants": "--variants", "steps": "--steps", "feather": "--feather", "device": "--device",

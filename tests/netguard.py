@@ -11,6 +11,7 @@ Unix sockets (the engine's default) and loopback TCP are untouched.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 
@@ -27,10 +28,8 @@ class NetworkBlocked(ConnectionRefusedError):
 
 def _own_names() -> set[str]:
     names = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
-    try:
+    with contextlib.suppress(OSError):
         names.add(socket.gethostname().lower())
-    except OSError:
-        pass
     return names
 
 
@@ -65,9 +64,9 @@ def _refuse(what: str) -> NetworkBlocked:
 
 
 def _check(sock: socket.socket, address) -> None:
-    if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
-        if not is_loopback(address[0]):
-            raise _refuse(f"connect to {address[0]}:{address[1]}")
+    inet = sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple)
+    if inet and not is_loopback(address[0]):
+        raise _refuse(f"connect to {address[0]}:{address[1]}")
 
 
 def _connect(self, address):

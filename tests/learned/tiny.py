@@ -65,9 +65,10 @@ def build_inpaint(folder: Path, seed: int = 0) -> Path:
     from diffusers import PNDMScheduler, StableDiffusionInpaintPipeline
 
     unet, vae, text_encoder, tokenizer = _sd_parts(9, seed)
+    scheduler = PNDMScheduler(skip_prk_steps=True, steps_offset=1)
     pipe = StableDiffusionInpaintPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                                          scheduler=PNDMScheduler(skip_prk_steps=True, steps_offset=1), safety_checker=None,
-                                          feature_extractor=None, requires_safety_checker=False)
+                                          scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                          requires_safety_checker=False)
     pipe.save_pretrained(folder)
     (Path(folder) / "README.md").write_text(CARD)
     return Path(folder)
