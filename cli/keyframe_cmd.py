@@ -33,11 +33,22 @@ _FLAGS = {"source": "SOURCE", "frame": "--frame", "prompt": "--prompt", "mask": 
           "guidance": "--guidance", "output": "-o/--output"}
 
 
+def _states() -> str:
+    """What --help says about the weights here (the store's registry is one small JSON file)."""
+    from ..engine.models import backend_states, runtime
+
+    try:
+        return "models here: " + "; ".join(f"{s.op} {s.backend}: {s.message}" for s in backend_states(runtime())
+                                           if s.op == "keyframe")
+    except (OSError, ValueError) as error:
+        return f"models here: the store cannot be read ({error})"
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "keyframe", help="edit one frame from a prompt with a local image model (for --op propagate)",
         description="retakes keyframe SOURCE --frame K --prompt TEXT [--mask M] [--model NAME] [--seed S] "
-                    "[--variants N] -o KEY.png")
+                    "[--variants N] -o KEY.png", epilog=_states())
     p.add_argument("source", metavar="SOURCE", help="video file or image-sequence folder")
     p.add_argument("--frame", type=int, required=True, metavar="K", help="the source frame to edit")
     p.add_argument("--prompt", required=True, help="what to change: 'change the car to red', 'a hand-painted sign'")

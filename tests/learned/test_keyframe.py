@@ -248,6 +248,8 @@ def test_without_weights_the_command_says_which_to_pull(studio, tmp_path):
     assert run.returncode == 1
     assert "retakes: error: --model: needs weights: retakes models pull instruct-pix2pix" in run.stderr
     assert not (tmp_path / "key.png").exists()
+    helped = retakes("keyframe", "--help", home=tmp_path / "empty-home")
+    assert "keyframe instruct: needs weights: retakes models pull instruct-pix2pix" in " ".join(helped.stdout.split())
 
 
 def test_crop_and_stitch_at_4k_keep_everything_beyond_the_feather():
