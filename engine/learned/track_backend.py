@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..devices import resolve_device
 from ..models import TRACK, runtime
 from ..models.memory import choose
 from ..ops.base import EditContext
@@ -54,7 +55,8 @@ def track_to_folder(ctx: EditContext, key: int, key_mask: np.ndarray, workdir: P
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     layout = rt.store.layout(entry)
-    placement = choose(layout, ctx.device if ctx.device.startswith("cuda") else "cpu", model_name=entry.name)
+    # `track` is a CPU op to the planner (its classical tracker is); the model goes on a GPU if there is one.
+    placement = choose(layout, resolve_device("auto"), model_name=entry.name)
     confidence: dict[int, float] = {}
     total = len(ctx.frame_range)
     with rt.cache.use(entry, layout, placement) as loaded:

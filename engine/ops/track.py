@@ -132,7 +132,9 @@ class TrackOp(Op):
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
-        gpu=True,  # the learned backend runs on the job's GPU; the classical one (DIS flow) on the CPU
+        # The classical tracker is the optical-flow walk (DIS), CPU only. The learned one takes the
+        # first GPU there is by itself (learned.track_backend), whatever the job's device says.
+        gpu=False,
         writes_mask=True,
     )
 
