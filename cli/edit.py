@@ -100,6 +100,10 @@ def add_track_parser(subparsers) -> None:
     _mask_options(p)
     _common_source_options(p)
     p.add_argument("--device", default="auto")
+    p.add_argument("--backend", choices=("classical", "learned", "auto"), default="auto",
+                   help="classical (optical flow), learned (SAM 2 from `retakes models`), auto (learned when its "
+                        "weights are here; default)")
+    p.add_argument("--model", metavar="NAME", help="the learned tracker's model (default: the store's)")
     add_engine_options(p)
     p.set_defaults(run=run_track)
 
@@ -218,7 +222,11 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_track(args: argparse.Namespace) -> int:
-    return execute(build_request(args, "track"), args)
+    request = build_request(args, "track")
+    request.params["backend"].text_value = args.backend
+    if args.model:
+        request.params["model"].text_value = args.model
+    return execute(request, args)
 
 
 def execute(request: engine_pb2.EditRequest, args: argparse.Namespace) -> int:

@@ -35,7 +35,8 @@ from .ops import add_ops_parser
 # Rooms that add their own commands through a `register(subparsers)` function (each command
 # setting `run`, as above). They are part of this package: one that does not import is a bug,
 # raised here, never a command that silently goes missing.
-_ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli", "retakes.bridge.versions_cli")
+_ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli", "retakes.bridge.versions_cli",
+                  "retakes.cli.models_cmd", "retakes.cli.keyframe_cmd")
 
 
 class _OneLineErrors(argparse.ArgumentParser):

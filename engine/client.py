@@ -200,6 +200,11 @@ class EngineClient:
         """Submits and waits; returns the finished job (check `job.state`)."""
         return self.wait(self.submit(edit).id, on_progress)
 
+    def edit_keyframe(self, request: engine_pb2.KeyframeRequest):
+        """The EditKeyframe stream: iterating it yields KeyframeEvents (grpc.RpcError on failure);
+        `.cancel()` on it stops the edit between two denoising steps."""
+        return self._stub.EditKeyframe(request, metadata=self._metadata)
+
     @_raising
     def upload(self, path: Path, on_progress: Callable[[int, int], None] | None = None) -> str:
         """Uploads a file (resuming where the engine stopped) and returns its sha256 key."""

@@ -26,6 +26,7 @@ from .devices import list_devices
 from .errors import InvalidArgument, shown
 from .jobs import JobRecord, JobRunContext, JobStore, LocalExecutor
 from .media import CODECS
+from .models import backend_states, configure
 from .ops import REGISTRY
 from .plan import EditPlan, local_path, plan_edit
 from .render import render_plan, render_preview
@@ -90,6 +91,8 @@ class Engine:
             lease_seconds=config.lease_seconds,
             cleanup=self._cleanup_job,
         )
+        #: the model store and loaded-model cache of this process (learned backends)
+        self.learned = configure(config.state_dir / "models")
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -117,7 +120,22 @@ class Engine:
                             lossless=spec.lossless, description=f"{spec.encoder} {options}".strip())
         for d in list_devices():
             caps.devices.add(name=d.name, description=d.description, available=d.available)
+        for b in backend_states(self.learned):
+            caps.learned.add(op=b.op, backend=b.backend, task=b.task, ready=b.ready, model=b.model, state=b.message)
         return caps
+
+    # ------------------------------------------------------------------ learned keyframe edits
+
+    def plan_keyframe(self, request: engine_pb2.KeyframeRequest):
+        """Validates a keyframe edit completely (nothing is loaded or run on bad input)."""
+        from .learned.service import plan_keyframe
+
+        return plan_keyframe(request, self.learned, self.resolve_media)
+
+    def run_keyframe(self, plan, check_cancelled, emit) -> None:
+        from .learned.service import run_keyframe
+
+        run_keyframe(plan, self.learned, check_cancelled, emit)
 
     # ------------------------------------------------------------------ planning
 

@@ -142,6 +142,7 @@ def plan_edit(
     _check_timecode_rate(source, "sequence_rate" if source.kind == "sequence" else "source")
 
     params = op.spec.validate_params({k: param_value(v) for k, v in request.params.items()})
+    op.check_params(params)
     inputs: list[tuple[Path, str]] = [(source_path, "the source")]
     for spec in op.spec.params:
         if spec.type.value == "path" and params.get(spec.name):

@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
@@ -60,6 +60,14 @@ if [ "$mode" = workers ]; then
     run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,passthrough --container mov \
         --workers "$w" --chunk-frames 24 --json "$out/gpu_workers_$w.json"
   done
+  exit 0
+fi
+if [ "$mode" = learned ]; then
+  # The learned backends' architectures with random weights (bench/gpu/learned.py); needs the
+  # diffusers wheel in .whl/ (transformers >= 5 too, if the machine's is older). One part per
+  # call keeps each under the device's 10-minute limit: LEARNED_PART=unet,vae | flux | sam2.
+  run python3 bench/gpu/learned.py --only "${LEARNED_PART:-unet,vae,flux,sam2}" \
+      --out "$out/learned_${LEARNED_PART:-all}.json"
   exit 0
 fi
 if [ "$mode" = ceiling ]; then

@@ -225,6 +225,12 @@ class Op(abc.ABC):
 
     spec: ClassVar[OpSpec]
 
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> None:
+        """Checks at submit that need more than the spec (a learned backend's weights); raises
+        a RetakesError naming the param."""
+        return
+
     def prepare(self, ctx: EditContext) -> None:  # noqa: B027 - optional hook
         """Analysis over the whole range before rendering (temporal ops). Must be resumable:
         results written to `ctx.workdir` are reused when present."""

@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..learned import track_backend as learned
+from ..learned.track_backend import BACKENDS
 from ..timecode import FrameRange
 from ..vision.flow import FlowEstimator
 from ..vision.segment import TrackerConfig
@@ -143,15 +145,24 @@ class TrackOp(Op):
                 "flow_width", ParamType.INTEGER, "max width for flow analysis", 960, minimum=64, maximum=8192,
                 unit=" px",
             ),
+            ParamSpec("backend", ParamType.CHOICE, "classical (optical flow), learned (SAM 2 from the model "
+                      "store), auto (learned when its weights are here)", "auto", choices=BACKENDS),
+            ParamSpec("model", ParamType.TEXT, "the learned tracker's model (default: the store's)", ""),
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
-        gpu=False,  # all its work is the optical-flow walk (DIS), CPU only
+        # The classical tracker is the optical-flow walk (DIS), CPU only. The learned one takes the
+        # first GPU there is by itself (learned.track_backend), whatever the job's device says.
+        gpu=False,
         writes_mask=True,
     )
 
     def __init__(self) -> None:
         self._folder: Path | None = None
+
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        learned.check(params)
 
     def prepare(self, ctx: EditContext) -> None:
         if ctx.masks is None:
@@ -163,7 +174,7 @@ class TrackOp(Op):
                 f"mask frame {key} lies outside the range {ctx.frame_range}", field="mask_frame"
             )
         workdir = self.scratch_dir(ctx)
-        tracker = make_tracker(ctx.params, 960)
+        tracker = make_tracker(ctx.params, 960, learned.chosen(ctx.params))
         anchors = anchors_of(ctx, key)
         for _ in track_anchors(ctx.source, ctx.frame_range, anchors, workdir, ctx.progress, ctx.check_cancelled,
                                tracker=tracker):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,7 +18,7 @@ import grpc
 
 from ...v1 import engine_pb2, engine_pb2_grpc
 from ..core import Engine
-from ..errors import InvalidArgument, RetakesError
+from ..errors import Cancelled, InvalidArgument, RetakesError
 from ..jobs import watch_job
 from ..logs import see_the_log
 from .convert import job_message, job_state_name
@@ -135,3 +136,35 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
             if item is None:
                 return
             yield engine_pb2.DataChunk(offset=item[0], data=item[1])
+
+    @_rpc
+    async def EditKeyframe(self, request: engine_pb2.KeyframeRequest, context) -> AsyncIterator:
+        # The edit runs on a worker thread and hands its events over through a queue; when the
+        # client goes away (cancel), `stop` makes the model stop at its next denoising step.
+        plan = await asyncio.to_thread(self.engine.plan_keyframe, request)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[engine_pb2.KeyframeEvent] = asyncio.Queue()
+        stop = threading.Event()
+
+        def check_cancelled() -> None:
+            if stop.is_set():
+                raise Cancelled("the keyframe edit was cancelled")
+
+        def emit(event: engine_pb2.KeyframeEvent) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+        work = asyncio.ensure_future(asyncio.to_thread(self.engine.run_keyframe, plan, check_cancelled, emit))
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({getter, work}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    yield getter.result()
+                    continue
+                getter.cancel()
+                while not queue.empty():
+                    yield queue.get_nowait()
+                work.result()  # raises what the edit raised
+                return
+        finally:
+            stop.set()

@@ -69,18 +69,36 @@ class GetCapabilitiesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("engine_version", "ops", "codecs", "devices", "max_concurrent_jobs")
+    __slots__ = ("engine_version", "ops", "codecs", "devices", "max_concurrent_jobs", "learned")
     ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
     OPS_FIELD_NUMBER: _ClassVar[int]
     CODECS_FIELD_NUMBER: _ClassVar[int]
     DEVICES_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_JOBS_FIELD_NUMBER: _ClassVar[int]
+    LEARNED_FIELD_NUMBER: _ClassVar[int]
     engine_version: str
     ops: _containers.RepeatedCompositeFieldContainer[OpDescriptor]
     codecs: _containers.RepeatedCompositeFieldContainer[CodecDescriptor]
     devices: _containers.RepeatedCompositeFieldContainer[Device]
     max_concurrent_jobs: int
-    def __init__(self, engine_version: _Optional[str] = ..., ops: _Optional[_Iterable[_Union[OpDescriptor, _Mapping]]] = ..., codecs: _Optional[_Iterable[_Union[CodecDescriptor, _Mapping]]] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., max_concurrent_jobs: _Optional[int] = ...) -> None: ...
+    learned: _containers.RepeatedCompositeFieldContainer[LearnedBackend]
+    def __init__(self, engine_version: _Optional[str] = ..., ops: _Optional[_Iterable[_Union[OpDescriptor, _Mapping]]] = ..., codecs: _Optional[_Iterable[_Union[CodecDescriptor, _Mapping]]] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., max_concurrent_jobs: _Optional[int] = ..., learned: _Optional[_Iterable[_Union[LearnedBackend, _Mapping]]] = ...) -> None: ...
+
+class LearnedBackend(_message.Message):
+    __slots__ = ("op", "backend", "task", "ready", "model", "state")
+    OP_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    READY_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    op: str
+    backend: str
+    task: str
+    ready: bool
+    model: str
+    state: str
+    def __init__(self, op: _Optional[str] = ..., backend: _Optional[str] = ..., task: _Optional[str] = ..., ready: _Optional[bool] = ..., model: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
 
 class ParamSpec(_message.Message):
     __slots__ = ("name", "type", "help", "required", "default_value", "choices", "minimum", "maximum", "unit", "exclusive_group")
@@ -458,3 +476,119 @@ class DataChunk(_message.Message):
     offset: int
     data: bytes
     def __init__(self, offset: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class KeyframeRequest(_message.Message):
+    __slots__ = ("source", "frame", "prompt", "mask", "model", "seed", "variants", "steps", "guidance", "feather", "device", "memory_policy", "max_memory_bytes", "sequence_rate")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCE_FIELD_NUMBER: _ClassVar[int]
+    FEATHER_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    MAX_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_RATE_FIELD_NUMBER: _ClassVar[int]
+    source: MediaRef
+    frame: int
+    prompt: str
+    mask: MediaRef
+    model: str
+    seed: int
+    variants: int
+    steps: int
+    guidance: float
+    feather: float
+    device: str
+    memory_policy: str
+    max_memory_bytes: int
+    sequence_rate: str
+    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., frame: _Optional[int] = ..., prompt: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., model: _Optional[str] = ..., seed: _Optional[int] = ..., variants: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., feather: _Optional[float] = ..., device: _Optional[str] = ..., memory_policy: _Optional[str] = ..., max_memory_bytes: _Optional[int] = ..., sequence_rate: _Optional[str] = ...) -> None: ...
+
+class KeyframeProgress(_message.Message):
+    __slots__ = ("stage", "variant", "variants", "step", "steps")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_FIELD_NUMBER: _ClassVar[int]
+    VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    stage: str
+    variant: int
+    variants: int
+    step: int
+    steps: int
+    def __init__(self, stage: _Optional[str] = ..., variant: _Optional[int] = ..., variants: _Optional[int] = ..., step: _Optional[int] = ..., steps: _Optional[int] = ...) -> None: ...
+
+class KeyframeVariant(_message.Message):
+    __slots__ = ("index", "seed", "width", "height", "png")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PNG_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    seed: int
+    width: int
+    height: int
+    png: bytes
+    def __init__(self, index: _Optional[int] = ..., seed: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., png: _Optional[bytes] = ...) -> None: ...
+
+class ModelUse(_message.Message):
+    __slots__ = ("name", "class_name", "task", "digest", "memory_policy", "dtype", "device")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    class_name: str
+    task: str
+    digest: str
+    memory_policy: str
+    dtype: str
+    device: str
+    def __init__(self, name: _Optional[str] = ..., class_name: _Optional[str] = ..., task: _Optional[str] = ..., digest: _Optional[str] = ..., memory_policy: _Optional[str] = ..., dtype: _Optional[str] = ..., device: _Optional[str] = ...) -> None: ...
+
+class KeyframeDone(_message.Message):
+    __slots__ = ("model", "frame", "prompt", "steps", "seeds", "crop_x", "crop_y", "crop_width", "crop_height", "work_width", "work_height", "seconds")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SEEDS_FIELD_NUMBER: _ClassVar[int]
+    CROP_X_FIELD_NUMBER: _ClassVar[int]
+    CROP_Y_FIELD_NUMBER: _ClassVar[int]
+    CROP_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    CROP_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WORK_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    WORK_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    model: ModelUse
+    frame: int
+    prompt: str
+    steps: int
+    seeds: _containers.RepeatedScalarFieldContainer[int]
+    crop_x: int
+    crop_y: int
+    crop_width: int
+    crop_height: int
+    work_width: int
+    work_height: int
+    seconds: float
+    def __init__(self, model: _Optional[_Union[ModelUse, _Mapping]] = ..., frame: _Optional[int] = ..., prompt: _Optional[str] = ..., steps: _Optional[int] = ..., seeds: _Optional[_Iterable[int]] = ..., crop_x: _Optional[int] = ..., crop_y: _Optional[int] = ..., crop_width: _Optional[int] = ..., crop_height: _Optional[int] = ..., work_width: _Optional[int] = ..., work_height: _Optional[int] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class KeyframeEvent(_message.Message):
+    __slots__ = ("progress", "variant", "done")
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    progress: KeyframeProgress
+    variant: KeyframeVariant
+    done: KeyframeDone
+    def __init__(self, progress: _Optional[_Union[KeyframeProgress, _Mapping]] = ..., variant: _Optional[_Union[KeyframeVariant, _Mapping]] = ..., done: _Optional[_Union[KeyframeDone, _Mapping]] = ...) -> None: ...

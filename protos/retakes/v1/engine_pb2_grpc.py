@@ -84,6 +84,11 @@ class EngineServiceStub:
                 request_serializer=retakes_dot_v1_dot_engine__pb2.DownloadResultRequest.SerializeToString,
                 response_deserializer=retakes_dot_v1_dot_engine__pb2.DataChunk.FromString,
                 _registered_method=True)
+        self.EditKeyframe = channel.unary_stream(
+                '/retakes.v1.EngineService/EditKeyframe',
+                request_serializer=retakes_dot_v1_dot_engine__pb2.KeyframeRequest.SerializeToString,
+                response_deserializer=retakes_dot_v1_dot_engine__pb2.KeyframeEvent.FromString,
+                _registered_method=True)
 
 
 class EngineServiceServicer:
@@ -157,6 +162,15 @@ class EngineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EditKeyframe(self, request, context):
+        """Edits one source frame from a prompt with a local image model (the store's, or `model`):
+        progress after every denoising step, then each variant as it is done, then `done`.
+        Cancelling the call stops the model between two steps.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -209,6 +223,11 @@ def add_EngineServiceServicer_to_server(servicer, server):
                     servicer.DownloadResult,
                     request_deserializer=retakes_dot_v1_dot_engine__pb2.DownloadResultRequest.FromString,
                     response_serializer=retakes_dot_v1_dot_engine__pb2.DataChunk.SerializeToString,
+            ),
+            'EditKeyframe': grpc.unary_stream_rpc_method_handler(
+                    servicer.EditKeyframe,
+                    request_deserializer=retakes_dot_v1_dot_engine__pb2.KeyframeRequest.FromString,
+                    response_serializer=retakes_dot_v1_dot_engine__pb2.KeyframeEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -481,6 +500,33 @@ class EngineService:
             '/retakes.v1.EngineService/DownloadResult',
             retakes_dot_v1_dot_engine__pb2.DownloadResultRequest.SerializeToString,
             retakes_dot_v1_dot_engine__pb2.DataChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EditKeyframe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/retakes.v1.EngineService/EditKeyframe',
+            retakes_dot_v1_dot_engine__pb2.KeyframeRequest.SerializeToString,
+            retakes_dot_v1_dot_engine__pb2.KeyframeEvent.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import opentimelineio as otio
 import pytest
-from tests.support.review_runner import Serving, env_for, retakes
-from tests.support.review_store import copies, placed_clip, record_versions
 
 from retakes.bridge.review.server import token_digest
 from retakes.bridge.review.store_adapter import StoreAdapter
 from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.engine.timecode import FrameRate
+from tests.support.review_runner import Serving, env_for, retakes
+from tests.support.review_store import copies, placed_clip, record_versions
 
 _clip = placed_clip
 

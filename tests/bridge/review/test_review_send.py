@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import opentimelineio as otio
 import pytest
-from tests.support.review_store import copies, placed_clip, record_versions
 
 from retakes.bridge.review.send import LocalReview, send_to_frameio
 from retakes.bridge.versions import VersionStore
 from retakes.engine.timecode import FrameRate
+from tests.support.review_store import copies, placed_clip, record_versions
 
 CHROMIUM = Path(os.environ.get("RETAKES_CHROMIUM", "/usr/bin/chromium"))
 PARAMS = [{"hue": 30.0}, {"color": "#1E8CDC", "hue": 30.0, "mask": "/private/jobs/acme/masks/car.png"}]

@@ -11,7 +11,6 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from retakes.v1 import engine_pb2, engine_pb2_grpc
-
 from tests.support.engines import running_engine
 
 SERVING = health_pb2.HealthCheckResponse.SERVING

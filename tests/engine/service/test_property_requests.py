@@ -38,7 +38,6 @@ from retakes.engine.media.synthetic import write_index_clip, write_index_sequenc
 from retakes.engine.service.status import field_of
 from retakes.engine.timecode import FrameRate
 from retakes.v1 import engine_pb2, engine_pb2_grpc
-
 from tests.support.engines import EngineHandle, running_engine
 
 W, H, FRAMES = 64, 48, 4

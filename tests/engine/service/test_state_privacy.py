@@ -16,7 +16,6 @@ from retakes.engine.logs import new_private_log
 from retakes.engine.media.synthetic import write_index_clip
 from retakes.engine.timecode import FrameRate
 from retakes.v1 import engine_pb2
-
 from tests.support.engines import running_engine
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
