@@ -26,7 +26,7 @@ from .errors import one_line
 from .jobs import add_jobs_parser
 
 # Rooms that add their own commands through a `register(subparsers)` function.
-_ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli")
+_ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli", "retakes.bridge.gateway.cli")
 
 
 class _OneLineErrors(argparse.ArgumentParser):
