@@ -31,7 +31,8 @@
 
   function createPremiere(options = {}) {
     const settings = { ...options, overwriteToNewTrack: options.overwriteToNewTrack ?? "creates" };
-    const media = new Map(Object.entries(settings.media || {})); // path -> {fps, frames, audio}
+    // path -> {fps, frames, audio}; `probe(path)` answers for files made during the test.
+    const media = new Map(Object.entries(settings.media || {}));
     const state = { locked: 0, transaction: false, log: [], undo: [], guid: 0 };
     const log = (entry) => state.log.push(entry);
 
@@ -282,7 +283,7 @@
         const bin = targetBin ? FolderItem.cast(targetBin) : this._root;
         if (!bin || asNumberedStills) return false;
         for (const path of paths) {
-          const info = media.get(path);
+          const info = media.get(path) || (settings.probe && settings.probe(path));
           if (!info) return false;
           bin._items.push(new ClipProjectItem(path, info));
         }
