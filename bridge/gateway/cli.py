@@ -69,7 +69,7 @@ def _token(args: argparse.Namespace) -> tuple[str, Path | None]:
 def run_serve(args: argparse.Namespace) -> int:
     from ...cli.edit import CliError
     from ...engine.client import find_engine, private_engine
-    from .server import GatewaySetupError, serve
+    from .server import GatewaySetupError, check_setup, serve
 
     if args.max_body_bytes < 1024:
         raise CliError(f"--max-body-bytes: at least 1024, got {args.max_body_bytes}")
@@ -79,18 +79,23 @@ def run_serve(args: argparse.Namespace) -> int:
             engine_token = args.engine_token_file.read_text().strip()
         except OSError as error:
             raise CliError(f"--engine-token-file: cannot read {args.engine_token_file} ({error.strerror})") from None
-    token, token_path = _token(args)
+    config = GatewayConfig(engine_target="", engine_token=engine_token, host=args.host, port=args.port,
+                           tls_cert=args.tls_cert, tls_key=args.tls_key, allowed_origins=tuple(args.allow_origin),
+                           max_body_bytes=args.max_body_bytes)
+    if args.versions_root:
+        config.versions_root = args.versions_root
+    try:
+        check_setup(config)  # before anything is written or started
+    except GatewaySetupError as error:
+        raise CliError(str(error)) from None
+    config.token, token_path = _token(args)
 
     with contextlib.ExitStack() as stack:
         target = args.engine or find_engine()
         if target is None:
             target = stack.enter_context(private_engine())
             print(f"started a private engine on {target}", flush=True)
-        config = GatewayConfig(engine_target=target, engine_token=engine_token, host=args.host, port=args.port,
-                               token=token, tls_cert=args.tls_cert, tls_key=args.tls_key,
-                               allowed_origins=tuple(args.allow_origin), max_body_bytes=args.max_body_bytes)
-        if args.versions_root:
-            config.versions_root = args.versions_root
+        config.engine_target = target
 
         def ready(running) -> None:
             if token_path:

@@ -55,11 +55,18 @@ def tls_context(config: GatewayConfig) -> ssl.SSLContext | None:
     return context
 
 
-async def start_gateway(config: GatewayConfig) -> RunningGateway:
+def check_setup(config: GatewayConfig) -> ssl.SSLContext | None:
+    """Refuses a configuration that cannot work, naming the option; returns the TLS context."""
     if not is_loopback(config.host):
         raise GatewaySetupError(f"--host: the gateway listens on this machine only (127.0.0.1, ::1 or "
                                 f"localhost), not {config.host!r}")
-    context = tls_context(config)
+    if not 0 <= config.port < 65536:
+        raise GatewaySetupError(f"--port: expected 0-65535, got {config.port}")
+    return tls_context(config)
+
+
+async def start_gateway(config: GatewayConfig) -> RunningGateway:
+    context = check_setup(config)
     app = make_app(config)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
