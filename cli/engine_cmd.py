@@ -30,6 +30,9 @@ def add_engine_parser(subparsers) -> None:
                        help="append the log to PATH instead of stderr; internal errors then name it")
     serve.add_argument("--render-workers", type=int, default=0,
                        help="chunks of a job rendered at once (default: one per 4 cores, at most 4)")
+    serve.add_argument("--gateway-port", type=int, metavar="N",
+                       help="also serve the HTTP + WebSocket gateway for the Premiere panel on 127.0.0.1:N "
+                            "(as `retakes gateway serve`; its token goes to <state>/gateway.token)")
     serve.set_defaults(run=run_serve)
 
 
@@ -54,5 +57,9 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"token written to {token_path}", flush=True)
         print(f"retakes engine listening on {', '.join(running.targets)}", flush=True)
 
+    if args.gateway_port is not None:
+        from ..bridge.gateway.cli import run_with_engine
+
+        return run_with_engine(config, args.gateway_port, ready)
     asyncio.run(serve(config, ready=ready))
     return 0

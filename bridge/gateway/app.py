@@ -216,22 +216,28 @@ async def watch_job(request: web.Request) -> web.WebSocketResponse:
         stream.cancel()
 
     leaving = asyncio.create_task(until_client_leaves())
+    failure = None
     try:
         async for event in stream:
             await ws.send_str(to_json(gateway_pb2.WatchMessage(event=event)))
             if event.job.state in _TERMINAL:
                 break
-        await ws.close(code=1000)
     except asyncio.CancelledError:
-        if not leaving.done():
+        if not leaving.done():  # not the client leaving: the gateway is stopping
             raise
     except grpc.aio.AioRpcError as error:
-        mapped = GatewayError.from_rpc(error)
-        await fail(mapped, 4404 if mapped.code == "NOT_FOUND" else 1011)
+        failure = GatewayError.from_rpc(error)
     finally:
+        # One reader at a time: the close handshake below reads the client's close frame.
         leaving.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await leaving
+        stream.cancel()
+    if ws.closed:
+        return ws
+    if failure is not None:
+        return await fail(failure, 4404 if failure.code == "NOT_FOUND" else 1011)
+    await ws.close(code=1000)
     return ws
 
 

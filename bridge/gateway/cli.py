@@ -45,11 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.set_defaults(run=run_serve)
 
 
-def _token(args: argparse.Namespace) -> tuple[str, Path | None]:
+def _token(args: argparse.Namespace, state_dir: Path | None = None) -> tuple[str, Path | None]:
     from ...cli.edit import CliError
     from ...engine.config import default_state_dir
 
-    if args.token_file:
+    if getattr(args, "token_file", None):
         try:
             token = args.token_file.read_text().strip()
         except OSError as error:
@@ -57,13 +57,42 @@ def _token(args: argparse.Namespace) -> tuple[str, Path | None]:
         if len(token) < 16:
             raise CliError(f"--token-file: {args.token_file} holds {len(token)} characters; use at least 16")
         return token, None
-    path = default_state_dir() / "gateway.token"
+    path = (state_dir or default_state_dir()) / "gateway.token"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     token = new_token()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(token)
     return token, path
+
+
+def _announce(token_path: Path | None, engine: str):
+    def ready(running) -> None:
+        if token_path:
+            print(f"token written to {token_path}", flush=True)
+        print(f"retakes gateway listening on {running.url} (engine {engine}); "
+              f"panel page: {running.url}/panel/", flush=True)
+    return ready
+
+
+def run_with_engine(engine_config, port: int, ready_engine) -> int:
+    """`retakes engine serve --gateway-port N`: the engine starts its gateway too."""
+    from ...cli.edit import CliError
+    from .server import GatewaySetupError, check_setup, serve_with_engine
+
+    config = GatewayConfig(engine_target="", port=port)
+    try:
+        check_setup(config)
+    except GatewaySetupError as error:
+        raise CliError(str(error).replace("--port", "--gateway-port", 1)) from None
+    engine_config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config.token, token_path = _token(argparse.Namespace(), engine_config.state_dir)
+    try:
+        asyncio.run(serve_with_engine(engine_config, config, ready_engine=ready_engine,
+                                      ready=_announce(token_path, "in this process")))
+    except GatewaySetupError as error:
+        raise CliError(str(error).replace("--port", "--gateway-port", 1)) from None
+    return 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -97,14 +126,8 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"started a private engine on {target}", flush=True)
         config.engine_target = target
 
-        def ready(running) -> None:
-            if token_path:
-                print(f"token written to {token_path}", flush=True)
-            print(f"retakes gateway listening on {running.url} (engine {target}); "
-                  f"panel page: {running.url}/panel/", flush=True)
-
         try:
-            asyncio.run(serve(config, ready=ready))
+            asyncio.run(serve(config, ready=_announce(token_path, target)))
         except GatewaySetupError as error:
             raise CliError(str(error)) from None
     return 0

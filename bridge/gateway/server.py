@@ -97,6 +97,39 @@ async def serve(config: GatewayConfig, *, ready: Callable[[RunningGateway], None
         await running.stop()
 
 
+async def serve_with_engine(engine_config, config: GatewayConfig, *, ready_engine=None,
+                            ready: Callable[[RunningGateway], None] | None = None) -> None:
+    """`retakes engine serve --gateway-port N`: the engine and its gateway in one process, until
+    SIGINT/SIGTERM. The gateway is still only a client of the engine's own listener."""
+    from ...engine.service.server import start_engine
+
+    check_setup(config)
+    engine = await start_engine(engine_config)
+    try:
+        if engine.socket_path is not None:
+            config.engine_target, config.engine_token = f"unix://{engine.socket_path}", None
+        else:
+            config.engine_target, config.engine_token = f"127.0.0.1:{engine.tcp_port}", engine.token
+        running = await start_gateway(config)
+    except BaseException:
+        await engine.stop()
+        raise
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopped.set)
+    if ready_engine is not None:
+        ready_engine(engine)
+    if ready is not None:
+        ready(running)
+    try:
+        await stopped.wait()
+    finally:
+        await running.stop()
+        await engine.stop()
+
+
 @contextlib.contextmanager
 def gateway_in_thread(config: GatewayConfig) -> Iterator[RunningGateway]:
     """The gateway on its own event loop in a background thread (tests, an embedding app)."""

@@ -143,3 +143,24 @@ def test_a_port_in_use_is_named(home: Path):
         run = subprocess.run([str(RETAKES), "gateway", "serve", "--port", str(port), "--engine", "unix:///nope.sock",
                               "--token-file", str(token)], env=_env(home), capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and f"--port: cannot listen on 127.0.0.1:{port}" in run.stderr
+
+
+def test_the_engine_can_start_the_gateway_too(home: Path):
+    sock = home / "e.sock"
+    proc = subprocess.Popen([str(RETAKES), "engine", "serve", "--socket", str(sock), "--gateway-port", "0"],
+                            env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines, url = [], None
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip())
+            if match := LISTENING.search(line):
+                url = match.group(1)
+                break
+        assert url, lines
+        assert f"retakes engine listening on unix://{sock}" in lines
+        token = (home / "state" / "gateway.token").read_text()
+        status, caps = asyncio.run(_get(f"{url}/v1/capabilities", token))
+        assert status == 200 and caps["engineVersion"]
+    finally:
+        code = _stop(proc)
+    assert code == 0 and not sock.exists()

@@ -256,5 +256,54 @@ def test_the_panel_page_is_served_with_a_strict_policy(site: Site):
     assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert b"retakes" in page.raw
-    for name in ("../../engine/client.py", "..%2F..%2Fconfig.py", "/etc/passwd"):
-        assert site.request("GET", f"/panel/{name}", token=None).status == 404
+    for name in ("../../engine/client.py", "..%2F..%2Fgateway%2Fconfig.py", "%2Fetc%2Fpasswd", "lib/../../app.py"):
+        reply = site.request("GET", f"/panel/{name}", token=None)
+        assert reply.status in (401, 404) and reply.json["code"] in ("NOT_FOUND", "UNAUTHENTICATED"), name
+
+
+def test_leaving_the_watch_never_cancels_the_job(site: Site):
+    import asyncio
+    import time
+
+    import aiohttp
+
+    clip = site.clip(media=site.long_media, start=0, end=96, name="long")
+    clip["record"] = {"start": 900000, "end": 900096}
+    job = _submit(site, clip, params={"look": {"textValue": "overcast"}})
+
+    async def peek() -> dict:
+        async with aiohttp.ClientSession() as session, \
+                session.ws_connect(f"{site.gateway.ws_url}/v1/jobs/{job['id']}/watch") as ws:
+            await ws.send_str(json.dumps({"token": site.token}))
+            return await ws.receive_json(timeout=30)  # then the client goes away
+
+    assert asyncio.run(peek())["event"]["job"]["id"] == job["id"]
+    deadline = time.monotonic() + 120
+    state = ""
+    while time.monotonic() < deadline:
+        state = site.request("GET", f"/v1/jobs/{job['id']}").json["state"]
+        if state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
+            break
+        time.sleep(0.2)
+    assert state == "JOB_STATE_SUCCEEDED"
+
+
+def test_an_engine_that_refuses_the_gateway_is_a_setup_error_not_the_callers(site: Site):
+    import asyncio
+
+    import aiohttp
+
+    from retakes.bridge.gateway.config import GatewayConfig
+    from retakes.bridge.gateway.server import gateway_in_thread
+
+    config = GatewayConfig(engine_target=f"127.0.0.1:{site.engine.tcp_port}", engine_token="not-the-engine-token",
+                           port=0, versions_root=site.root)
+
+    async def caps(url: str) -> tuple[int, dict]:
+        async with aiohttp.ClientSession() as session, \
+                session.get(url, headers={"Authorization": f"Bearer {config.token}"}) as r:
+            return r.status, await r.json()
+
+    with gateway_in_thread(config) as other:
+        status, body = asyncio.run(caps(f"{other.url}/v1/capabilities"))
+    assert status == 502 and body["code"] == "UNAVAILABLE" and "--engine-token-file" in body["message"]
