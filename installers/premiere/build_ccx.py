@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("-o", "--output", type=Path, default=Path("dist/retakes-premiere.ccx"), help="the .ccx to write")
     where.add_argument("--unpacked", type=Path, metavar="DIR", help="write the plugin folder here instead (for UDT)")
     parser.add_argument("--port", type=int, default=8790, help="the gateway's port (default 8790)")
-    parser.add_argument("--tls", action="store_true", help="the gateway serves https/wss (retakes gateway serve --tls-cert)")
+    parser.add_argument("--tls", action="store_true",
+                        help="the gateway serves https/wss (retakes gateway serve --tls-cert)")
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"--port: expected 1-65535, got {args.port}")
