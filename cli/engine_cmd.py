@@ -40,6 +40,9 @@ def add_engine_parser(subparsers) -> None:
     # A private engine (engine.client.private_engine) is started with the pid of the process it
     # serves, and a pipe from it as stdin: it stops when that process ends.
     serve.add_argument("--private-for", type=int, metavar="PID", help=argparse.SUPPRESS)
+    serve.add_argument("--gateway-port", type=int, metavar="N",
+                       help="also serve the HTTP + WebSocket gateway for the Premiere panel on 127.0.0.1:N "
+                            "(as `retakes gateway serve`; its token goes to <state>/gateway.token)")
     serve.set_defaults(run=run_serve)
 
 
@@ -66,6 +69,10 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"token written to {token_path}", flush=True)
         print(f"retakes engine listening on {', '.join(running.targets)}", flush=True)
 
+    if args.gateway_port is not None:
+        from ..bridge.gateway.cli import run_with_engine
+
+        return run_with_engine(config, args.gateway_port, ready)
     try:
         asyncio.run(serve(config, ready=ready))
     finally:

@@ -36,7 +36,8 @@ from .ops import add_ops_parser
 # setting `run`, as above). They are part of this package: one that does not import is a bug,
 # raised here, never a command that silently goes missing.
 _ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli", "retakes.bridge.versions_cli",
-                  "retakes.cli.models_cmd", "retakes.cli.keyframe_cmd")
+                  "retakes.cli.models_cmd", "retakes.cli.keyframe_cmd",
+                  "retakes.bridge.gateway.cli")
 
 
 class _OneLineErrors(argparse.ArgumentParser):
