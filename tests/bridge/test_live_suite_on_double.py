@@ -13,11 +13,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from resolve_scenes import make_scene
 
 from retakes.bridge.agent.retakes_agent import Agent, write_agent_file
 from retakes.bridge.resolve.double import MediaInfo
 from retakes.engine.timecode import FrameRate
+from tests.support.resolve_scenes import make_scene
 
 LIVE = Path(__file__).resolve().parents[1] / "live"
 

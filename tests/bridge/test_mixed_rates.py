@@ -12,13 +12,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from resolve_scenes import LEFT_OFFSET, Scene, make_scene
 
 from retakes.bridge.resolve.place import PlacementError
 from retakes.bridge.resolve.read import current_clip, find_item
 from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.bridge.workflow import place_recorded
 from retakes.engine.timecode import FrameRange, FrameRate
+from tests.support.resolve_scenes import LEFT_OFFSET, Scene, make_scene
 
 R24, R25 = FrameRate(Fraction(24)), FrameRate(Fraction(25))
 R23976, R2997 = FrameRate(Fraction(24000, 1001)), FrameRate(Fraction(30000, 1001))

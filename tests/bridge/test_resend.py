@@ -6,13 +6,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from resolve_scenes import DURATION, LEFT_OFFSET, RATES, Scene, make_scene
 
 from retakes.bridge.edit_request import edit_request
 from retakes.bridge.resolve.read import current_clip
 from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.bridge.workflow import place_recorded
 from retakes.engine.timecode import FrameRange, FrameRate
+from tests.support.resolve_scenes import DURATION, LEFT_OFFSET, RATES, Scene, make_scene
 
 
 def _version(scene: Scene, store: VersionStore, clip, op: str = "recolor"):

@@ -5,7 +5,6 @@ review pull|serve` reach the free edition)."""
 from __future__ import annotations
 
 import pytest
-from resolve_scenes import DURATION, Scene
 
 from retakes.bridge.agent.retakes_agent import Agent, write_agent_file
 from retakes.bridge.resolve.read import current_clip, find_item
@@ -16,6 +15,7 @@ from retakes.bridge.review.notes import Note
 from retakes.bridge.review.store_adapter import StoreAdapter
 from retakes.bridge.versions import NewVersion, VersionStore
 from retakes.bridge.workflow import place_recorded
+from tests.support.resolve_scenes import DURATION, Scene
 
 HANDLES = 12
 
