@@ -94,7 +94,7 @@ def test_the_bridge_works_the_same_through_the_agent(served, scene, tmp_path) ->
     ((20, 3, 2, 9, ""), False, "the clip under the playhead"),
 ])
 def test_selection_through_the_agent(served, tmp_path, version, selected, expect) -> None:
-    from resolve_scenes import RATES, make_scene
+    from tests.support.resolve_scenes import RATES, make_scene
 
     from retakes.bridge.clipref import NoClipSelected
 

@@ -139,7 +139,7 @@ def test_resolve_not_running_is_not_called_a_studio_refusal(tmp_path: Path, scri
 
 
 def test_status_through_the_agent_names_the_clip_it_would_send(tmp_path: Path) -> None:
-    from resolve_scenes import RATES, make_scene
+    from tests.support.resolve_scenes import RATES, make_scene
 
     _, rate, tc, drop, media_tc = RATES[1]
     scene = make_scene(tmp_path, rate, tc, drop, media_tc)

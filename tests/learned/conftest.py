@@ -1,23 +1,10 @@
-"""Tiny model folders (tests/learned/tiny.py), built once per session, and helpers to run `retakes`."""
+"""Tiny model folders (tests/learned/tiny.py), built once per session."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-RETAKES = str(Path(sys.executable).with_name("retakes"))
-
-
-def retakes(*args: str, home: Path, timeout: float = 300, **env) -> subprocess.CompletedProcess:
-    """The real `retakes` entry point in a subprocess. One torch thread: on a shared 2-core machine
-    two threads per process make tiny models tens of times slower, not faster."""
-    environ = {**os.environ, "RETAKES_HOME": str(home), "OMP_NUM_THREADS": "1", **env}
-    environ.pop("RETAKES_ENGINE", None)
-    return subprocess.run([RETAKES, *args], capture_output=True, text=True, env=environ, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

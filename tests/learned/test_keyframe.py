@@ -27,8 +27,7 @@ from retakes.engine.ops.feather import soft_alpha
 from retakes.engine.service.server import engine_in_thread
 from retakes.engine.timecode import FrameRange, FrameRate
 from retakes.v1 import engine_pb2 as pb
-
-from .conftest import retakes
+from tests.support.learned import retakes
 
 W, H, FRAME = 160, 96, 3
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from .conftest import retakes
+from tests.support.learned import retakes
 
 
 def _one_line_error(run) -> str:

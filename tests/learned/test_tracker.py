@@ -23,8 +23,7 @@ from retakes.engine.service.server import engine_in_thread
 from retakes.engine.timecode import FrameRange, FrameRate
 from retakes.engine.vision.scenes import ArraySource, make_scene
 from retakes.v1 import engine_pb2 as pb
-
-from .conftest import retakes
+from tests.support.learned import retakes
 
 
 @pytest.fixture(scope="module")
