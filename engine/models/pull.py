@@ -41,6 +41,7 @@ def pull(name: str, store: ModelStore, *, accept_licence: str | None = None, tok
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError
 
     target = store.weights_dir / name
+    made = [d for d in (store.weights_dir, target) if not d.exists()]  # to take back if nothing comes
     target.mkdir(parents=True, exist_ok=True)
     try:
         snapshot_download(repo_id=entry.repo_id, revision=revision, local_dir=str(target),
@@ -49,8 +50,9 @@ def pull(name: str, store: ModelStore, *, accept_licence: str | None = None, tok
         raise FailedPrecondition(f"{entry.repo_id} is gated: accept its terms on the hub's page for it, then pull "
                                  "again with --token (or HF_TOKEN set)", field="--token") from None
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
-        if not any(target.iterdir()):
-            target.rmdir()  # nothing came: leave no trace; a partial download stays, to be resumed
+        for folder in reversed(made):  # nothing came: leave no trace; a partial download stays, to be resumed
+            if not any(folder.iterdir()):
+                folder.rmdir()
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise FailedPrecondition(f"could not download {entry.repo_id} ({reason}); run the command again to resume",
                                  field="NAME") from None

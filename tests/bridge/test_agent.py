@@ -94,9 +94,8 @@ def test_the_bridge_works_the_same_through_the_agent(served, scene, tmp_path) ->
     ((20, 3, 2, 9, ""), False, "the clip under the playhead"),
 ])
 def test_selection_through_the_agent(served, tmp_path, version, selected, expect) -> None:
-    from tests.support.resolve_scenes import RATES, make_scene
-
     from retakes.bridge.clipref import NoClipSelected
+    from tests.support.resolve_scenes import RATES, make_scene
 
     _, rate, tc, drop, media_tc = RATES[1]
     scene = make_scene(tmp_path, rate, tc, drop, media_tc, version=version)

@@ -23,6 +23,7 @@ Data-driven:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -34,11 +35,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av
 import cv2
 import grpc
 import numpy as np
@@ -238,10 +241,19 @@ class Workspace:
 
 
 def _write_media(root: Path) -> None:
-    # shot.mov covers the README's --range 01:00:10:00-01:00:14:00 (24 fps) with room either side.
-    scene = DemoScene(160, 96, 120, 24)
+    # shot.mov covers the README's --range 01:00:10:00-01:00:14:00 (24 fps) with room either side,
+    # and its keyframe examples' frame 120.
+    scene = DemoScene(160, 96, 144, 24)
     scene.write(root / "shot.mov", start_timecode="01:00:09:12")
     scene.write_masks(root / "car_masks")
+    # The keyframe examples' files: frame 120's car mask, and that frame edited by hand (the car
+    # painted blue), as `retakes keyframe ... -o key.png` would leave its second variant.
+    car = scene.mask(120)
+    cv2.imwrite(str(root / "car.png"), car)
+    with av.open(str(root / "shot.mov")) as container:
+        frame = next(f for i, f in enumerate(container.decode(video=0)) if i == 120).to_ndarray(format="bgr24")
+    frame[car > 127] = (200, 60, 30)
+    cv2.imwrite(str(root / "key_2.png"), frame)
     sky = np.zeros((96, 160), np.uint8)
     sky[:40] = 255
     cv2.imwrite(str(root / "sky.png"), sky)
@@ -378,6 +390,18 @@ def _engine_serve(ws: Workspace) -> None:
         engine.send_signal(signal.SIGINT)
         rest, _ = engine.communicate(timeout=60)
     assert engine.returncode == 0 and "Traceback" not in rest, rest
+    # --gateway-port N: the engine and the Premiere panel's gateway in one process (0: a free port).
+    socket = ws.root / "gw_engine.sock"
+    engine = subprocess.Popen([str(RETAKES), "engine", "serve", "--socket", str(socket), "--gateway-port", "0",
+                               "--state-dir", str(state), "--log-file", str(ws.root / "gw_engine.log")],
+                              env=ws.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = "".join(_servers_lines(engine, 3))
+        url = re.search(r"gateway listening on (http://127\.0\.0\.1:\d+)", lines)
+        assert url and f"token written to {state / 'gateway.token'}" in lines, lines
+        _gateway_answers(url.group(1), (state / "gateway.token").read_text().strip())
+    finally:
+        _stop(engine)
 
 
 def _finished_job(ws: Workspace) -> engine_pb2.Job:
@@ -537,12 +561,172 @@ def _uninstall(ws: Workspace) -> None:
     assert not list(stage.rglob("retakes.py"))
 
 
+def _servers_lines(server: subprocess.Popen, count: int, timeout: float = 60) -> list[str]:
+    """The first `count` lines a server prints (its token and listening lines), or fail with its output."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while len(lines) < count and time.monotonic() < deadline and server.poll() is None:
+        lines.append(server.stdout.readline())
+    assert len(lines) == count, "".join(lines) + (server.stdout.read() if server.poll() is not None else "")
+    return lines
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGINT)
+    rest, _ = server.communicate(timeout=60)
+    assert server.returncode == 0 and "Traceback" not in rest, rest
+
+
+def _gateway_answers(url: str, token: str) -> dict:
+    """GET /v1/capabilities: refused without the token, the engine's ops with it."""
+    with pytest.raises(urllib.error.HTTPError) as no_token:
+        urllib.request.urlopen(f"{url}/v1/capabilities", timeout=30)
+    assert no_token.value.code == 401
+    request = urllib.request.Request(f"{url}/v1/capabilities", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        body = json.loads(answer.read())
+    assert {op["name"] for op in body["ops"]} >= set(REGISTRY), body
+    return body
+
+
+@scenario("gateway", "serve")
+def _gateway_serve(ws: Workspace) -> None:
+    # The README's `retakes gateway serve` in front of the running engine, on a free port (8790
+    # may be taken on a shared machine); `engine serve --gateway-port` is the engine's scenario.
+    server = subprocess.Popen([str(RETAKES), "gateway", "serve", "--port", "0"], env=ws.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        token_line, listening = _servers_lines(server, 2)
+        url = re.search(r"listening on (http://127\.0\.0\.1:\d+) \(engine unix://", listening)
+        token_path = re.search(r"token written to (\S+)", token_line)
+        assert url and token_path, token_line + listening
+        _gateway_answers(url.group(1), Path(token_path.group(1)).read_text().strip())
+    finally:
+        _stop(server)
+
+
+def _tiny_inpaint(ws: Workspace) -> str:
+    """A tiny inpainting model (tests/learned/tiny.py: the real diffusers classes, random weights),
+    registered as the README's `my-inpaint`."""
+    folder = ws.root / "weights" / "sdxl-inpainting"
+    if not folder.exists():
+        from tests.learned.tiny import build_inpaint
+
+        build_inpaint(folder)
+        ok(ws.retakes("models", "add", "my-inpaint", str(folder)))
+    return "my-inpaint"
+
+
+@scenario("models", "add")
+def _models_add(ws: Workspace) -> None:
+    name = _tiny_inpaint(ws)
+    listed = ok(ws.retakes("models", "list", "--device", "cpu")).stdout
+    assert re.search(rf"^{name}\b.*keyframe", listed, re.M), listed
+    before = sorted(p.relative_to(ws.root) for p in (ws.root / "weights").rglob("*"))
+    refused(ws.retakes("models", "add", "other", str(ws.root / "car_masks")), "PATH")
+    assert sorted(p.relative_to(ws.root) for p in (ws.root / "weights").rglob("*")) == before
+
+
+@scenario("models", "list")
+def _models_list(ws: Workspace) -> None:
+    name = _tiny_inpaint(ws)
+    assert re.search(rf"^{name}\b", ok(ws.retakes("models", "list")).stdout, re.M)
+
+
+@scenario("models", "verify")
+def _models_verify(ws: Workspace) -> None:
+    name = _tiny_inpaint(ws)
+    assert f"{name}: ok" in ok(ws.retakes("models", "verify")).stdout
+
+
+@scenario("models", "remove")
+def _models_remove(ws: Workspace) -> None:
+    _tiny_inpaint(ws)
+    spare = ws.root / "weights" / "spare"
+    if not spare.exists():
+        shutil.copytree(ws.root / "weights" / "sdxl-inpainting", spare)
+    ok(ws.retakes("models", "add", "spare", str(spare)))
+    ok(ws.retakes("models", "remove", "spare"))
+    assert not re.search(r"^spare\b", ok(ws.retakes("models", "list")).stdout, re.M)
+    assert spare.is_dir(), "remove forgets a registered folder; it never deletes the user's files"
+
+
+@scenario("models", "pull")
+def _models_pull(ws: Workspace) -> None:
+    # `retakes models pull` alone: the catalogue. Fetching is for users who are online: here the
+    # hub is unreachable (and offline mode is refused) and each says so in one line, writing nothing.
+    catalogue = ok(ws.retakes("models", "pull")).stdout
+    assert "sam2.1-hiera-tiny" in catalogue and "apache-2.0" in catalogue
+    models = ws.root / "state" / "models"
+    before = sorted(models.rglob("*")) if models.exists() else []
+    refused(ws.retakes("models", "pull", "sam2.1-hiera-tiny", HF_HUB_OFFLINE="1"), "HF_HUB_OFFLINE")
+    refused(ws.retakes("models", "pull", "sam2.1-hiera-tiny", HF_ENDPOINT="http://127.0.0.1:9"), "could not download")
+    refused(ws.retakes("models", "pull", "no-such-model"), "no-such-model")
+    assert (sorted(models.rglob("*")) if models.exists() else []) == before
+
+
+@scenario("keyframe")
+def _keyframe(ws: Workspace) -> None:
+    # The README's keyframe line with 2 denoising steps: a tiny model needs no more to show the contract.
+    _tiny_inpaint(ws)
+    line = next(c for c in README_COMMANDS if c.words[1:2] == ("keyframe",) and c.fenced)
+    out = ws.root / "scenario_keyframe"
+    out.mkdir(exist_ok=True)
+    for name in ("shot.mov", "car.png"):
+        (out / name).symlink_to(ws.root / name)
+    ok(ws.retakes(*line.words[1:], "--steps", "2", cwd=out))
+    variants = int(line.words[line.words.index("--variants") + 1])
+    written = sorted(p.name for p in out.glob("key_*.png"))
+    assert written == [f"key_{i}.png" for i in range(1, variants + 1)], written
+    assert cv2.imread(str(out / "key_1.png")).shape == (96, 160, 3)
+
+
+@scenario("versions", "list")
+def _versions_list(ws: Workspace) -> None:
+    db, key = _store_with_versions(ws)
+    for args in (("versions", "--store", str(db)), ("versions", "--store", str(db), "list")):
+        listed = ok(ws.retakes(*args)).stdout
+        assert key in listed and "v001" in listed and "v002" in listed, listed
+
+
+@scenario("versions", "show")
+def _versions_show(ws: Workspace) -> None:
+    db, key = _store_with_versions(ws)
+    shown = ok(ws.retakes("versions", "--store", str(db), "show", key[:6])).stdout  # a key's first characters
+    assert "v001" in shown and "v002" in shown, shown
+    refused(ws.retakes("versions", "--store", str(db), "show", "zzzzzz"), "zzzzzz")
+
+
+@scenario("resolve", "status")
+def _resolve_status(ws: Workspace) -> None:
+    # No Resolve here: the command says what is missing and how to start it, in words.
+    line = refused(ws.retakes("resolve", "status"), "Resolve is not reachable")
+    assert "Workspace > Scripts > retakes" in line
+
+
+@scenario("installers/premiere/build_ccx.py", "-o")
+def _build_ccx(ws: Workspace) -> None:
+    out = ws.root / "dist" / "retakes-premiere.ccx"
+    ok(ws.python("installers/premiere/build_ccx.py", "-o", str(out)))
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["manifestVersion"] == 5 and manifest["host"]["app"] == "premierepro", manifest
+
+
 # README lines not run exactly as they stand, and what is run instead.
 ADJUSTED = {
     # the default clip takes ~40 s on CI; the demo scenario runs the same command smaller
     "retakes demo": None,
     # machine-wide: staged under --root, never written for real by a test
     "python installers/resolve_agent.py install --all-users": ["--root", "{root}/stage_readme"],
+    # servers: run until stopped; their scenarios start them on a free port, call them, stop them
+    "retakes engine serve --gateway-port 8790": None,
+    "retakes gateway serve": None,
+    # online, or a folder this machine does not have: the models scenarios run them with a tiny model
+    "retakes models pull sam2.1-hiera-tiny": None,
+    "retakes models add my-inpaint /mnt/weights/sdxl-inpainting": None,
+    # 2 denoising steps: the keyframe scenario runs this line so
+    'retakes keyframe shot.mov --frame 120 --prompt change the car to red --mask car.png --variants 4 -o key.png': None,
 }
 
 # -------------------------------------------------------------------- the tests
@@ -558,6 +742,10 @@ def test_the_readme_shows_commands_at_all():
 def test_every_command_the_readme_or_a_help_names_exists(tree):
     named = [(p, c.where) for c in README_COMMANDS if c.kind == "retakes" for p in c.paths]
     named += help_references(tree)
+    # `retakes ops recolor`: a command's positional argument, not a subcommand. A path is cut
+    # after its first word that is a command (not a group); a group's missing subcommand still fails.
+    named = [(next((p[:i] for i in range(1, len(p)) if p[:i] in tree.helps and p[:i] not in tree.groups), p), where)
+             for p, where in named]
     missing = sorted({f"`retakes {' '.join(p)}` (from {where})" for p, where in named if not tree.has(p)})
     assert not missing, "documented but not a command of the installed `retakes`:\n" + "\n".join(missing)
 

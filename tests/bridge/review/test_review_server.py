@@ -237,9 +237,9 @@ def test_a_client_that_stops_sending_is_dropped(review_site, monkeypatch, tmp_pa
 def test_a_png_sequence_version_is_served_frame_exact(tmp_path):
     # `retakes edit -o DIR` writes a PNG sequence; its version's frames are those files, in order.
     import cv2
-    from tests.support.review_media import frame_image
 
     from retakes.bridge.review.frames import FrameCache, FrameSource
+    from tests.support.review_media import frame_image
 
     folder = tmp_path / "shot_v001"
     folder.mkdir()
