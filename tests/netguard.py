@@ -30,6 +30,11 @@ def _own_names() -> set[str]:
     names = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
     with contextlib.suppress(OSError):
         names.add(socket.gethostname().lower())
+    # This machine's own LAN address (a page bound to 0.0.0.0 is reached there): connecting to it
+    # stays on this machine. Found as bridge.review.server.lan_address finds it; nothing is sent.
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        _real_connect(probe, ("192.0.2.1", 9))
+        names.add(probe.getsockname()[0])
     return names
 
 
@@ -63,9 +68,20 @@ def _refuse(what: str) -> NetworkBlocked:
     return NetworkBlocked(f"blocked by the test suite's network guard: {what} (tests may use loopback only)")
 
 
+#: RFC 5737's documentation range: never routed. A UDP connect to it sends nothing and is the usual
+#: way to ask which interface (so which LAN address) this machine would use (bridge.review.server).
+_DOCUMENTATION = ipaddress.ip_network("192.0.2.0/24")
+
+
+def _picks_an_interface(sock: socket.socket, host) -> bool:
+    if sock.type != socket.SOCK_DGRAM or not _is_literal(host):
+        return False
+    return ipaddress.ip_address(str(host)) in _DOCUMENTATION
+
+
 def _check(sock: socket.socket, address) -> None:
     inet = sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple)
-    if inet and not is_loopback(address[0]):
+    if inet and not is_loopback(address[0]) and not _picks_an_interface(sock, address[0]):
         raise _refuse(f"connect to {address[0]}:{address[1]}")
 
 

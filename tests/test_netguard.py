@@ -65,3 +65,16 @@ def test_processes_started_by_tests_are_guarded_too():
     run = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "blocked"
+
+
+def test_asking_which_interface_is_allowed_and_a_udp_send_elsewhere_is_not(monkeypatch):
+    # The LAN-address idiom (a UDP connect to RFC 5737's unrouted range) sends nothing: allowed.
+    # The same to a routed address is refused like TCP.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))
+    assert netguard.refused == []
+    monkeypatch.setattr(netguard, "_real_connect", lambda sock, address: None)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, pytest.raises(netguard.NetworkBlocked):
+        s.connect(("8.8.8.8", 53))
+    assert netguard.refused == ["connect to 8.8.8.8:53"]
+    netguard.refused.clear()

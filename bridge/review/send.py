@@ -67,7 +67,8 @@ class LocalReview:
         self.frames = FrameCache(self.db.parent / FRAMES_DIR)
         # The store's version ids are integers; the review app's are strings (any VersionStoreLike).
         self.on_status: StatusFn | None = (lambda vid, status: on_status(int(vid), status)) if on_status else None
-        self._pages: dict[str, tuple[Any, str, threading.Thread]] = {}  # clip key -> (server, url, thread)
+        # clip key -> (server, url, stored url, note, thread)
+        self._pages: dict[str, tuple[Any, str, str, str, threading.Thread]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -80,16 +81,25 @@ class LocalReview:
         version = self.store.version(str(version_id))
         if version is None:
             raise LookupError(f"no version with id {version_id} in {self.db}")
-        url = self.open_clip(version.clip_id)
+        url, stored, note = self._page(version.clip_id)
+        self.store.set_review_link(version.id, stored, service="local", note=note)
         if version.status == "draft":
             self.store.set_status(version.id, "in review")
         return ReviewLink(int(version.id), url, "local", version.clip_id, version.clip_name)
 
     def open_clip(self, clip_key: str) -> str:
-        """The link to the clip's page, starting the page on first use."""
+        """The link to the clip's page, starting the page on first use; every version of the clip
+        is on it, so each records the link (without its token, a secret kept out of the store)."""
+        url, stored, note = self._page(clip_key)
+        for v in self.store.versions(clip_key):
+            self.store.set_review_link(v.id, stored, service="local", note=note)
+        return url
+
+    def _page(self, clip_key: str) -> tuple[str, str, str]:
+        """(the link with its token, the link to store, its note): the clip's page, started on first use."""
         with self._lock:
             if clip_key in self._pages:
-                return self._pages[clip_key][1]
+                return self._pages[clip_key][1:4]
             versions = self.store.versions(clip_key)
             if not versions:
                 raise LookupError(f"no versions of clip {clip_key} in {self.db}")
@@ -102,23 +112,20 @@ class LocalReview:
             thread = threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True,
                                       name=f"review page {clip_key[:8]}")
             thread.start()
-            self._pages[clip_key] = (server, url, thread)
-        stored = link_without_token(host, port)
-        for v in versions:
-            self.store.set_review_link(v.id, stored, service="local",
-                                       note=f"local review page; token sha256 {token_digest(token)}")
-        return url
+            page = (url, link_without_token(host, port), f"local review page; token sha256 {token_digest(token)}")
+            self._pages[clip_key] = (server, *page, thread)
+            return page
 
     def wait(self) -> None:
         """Blocks until every page has stopped (`retakes review serve`; Ctrl+C ends the wait)."""
-        for _server, _url, thread in list(self._pages.values()):
+        for *_, thread in list(self._pages.values()):
             while thread.is_alive():
                 thread.join(0.5)
 
     def stop(self) -> None:
         with self._lock:
             pages, self._pages = list(self._pages.values()), {}
-        for server, _url, thread in pages:
+        for server, *_, thread in pages:
             server.shutdown()
             server.server_close()
             thread.join(5)

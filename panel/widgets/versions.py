@@ -113,7 +113,10 @@ class VersionsView(QWidget):
         self._part = {v.id: f"IN {timecode(v.source_start)} OUT {timecode(v.source_end - 1)}" for v in versions
                       if clip_range and timecode and (v.source_start, v.source_end) != clip_range}
         if links is not None:
-            self.links = dict(links)
+            # The store keeps a local page's link without its token (it is a secret); the link this
+            # session was given carries it, and is the one that opens: keep it while it is the same page.
+            self.links = {vid: self.links[vid] if _same_page(self.links.get(vid, ""), url) else url
+                          for vid, url in links.items()}
         by_id = {v.id: v for v in versions}
         self.tree.blockSignals(True)
         self.tree.clear()
@@ -192,3 +195,10 @@ def _brush(color: str):
     from PySide6.QtGui import QBrush, QColor
 
     return QBrush(QColor(color))
+
+
+def _same_page(session_link: str, stored: str) -> bool:
+    """`stored` is `session_link` less its query (the token)."""
+    ours, theirs = urlparse(session_link), urlparse(stored)
+    return bool(session_link) and (ours.scheme, ours.netloc, ours.path.rstrip("/")) == (
+        theirs.scheme, theirs.netloc, theirs.path.rstrip("/"))
