@@ -34,7 +34,13 @@ set -uo pipefail
 mode=${1:-full}
 out=${OUT:-bench/out}
 mkdir -p "$out"
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+# Wheels travel in parts (.whl/base, .whl/learned, ...: one call carries at most 64 MiB); a part
+# installed by an earlier call on the same warm machine stays in /tmp/site.
+wheels=$(ls .whl/*.whl .whl/*/*.whl 2>/dev/null)
+if [ -n "$wheels" ]; then
+  # shellcheck disable=SC2086
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site $wheels || exit 1
+fi
 link_package() {  # link_package TREE DEST: TREE's rooms as the package DEST/retakes
   local pkg="$2/retakes"
   rm -rf "$2" && mkdir -p "$pkg"
