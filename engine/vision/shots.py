@@ -189,7 +189,7 @@ def _dissolves(labs, pix, frame_range: FrameRange, ratio: float, floor: float) -
     chosen: list[Boundary] = []
     taken: set[int] = set()
     # the whole transition first: its ends differ most (a part of it joins two mixes, nearer alike)
-    for worst, s, e, dist in sorted(candidates, key=lambda c: (-c[3], c[0])):
+    for worst, s, e, _dist in sorted(candidates, key=lambda c: (-c[3], c[0])):
         run = set(range(s - 1, e + 1))
         if run & taken:
             continue
