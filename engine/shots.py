@@ -79,10 +79,15 @@ class ShotPlan:
     def save(self, path: Path) -> None:
         """Written whole or not at all (a temporary file renamed over it)."""
         path = Path(path)
+        # masks stay where they are: their relative paths are rebased on the new folder
+        masks = [self.mask_path(s) for s in self.shots]
+        self.path = path
+        for shot, mask in zip(self.shots, masks, strict=True):
+            if mask is not None:
+                shot.mask = self._relative(mask)
         temp = path.with_name(f".{path.name}.partial")
         temp.write_text(self.to_json())
         os.replace(temp, path)
-        self.path = path
 
     @classmethod
     def load(cls, path: Path, *, field: str = "plan") -> ShotPlan:
@@ -166,8 +171,8 @@ class ShotPlan:
         p = p.absolute()
         if self.path is not None:
             try:
-                return str(p.relative_to(self.path.parent.absolute()))
-            except ValueError:
+                return os.path.relpath(p, self.path.parent.absolute())
+            except ValueError:  # another drive (Windows)
                 pass
         return str(p)
 
