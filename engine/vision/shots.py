@@ -28,9 +28,11 @@ from ..timecode import FrameRange
 THUMB_WIDTH = 48
 #: a frame-to-frame change must exceed this many times the local median to be a cut
 CUT_RATIO = 3.0
-#: ... and this mean absolute Lab difference (Lab in 0..255 units) or histogram distance
-CUT_FLOOR = 12.0
-HIST_FLOOR = 0.35
+#: ... and this mean absolute Lab difference (Lab in 0..255 units) or histogram distance. Sensor
+#: noise and compression on the blurred thumbnail stay under 1.5 (a static shot); a cut between
+#: two moments of one scene (same place, same light) can be as little as 6.
+CUT_FLOOR = 4.0
+HIST_FLOOR = 0.2
 #: dissolves between MIN and MAX frames long are looked for
 DISSOLVE_MIN, DISSOLVE_MAX = 3, 24
 #: a dissolve's frames may stray this far (relative to |B - A|) from the mix of its ends
