@@ -37,7 +37,7 @@ from .ops import add_ops_parser
 # raised here, never a command that silently goes missing.
 _ROOM_COMMANDS = ("retakes.bridge.cli", "retakes.bridge.review.cli", "retakes.bridge.versions_cli",
                   "retakes.cli.models_cmd", "retakes.cli.keyframe_cmd",
-                  "retakes.bridge.gateway.cli")
+                  "retakes.bridge.gateway.cli", "retakes.cli.shots_cmd")
 
 
 class _OneLineErrors(argparse.ArgumentParser):

@@ -118,6 +118,14 @@ class EngineClient:
         return self._stub.GetCapabilities(engine_pb2.GetCapabilitiesRequest(), metadata=self._metadata, timeout=30)
 
     @_raising
+    def find_shots(self, request: engine_pb2.FindShotsRequest) -> engine_pb2.ShotPlan:
+        return self._stub.FindShots(request, metadata=self._metadata, timeout=600)
+
+    @_raising
+    def propose_shot_masks(self, request: engine_pb2.ProposeShotMasksRequest) -> engine_pb2.ShotPlan:
+        return self._stub.ProposeShotMasks(request, metadata=self._metadata, timeout=600)
+
+    @_raising
     def preview(self, edit: engine_pb2.EditRequest, frame: int,
                 encoding: int = engine_pb2.IMAGE_ENCODING_PNG) -> engine_pb2.PreviewResponse:
         return self._stub.Preview(engine_pb2.PreviewRequest(edit=edit, frame=frame, encoding=encoding),

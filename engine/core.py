@@ -137,6 +137,18 @@ class Engine:
 
         run_keyframe(plan, self.learned, check_cancelled, emit)
 
+    # ------------------------------------------------------------------ multi-shot
+
+    def find_shots(self, request: engine_pb2.FindShotsRequest) -> engine_pb2.ShotPlan:
+        from .service.shots import find
+
+        return find(request, self.resolve_media)
+
+    def propose_shot_masks(self, request: engine_pb2.ProposeShotMasksRequest) -> engine_pb2.ShotPlan:
+        from .service.shots import propose
+
+        return propose(request, self.resolve_media)
+
     # ------------------------------------------------------------------ planning
 
     def resolve_media(self, ref: engine_pb2.MediaRef, field: str) -> Path:

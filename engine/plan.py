@@ -304,7 +304,7 @@ def _plan_masks(request, op, source, frame_range, resolve):
 
 def _plan_keyframes(request, op, source, frame_range, resolve) -> dict[int, np.ndarray]:
     if not request.keyframes:
-        if op.spec.uses_keyframes:
+        if op.spec.uses_keyframes and not op.spec.keyframes_optional:
             raise InvalidArgument(
                 f"op {op.spec.name!r} needs at least one edited keyframe (--keyframe K --edited IMG)",
                 field="keyframes",

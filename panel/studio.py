@@ -33,6 +33,7 @@ from .review_ctl import ReviewController
 from .review_link import FrameioConfig, ReviewLink
 from .settings import PanelSettings
 from .shortcuts import KEYS
+from .shots_ctl import ShotsController, StylesController
 from .tasks import Tasks
 from .versions_ctl import VersionsController
 from .viewer_ctl import ViewerController
@@ -61,6 +62,8 @@ class Studio(QObject):
         self.review = ReviewController(self, link, lambda: self.versions.list)
         self.edit_state = EditStateController(self)
         self.export = ExportController(self)
+        self.shots = ShotsController(self)
+        self.styles = StylesController(self)
         w = self.window
         w.viewer.zoom_changed.connect(w.zoom_label.setText)
         self._bind_keys()
@@ -83,6 +86,7 @@ class Studio(QObject):
         self.edit_state.restore()  # after the masks: the tracked mask it names needs them
         self.viewer.show_marks()
         self.viewer.load_waveform()
+        self.shots.load()
 
     def _bind_keys(self) -> None:
         w, v, m = self.window, self.viewer, self.masks

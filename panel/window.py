@@ -26,6 +26,8 @@ from .widgets.edit_panel import EditPanel
 from .widgets.header import ClipHeader
 from .widgets.render_queue import RenderQueueView
 from .widgets.scrubber import Scrubber
+from .widgets.shots import ShotsView
+from .widgets.styles import StylesView
 from .widgets.toolbars import CompareBar, MaskTools
 from .widgets.versions import VersionsView
 from .widgets.viewer import Viewer
@@ -181,6 +183,10 @@ class StudioWindow(QMainWindow):
             widget.layout().setContentsMargins(8, 6, 8, 8)
         self.tabs.addTab(self.versions, "Versions")
         self.tabs.addTab(self.queue, "Render queue")
+        self.shots = ShotsView()
+        self.styles = StylesView()
+        self.tabs.addTab(self.shots, "Shots")
+        self.tabs.addTab(self.styles, "Styles")
         self.side_split.addWidget(self.tabs)
         self.side_split.setStretchFactor(0, 0)
         self.side_split.setStretchFactor(1, 1)

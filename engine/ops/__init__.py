@@ -33,6 +33,7 @@ __all__ = ["REGISTRY", "EditContext", "MaskUse", "Op", "OpSpec", "ParamSpec", "P
 # Importing the op modules registers them; they import `register` from above, hence the late import.
 from . import (  # noqa: E402
     background,  # noqa: E402,F401
+    multishot,  # noqa: E402,F401
     propagate,  # noqa: E402,F401
     recolor,  # noqa: E402,F401
     relight,  # noqa: E402,F401

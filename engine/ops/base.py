@@ -119,6 +119,9 @@ class OpSpec:
     params: tuple[ParamSpec, ...] = ()
     mask: MaskUse = MaskUse.NONE
     uses_keyframes: bool = False
+    #: With `uses_keyframes`: the keyframes are one way of giving the edit among others (its
+    #: params are another), so a request without any is not refused at submit.
+    keyframes_optional: bool = False
     #: Looks at other frames than the one it writes (needs `prepare`).
     temporal: bool = False
     #: Has a torch path for its per-frame work, taken on the job's GPU. False: it runs on the

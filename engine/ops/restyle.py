@@ -1,19 +1,34 @@
-"""`restyle`: named looks that keep structure and motion: 1970s film, bleach bypass, ink.
+"""`restyle`: looks that keep structure and motion: named ones (1970s film, bleach bypass, ink), or
+one taken from a reference image (`--reference IMG`, `vision.style_transfer`).
 
 Temporal stability is designed in, not filtered in afterwards: every style is a fixed function of
 the frame (no per-frame statistics, no normalisation by this frame's histogram), so identical input
 frames give identical outputs; the only thing that varies over time is film grain, which is
 deterministic from (seed, frame index) and low-amplitude. Posterisation in `ink` uses soft steps so a
 pixel near a level boundary cannot flip between levels from frame to frame (or between backends).
+
+A reference look is a fixed function too, fitted once per shot: the clip's shots are found
+(`vision.shots`), the source's OKLab statistics sampled across each shot (inside the mask, when one
+is given) and matched to the reference's. A preview, which sees one frame, fits on that frame.
+When a generative model that takes a reference image is installed it registers in
+`REFERENCE_CONDITIONERS`; `--conditioner NAME` hands it the frame, the reference and the classical
+result (its starting point).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
 
+from ..errors import InvalidArgument
+from ..media.sequence import read_frame
+from ..timecode import FrameRange
+from ..vision.shots import detect_shots
 from . import register
 from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
 from .color import clip, matmul3, saturation_matrix, to_unit_torch, torch_device, torch_of, where
@@ -59,6 +74,25 @@ class Ink:
 
 
 STYLES = {"film-1970s": Film(), "bleach-bypass": BleachBypass(), "ink": Ink()}
+
+if TYPE_CHECKING:  # imported where used: vision.style_transfer imports this package's colour maths
+    from ..vision.style_transfer import Transfer
+
+#: frames sampled per shot for its statistics (spread evenly over the shot)
+SAMPLES_PER_SHOT = 12
+
+
+class ReferenceConditioner(Protocol):
+    """A generative model's reference conditioning (an image-prompt adapter), when one is installed."""
+
+    def restyle(self, frame: np.ndarray, reference: np.ndarray, classical: np.ndarray) -> np.ndarray:
+        """Unit-range RGB crops: the source, the reference image, the classical transfer's result
+        (a starting point it may refine). Returns the restyled crop, the frame's shape."""
+        ...
+
+
+#: conditioners by name, registered by learned backends whose weights are in the model store
+REFERENCE_CONDITIONERS: dict[str, Callable[[], ReferenceConditioner]] = {}
 
 
 def _luma(v):
@@ -149,12 +183,66 @@ class Restyle(Op):
         name="restyle",
         summary="Change the look, keep structure and motion: 1970s film, bleach bypass, ink.",
         params=(
-            ParamSpec("style", ParamType.CHOICE, "The look.", required=True, choices=tuple(STYLES)),
+            ParamSpec("style", ParamType.CHOICE, "The look.", choices=tuple(STYLES), exclusive_group="look"),
+            ParamSpec("reference", ParamType.PATH, "Take the look from this image (colour and tone, per "
+                      "luminance band).", exclusive_group="look"),
+            ParamSpec("bands", ParamType.INTEGER, "Luminance bands matched to the reference's (1: the whole "
+                      "image; 3: shadows, mids, highlights).", default=3, minimum=1, maximum=8),
+            ParamSpec("strength", ParamType.NUMBER, "How far to go towards the reference's look.", default=1.0,
+                      minimum=0, maximum=1),
+            ParamSpec("conditioner", ParamType.TEXT, "A generative model's reference conditioning (default: "
+                      "none, the classical transfer alone).", default=""),
             ParamSpec("feather", ParamType.NUMBER, "Soft edge of the mask.", default=0.0, minimum=0,
                       maximum=500, unit=" px"),
         ),
         mask=MaskUse.OPTIONAL,
     )  # fmt: skip
+
+    def __init__(self) -> None:
+        #: (shot, its transfer) for a reference look, fitted in `prepare`
+        self._transfers: list[tuple[FrameRange, Transfer]] | None = None
+        self._reference: np.ndarray | None = None
+
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        name = params.get("conditioner") or ""
+        if name and name not in REFERENCE_CONDITIONERS:
+            have = ", ".join(sorted(REFERENCE_CONDITIONERS)) or "none is installed"
+            raise InvalidArgument(f"no reference conditioner {name!r} (installed: {have})", field="params.conditioner")
+        if name and not params.get("reference"):
+            raise InvalidArgument("a conditioner needs a --reference image", field="params.conditioner")
+
+    def prepare(self, ctx: EditContext) -> None:
+        if not ctx.params.get("reference"):
+            return
+        from ..vision.style_transfer import LabStats, Transfer, sample_pixels, to_oklab
+
+        self.check_params(ctx.params)
+        ref = read_frame(Path(ctx.params["reference"]), field="params.reference")
+        self._reference = ref.astype(np.float32) / float(np.iinfo(ref.dtype).max)
+        bands = int(ctx.params.get("bands") or 3)
+        ref_stats = LabStats.of(to_oklab(self._reference), bands)
+        span = ctx.frame_range
+        shots = [span]
+        if len(span) > 2:
+            shots = detect_shots(ctx.source.frames(span), span, check_cancelled=ctx.check_cancelled).shots
+        strength = float(ctx.params.get("strength") if ctx.params.get("strength") is not None else 1.0)
+        self._transfers = []
+        for n, shot in enumerate(shots):
+            ctx.check_cancelled()
+            picks = sorted({int(round(x)) for x in np.linspace(shot.start, shot.end - 1, SAMPLES_PER_SHOT)})
+            frames = [ctx.source.frame(i) for i in picks]
+            masks = [ctx.masks.mask(i) if ctx.masks is not None else None for i in picks]
+            px = sample_pixels(frames, masks)
+            if len(px) == 0:  # the mask is empty throughout the shot: nothing there is restyled
+                continue
+            self._transfers.append((shot, Transfer.fit(px, ref_stats, strength)))
+            ctx.progress("restyle: fit", n + 1, len(shots))
+
+    def _transfer(self, index: int, ctx: EditContext) -> Transfer | None:
+        if self._transfers is None:
+            self.prepare(ctx)
+        return next((t for shot, t in self._transfers if index in shot), None)
 
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         mask = ctx.masks.mask(index) if ctx.masks is not None else None
@@ -162,6 +250,8 @@ class Restyle(Op):
         if got is None:
             return frame.copy()
         alpha, region = got
+        if ctx.params.get("reference"):
+            return self._render_reference(index, frame, ctx, alpha, region)
         style = STYLES[ctx.params["style"]]
         crop = frame[region.slices]
         full = float(np.iinfo(frame.dtype).max)
@@ -177,6 +267,18 @@ class Restyle(Op):
         g = None if grain is None else torch.from_numpy(grain).to(device)
         out = self._apply(v, style, g)
         return blend_torch(frame, out.clamp(0.0, 1.0) * full, alpha_tensor(alpha, device), region)
+
+    def _render_reference(self, index, frame, ctx, alpha, region) -> np.ndarray:
+        transfer = self._transfer(index, ctx)
+        if transfer is None:
+            return frame.copy()
+        full = float(np.iinfo(frame.dtype).max)
+        crop = frame[region.slices].astype(np.float32) / full
+        out = transfer.apply(crop)
+        name = ctx.params.get("conditioner") or ""
+        if name:
+            out = np.clip(REFERENCE_CONDITIONERS[name]().restyle(crop, self._reference, out), 0.0, 1.0)
+        return blend(frame, out * full, alpha, region)
 
     @staticmethod
     def _apply(v, style, grain):

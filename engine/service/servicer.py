@@ -138,6 +138,14 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
             yield engine_pb2.DataChunk(offset=item[0], data=item[1])
 
     @_rpc
+    async def FindShots(self, request: engine_pb2.FindShotsRequest, context):
+        return await self._in_thread(self.engine.find_shots, request)
+
+    @_rpc
+    async def ProposeShotMasks(self, request: engine_pb2.ProposeShotMasksRequest, context):
+        return await self._in_thread(self.engine.propose_shot_masks, request)
+
+    @_rpc
     async def EditKeyframe(self, request: engine_pb2.KeyframeRequest, context) -> AsyncIterator:
         # The edit runs on a worker thread and hands its events over through a queue; when the
         # client goes away (cancel), `stop` makes the model stop at its next denoising step.

@@ -34,3 +34,26 @@ def ssim(a, b, win: int = 65) -> float:
         p = win // 2
         vals.append(s[p:-p, p:-p].mean())  # skimage crops the border
     return float(np.mean(vals))
+
+
+def warping_error(frames: list[np.ndarray], flows_from: list[np.ndarray] | None = None) -> float:
+    """Temporal instability (Lai et al. 2018): mean squared difference, in unit range, between each
+    frame and the next one warped back onto it by optical flow, over pixels the flow's
+    forward-backward check trusts. Flow is measured on `flows_from` (default: `frames`), so an
+    edit and its source can be scored along the same motion."""
+    from .flow import FlowEstimator, gray, occlusion, warp
+
+    est = FlowEstimator("medium", 480)
+    guide = flows_from or frames
+    total, count = 0.0, 0
+    for t in range(len(frames) - 1):
+        a, b = gray(est.small(guide[t])), gray(est.small(guide[t + 1]))
+        fwd, bwd = est.flow(a, b), est.flow(b, a)
+        keep = ~occlusion(fwd, bwd)
+        size = (fwd.shape[1], fwd.shape[0])
+        ft = cv2.resize(frames[t], size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        fn = cv2.resize(frames[t + 1], size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        d = ((ft - warp(fn, fwd)) ** 2).mean(-1)
+        total += float(d[keep].sum())
+        count += int(keep.sum())
+    return total / max(count, 1)

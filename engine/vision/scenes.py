@@ -160,3 +160,96 @@ def free_form_mask(rng: np.random.Generator, height: int, width: int, *, strokes
             cv2.line(mask, (int(x), int(y)), (int(nx), int(ny)), 255, brush)
             x, y = nx, ny
     return mask
+
+
+@dataclass(frozen=True)
+class ShotLook:
+    """How one shot shows the object: its size, turn and place, and the shot's light."""
+
+    scale: float
+    angle: float  # degrees
+    centre: tuple[float, float]  # fraction of the frame
+    gain: tuple[float, float, float]  # the light's colour and strength, per channel
+    drift: tuple[float, float] = (0.6, 0.3)  # px a frame the object moves within the shot
+
+
+DEFAULT_LOOKS = (
+    ShotLook(1.0, 0.0, (0.45, 0.5), (1.0, 1.0, 1.0)),
+    ShotLook(0.7, 25.0, (0.6, 0.45), (0.75, 0.72, 0.66)),
+    ShotLook(1.25, -15.0, (0.4, 0.55), (1.12, 1.08, 1.0)),
+)
+
+
+@dataclass
+class ShotsScene(Scene):
+    #: first frame of each shot after the first (a dissolve's middle frame)
+    cuts: list[int] = field(default_factory=list)
+    #: the object's true colours unlit, as the shot's light multiplies them (for ground truth)
+    looks: tuple[ShotLook, ...] = ()
+
+
+def make_shots_scene(
+    width: int = 128,
+    height: int = 96,
+    frames_per_shot: int = 10,
+    *,
+    looks: tuple[ShotLook, ...] = DEFAULT_LOOKS,
+    seed: int = 3,
+    dissolve: int = 0,
+) -> ShotsScene:
+    """One textured object filmed in several shots (different size, angle, light and background),
+    joined by hard cuts, or by dissolves of `dissolve` frames. Exact masks (0 on a dissolve's
+    frames, where the object is half there) and the cut frames."""
+    rng = np.random.default_rng(seed)
+    side = int(min(width, height) * 0.5)
+    tex = texture(rng, side, side, scales=(2, 4, 9))
+    hue = rng.uniform(0, 360)
+    base = np.array(cv2.cvtColor(np.float32([[[hue, 0.65, 0.8]]]), cv2.COLOR_HSV2RGB)[0, 0])
+    obj = np.clip(base * (0.35 + 0.9 * tex), 0, 1).astype(np.float32)
+    # a few dark marks: corners for the feature matcher, as a printed logo gives a real object
+    for _ in range(10):
+        x, y = rng.integers(4, side - 4, 2)
+        cv2.circle(obj, (int(x), int(y)), int(rng.integers(1, 3)), (0.1, 0.08, 0.05), -1)
+    ang = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+    rad = side * 0.45 * (1 + 0.12 * rng.standard_normal(10).clip(-1.5, 1.5))
+    poly = np.stack([side / 2 + np.cos(ang) * rad, side / 2 + np.sin(ang) * rad], 1).astype(np.int32)
+    shape = np.zeros((side, side), np.uint8)
+    cv2.fillPoly(shape, [poly], 255)
+    clean_frames, clean_masks = [], []
+    for s, look in enumerate(looks):
+        bg = texture(np.random.default_rng(seed * 31 + s), height, width)
+        bg = (0.15 + 0.7 * bg) * np.float32(rng.uniform(0.6, 1.1, 3))
+        shot_frames, shot_masks = [], []
+        for t in range(frames_per_shot):
+            cx = look.centre[0] * width + look.drift[0] * t
+            cy = look.centre[1] * height + look.drift[1] * t
+            m = cv2.getRotationMatrix2D((side / 2, side / 2), look.angle, look.scale)
+            m[:, 2] += (cx - side / 2, cy - side / 2)
+            o = cv2.warpAffine(obj, m, (width, height), flags=cv2.INTER_LINEAR)
+            a = cv2.warpAffine(shape, m, (width, height), flags=cv2.INTER_LINEAR) > 127
+            lit = np.clip(o * np.float32(look.gain), 0, 1)
+            frame = np.where(a[..., None], lit, np.clip(bg * np.float32(look.gain), 0, 1))
+            shot_frames.append(np.rint(frame * 255).astype(np.uint8))
+            shot_masks.append(a.astype(np.uint8) * 255)
+        clean_frames.append(shot_frames)
+        clean_masks.append(shot_masks)
+    frames, masks, cuts = list(clean_frames[0]), list(clean_masks[0]), []
+    for s in range(1, len(looks)):
+        if dissolve:
+            # the last `dissolve` frames of the shot before mix into the first of this one
+            a_frames = frames[-dissolve:]
+            mixed = []
+            for i in range(dissolve):
+                w = (i + 1) / (dissolve + 1)
+                mixed.append(np.rint(a_frames[i] * (1 - w) + clean_frames[s][i] * w).astype(np.uint8))
+            start = len(frames) - dissolve
+            frames[start:] = mixed
+            masks[start:] = [np.zeros((height, width), np.uint8)] * dissolve
+            cuts.append(start + dissolve // 2)
+            frames += clean_frames[s][dissolve:]
+            masks += clean_masks[s][dissolve:]
+        else:
+            cuts.append(len(frames))
+            frames += clean_frames[s]
+            masks += clean_masks[s]
+    return ShotsScene(frames, masks, [np.zeros_like(f) for f in frames], cuts=cuts, looks=looks)

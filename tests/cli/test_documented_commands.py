@@ -257,6 +257,12 @@ def _write_media(root: Path) -> None:
     sky = np.zeros((96, 160), np.uint8)
     sky[:40] = 255
     cv2.imwrite(str(root / "sky.png"), sky)
+    # look.png: the README's reference image for `--op restyle --reference`, a warm dusk ramp
+    look = np.zeros((48, 64, 3), np.uint8)
+    look[..., 2] = np.linspace(40, 230, 64, dtype=np.uint8)[None]
+    look[..., 1] = np.linspace(20, 140, 48, dtype=np.uint8)[:, None]
+    look[..., 0] = 30
+    cv2.imwrite(str(root / "look.png"), look)
     # cut.xml: an FCP7 XML timeline (as Premiere or Resolve export it) with A012_C003 on V1.
     from retakes.bridge.timeline.formats import write_timeline
 
@@ -345,6 +351,57 @@ def _edit(ws: Workspace) -> None:
                         "--range", "2:8"))
     assert f"wrote {out} (6 frames, ffv1" in run.stdout
     assert probe(out).frame_count == 6
+
+
+@scenario("shots", "find")
+def _shots_find(ws: Workspace) -> None:
+    plan = ws.root / "scenario_shots" / "find.json"
+    plan.parent.mkdir(exist_ok=True)
+    run = ok(ws.retakes("shots", "find", "shot.mov", "-o", str(plan), "--range", "0:24", "--cut", "12"))
+    assert f"wrote {plan} (2 shots)" in run.stdout and "12:24  editor" in run.stdout
+    refused(ws.retakes("shots", "find", "shot.mov", "-o", str(plan)), "exists")
+
+
+def _shots_plan(ws: Workspace, name: str) -> Path:
+    """The demo clip's first 24 frames cut in two at frame 12 by hand, the car matched across."""
+    plan = ws.root / "scenario_shots" / f"{name}.json"
+    plan.parent.mkdir(exist_ok=True)
+    ok(ws.retakes("shots", "find", "shot.mov", "-o", str(plan), "--range", "0:24", "--cut", "12"))
+    ok(ws.retakes("shots", "match", str(plan), "--mask", "car_masks/mask_00002.png", "--mask-frame", "2"))
+    return plan
+
+
+@scenario("shots", "match")
+def _shots_match(ws: Workspace) -> None:
+    plan = _shots_plan(ws, "match")
+    listed = ok(ws.retakes("shots", "list", str(plan))).stdout
+    assert "reference" in listed and "proposed" in listed
+    refused(ws.retakes("shots", "match", str(plan), "--mask", "nosuch.png", "--mask-frame", "2"), "mask")
+
+
+@scenario("shots", "decide")
+def _shots_decide(ws: Workspace) -> None:
+    plan = _shots_plan(ws, "decide")
+    assert "accepted" in ok(ws.retakes("shots", "decide", str(plan), "--shot", "1", "--accept")).stdout
+    refused(ws.retakes("shots", "decide", str(plan), "--shot", "0", "--reject"), "reference shot")
+
+
+@scenario("shots", "list")
+def _shots_list(ws: Workspace) -> None:
+    plan = _shots_plan(ws, "list")
+    assert "0:12" in ok(ws.retakes("shots", "list", str(plan))).stdout
+    refused(ws.retakes("shots", "list", "nosuch.json"), "no shots plan")
+
+
+@scenario("shots", "apply")
+def _shots_apply(ws: Workspace) -> None:
+    plan = _shots_plan(ws, "apply")
+    ok(ws.retakes("shots", "decide", str(plan), "--shot", "1", "--accept"))
+    out = ws.root / "scenario_shots" / "blue.mkv"
+    run = ok(ws.retakes("shots", "apply", str(plan), "-o", str(out), "--color", "#2050D0"))
+    assert f"wrote {out} (24 frames, ffv1" in run.stdout and "edited shots 0, 1" in run.stderr
+    refused(ws.retakes("shots", "apply", str(plan), "-o", str(out), "--color", "#2050D0", "--overwrite",
+                       "--hue", "30"), "exactly one edit")
 
 
 @scenario("track")

@@ -592,3 +592,81 @@ class KeyframeEvent(_message.Message):
     variant: KeyframeVariant
     done: KeyframeDone
     def __init__(self, progress: _Optional[_Union[KeyframeProgress, _Mapping]] = ..., variant: _Optional[_Union[KeyframeVariant, _Mapping]] = ..., done: _Optional[_Union[KeyframeDone, _Mapping]] = ...) -> None: ...
+
+class FindShotsRequest(_message.Message):
+    __slots__ = ("source", "range", "sensitivity", "add_cuts", "remove_cuts", "plan_path", "overwrite")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
+    ADD_CUTS_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_CUTS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_PATH_FIELD_NUMBER: _ClassVar[int]
+    OVERWRITE_FIELD_NUMBER: _ClassVar[int]
+    source: MediaRef
+    range: FrameRange
+    sensitivity: float
+    add_cuts: _containers.RepeatedScalarFieldContainer[int]
+    remove_cuts: _containers.RepeatedScalarFieldContainer[int]
+    plan_path: str
+    overwrite: bool
+    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., range: _Optional[_Union[FrameRange, _Mapping]] = ..., sensitivity: _Optional[float] = ..., add_cuts: _Optional[_Iterable[int]] = ..., remove_cuts: _Optional[_Iterable[int]] = ..., plan_path: _Optional[str] = ..., overwrite: _Optional[bool] = ...) -> None: ...
+
+class ShotBoundary(_message.Message):
+    __slots__ = ("frame", "kind", "score", "span")
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SPAN_FIELD_NUMBER: _ClassVar[int]
+    frame: int
+    kind: str
+    score: float
+    span: FrameRange
+    def __init__(self, frame: _Optional[int] = ..., kind: _Optional[str] = ..., score: _Optional[float] = ..., span: _Optional[_Union[FrameRange, _Mapping]] = ...) -> None: ...
+
+class ShotEntry(_message.Message):
+    __slots__ = ("index", "frames", "begins", "mask_frame", "mask_path", "status", "score", "method")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    BEGINS_FIELD_NUMBER: _ClassVar[int]
+    MASK_FRAME_FIELD_NUMBER: _ClassVar[int]
+    MASK_PATH_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    frames: FrameRange
+    begins: str
+    mask_frame: int
+    mask_path: str
+    status: str
+    score: float
+    method: str
+    def __init__(self, index: _Optional[int] = ..., frames: _Optional[_Union[FrameRange, _Mapping]] = ..., begins: _Optional[str] = ..., mask_frame: _Optional[int] = ..., mask_path: _Optional[str] = ..., status: _Optional[str] = ..., score: _Optional[float] = ..., method: _Optional[str] = ...) -> None: ...
+
+class ShotPlan(_message.Message):
+    __slots__ = ("plan_path", "source", "range", "shots", "boundaries")
+    PLAN_PATH_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    SHOTS_FIELD_NUMBER: _ClassVar[int]
+    BOUNDARIES_FIELD_NUMBER: _ClassVar[int]
+    plan_path: str
+    source: str
+    range: FrameRange
+    shots: _containers.RepeatedCompositeFieldContainer[ShotEntry]
+    boundaries: _containers.RepeatedCompositeFieldContainer[ShotBoundary]
+    def __init__(self, plan_path: _Optional[str] = ..., source: _Optional[str] = ..., range: _Optional[_Union[FrameRange, _Mapping]] = ..., shots: _Optional[_Iterable[_Union[ShotEntry, _Mapping]]] = ..., boundaries: _Optional[_Iterable[_Union[ShotBoundary, _Mapping]]] = ...) -> None: ...
+
+class ProposeShotMasksRequest(_message.Message):
+    __slots__ = ("plan_path", "mask", "mask_frame", "masks_dir", "matcher")
+    PLAN_PATH_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    MASK_FRAME_FIELD_NUMBER: _ClassVar[int]
+    MASKS_DIR_FIELD_NUMBER: _ClassVar[int]
+    MATCHER_FIELD_NUMBER: _ClassVar[int]
+    plan_path: str
+    mask: MediaRef
+    mask_frame: int
+    masks_dir: str
+    matcher: str
+    def __init__(self, plan_path: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., masks_dir: _Optional[str] = ..., matcher: _Optional[str] = ...) -> None: ...

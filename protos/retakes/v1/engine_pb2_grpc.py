@@ -89,6 +89,16 @@ class EngineServiceStub:
                 request_serializer=retakes_dot_v1_dot_engine__pb2.KeyframeRequest.SerializeToString,
                 response_deserializer=retakes_dot_v1_dot_engine__pb2.KeyframeEvent.FromString,
                 _registered_method=True)
+        self.FindShots = channel.unary_unary(
+                '/retakes.v1.EngineService/FindShots',
+                request_serializer=retakes_dot_v1_dot_engine__pb2.FindShotsRequest.SerializeToString,
+                response_deserializer=retakes_dot_v1_dot_engine__pb2.ShotPlan.FromString,
+                _registered_method=True)
+        self.ProposeShotMasks = channel.unary_unary(
+                '/retakes.v1.EngineService/ProposeShotMasks',
+                request_serializer=retakes_dot_v1_dot_engine__pb2.ProposeShotMasksRequest.SerializeToString,
+                response_deserializer=retakes_dot_v1_dot_engine__pb2.ShotPlan.FromString,
+                _registered_method=True)
 
 
 class EngineServiceServicer:
@@ -171,6 +181,21 @@ class EngineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindShots(self, request, context):
+        """Multi-shot consistency (issue 17): the shots of a clip, written as a plan file; then the
+        object of one shot's mask looked for in every other shot, a mask proposed per shot. The
+        edit itself is SubmitEdit with op "shots" and the plan as its `plan` parameter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProposeShotMasks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -228,6 +253,16 @@ def add_EngineServiceServicer_to_server(servicer, server):
                     servicer.EditKeyframe,
                     request_deserializer=retakes_dot_v1_dot_engine__pb2.KeyframeRequest.FromString,
                     response_serializer=retakes_dot_v1_dot_engine__pb2.KeyframeEvent.SerializeToString,
+            ),
+            'FindShots': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindShots,
+                    request_deserializer=retakes_dot_v1_dot_engine__pb2.FindShotsRequest.FromString,
+                    response_serializer=retakes_dot_v1_dot_engine__pb2.ShotPlan.SerializeToString,
+            ),
+            'ProposeShotMasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProposeShotMasks,
+                    request_deserializer=retakes_dot_v1_dot_engine__pb2.ProposeShotMasksRequest.FromString,
+                    response_serializer=retakes_dot_v1_dot_engine__pb2.ShotPlan.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -527,6 +562,60 @@ class EngineService:
             '/retakes.v1.EngineService/EditKeyframe',
             retakes_dot_v1_dot_engine__pb2.KeyframeRequest.SerializeToString,
             retakes_dot_v1_dot_engine__pb2.KeyframeEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindShots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/retakes.v1.EngineService/FindShots',
+            retakes_dot_v1_dot_engine__pb2.FindShotsRequest.SerializeToString,
+            retakes_dot_v1_dot_engine__pb2.ShotPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProposeShotMasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/retakes.v1.EngineService/ProposeShotMasks',
+            retakes_dot_v1_dot_engine__pb2.ProposeShotMasksRequest.SerializeToString,
+            retakes_dot_v1_dot_engine__pb2.ShotPlan.FromString,
             options,
             channel_credentials,
             insecure,
