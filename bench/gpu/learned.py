@@ -397,6 +397,12 @@ def main(argv: list[str] | None = None) -> int:
             except Exception:  # noqa: BLE001 - keep what the other parts measured
                 traceback.print_exc()
             print(f"{part}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+            _write(rows, args, argv, device)  # after each part: a run cut off by a time limit keeps it
+    print(table(rows))
+    return 0 if any(r.seconds is not None for r in rows) else 1
+
+
+def _write(rows: list[Row], args, argv: list[str] | None, device: str) -> None:
     import diffusers
     import transformers
 
@@ -412,8 +418,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1))
-    print(table(rows))
-    return 0 if any(r.seconds is not None for r in rows) else 1
 
 
 if __name__ == "__main__":
