@@ -390,11 +390,8 @@ class VersionStore:
             return found[0]
         media = Path(given).expanduser()
         for version in reversed(self.list_versions()):
-            try:
-                if os.path.samefile(version.output_path, media):
-                    return version
-            except OSError:
-                continue
+            if same_media(version.output_path, media):
+                return version
         raise LookupError(f"{given!r} is neither KEY:vNNN nor the media of a version in {self.path} "
                           "(see `retakes versions`)")
 
@@ -410,6 +407,21 @@ class VersionStore:
         if len(rows) > 1:
             raise LookupError(f"{given!r} is the start of {len(rows)} clip keys; give more of it")
         return rows[0][0]
+
+
+def same_media(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths hold the same media: the same file, or PNG-sequence folders whose
+    frames are the same files (the store keeps a folder of hard links to an output folder)."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+        pa, pb = Path(a), Path(b)
+        if not (pa.is_dir() and pb.is_dir()):
+            return False
+        fa, fb = sorted(pa.iterdir()), sorted(pb.iterdir())
+        return bool(fa) and len(fa) == len(fb) and all(os.path.samefile(x, y) for x, y in zip(fa, fb, strict=True))
+    except OSError:  # an output since removed, or on a disk not mounted now
+        return False
 
 
 def describe_params(params: dict) -> str:

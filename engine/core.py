@@ -36,7 +36,7 @@ from .vision.tracker import TrackingReport
 from .webhooks import WebhookSender, check_webhook
 
 #: seconds a stopping engine waits for webhook messages still in flight
-WEBHOOK_DRAIN_S = 15.0
+WEBHOOK_DRAIN_S = 10.0
 
 
 def _written(plan: EditPlan) -> str:

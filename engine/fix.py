@@ -39,8 +39,11 @@ class FixPlan:
     def notes(self, range_start: int) -> list[str]:
         a, b = self.frames.start - range_start, self.frames.end - range_start
         ea, eb = self.encoded.start - range_start, self.encoded.end - range_start
-        notes = [f"fixed output frames {a}:{b} (source frames {self.frames.start}:{self.frames.end}); every other "
-                 f"frame is {self.base.path.name}'s, its packets copied untouched"]
+        total = self.base.frame_count
+        copied = " and ".join(f"{x}:{y}" for x, y in ((0, ea), (eb, total)) if y > x)
+        notes = [f"fixed output frames {a}:{b} (source frames {self.frames.start}:{self.frames.end}); "
+                 + (f"frames {copied} are {self.base.path.name}'s, their packets copied untouched" if copied
+                    else "no frame's packets could be copied")]
         if (ea, eb) != (a, b):
             lossless = self.base.codec in ("ffv1", "png")
             spans = " and ".join(f"{x}:{y}" for x, y in ((ea, a), (b, eb)) if y > x)

@@ -335,6 +335,10 @@ def _kept_frames(plan: EditPlan, chunk: FrameRange, alpha: bool):
         with FrameReader(fix.base, alpha=alpha) as old:
             for index, frame in old.frames(FrameRange(chunk.start - start, chunk.end - start)):
                 if index + start not in fix.frames:
+                    if frame.dtype != np.uint16 and plan.source.bit_depth > 8:
+                        # an 8-bit codec's frames (h264) into the deep source's pipeline: 8 -> 16 bits
+                        # exactly as the encoder takes 16 -> 8 back (x * 257 >> 8 == x)
+                        frame = frame.astype(np.uint16) * 257
                     yield index + start, frame
 
     return frames()
