@@ -138,8 +138,10 @@ def request_of_version(version: Version) -> engine_pb2.EditRequest:
     p = version.params
     request = engine_pb2.EditRequest(
         source=engine_pb2.MediaRef(path=version.source_path), op=version.op, seed=version.seed,
-        range=engine_pb2.RangeSpec(frames=engine_pb2.FrameRange(start=version.source_start,
-                                                                end=version.source_end)),
+        # what the version's media covers: its range with the handles rendered before and after it
+        range=engine_pb2.RangeSpec(frames=engine_pb2.FrameRange(
+            start=version.source_start - version.handle_head,
+            end=version.source_start - version.handle_head + version.output_frames)),
         sequence_rate=p.get("sequence_rate", ""), mask_index=p.get("mask_index", ""))
     if p.get("mask"):
         request.mask.path = p["mask"]

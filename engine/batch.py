@@ -51,10 +51,23 @@ def variant_requests(request: engine_pb2.EditRequest) -> list[engine_pb2.EditReq
         single.ClearField("variants")
         single.ClearField("webhook")  # told once, for the whole job
         single.output_path = variant.output_path
+        for key in variant.params:  # a variant choosing one of an exclusive group (color) drops the others (hue)
+            for other in _alternatives(request.op, key):
+                if other not in variant.params:
+                    single.params.pop(other, None)
         for key, value in variant.params.items():
             single.params[key].CopyFrom(value)
         out.append(single)
     return out
+
+
+def _alternatives(op: str, name: str) -> list[str]:
+    """The params of `op` that exclude `name` (its exclusive group's other members)."""
+    from .ops import REGISTRY
+
+    cls = REGISTRY.get(op)
+    group = next((p.exclusive_group for p in cls.spec.params if p.name == name), "") if cls else ""
+    return [p.name for p in cls.spec.params if group and p.exclusive_group == group and p.name != name] if cls else []
 
 
 def relabel(error: InvalidArgument, index: int) -> InvalidArgument:

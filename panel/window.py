@@ -27,6 +27,7 @@ from .widgets.header import ClipHeader
 from .widgets.render_queue import RenderQueueView
 from .widgets.scrubber import Scrubber
 from .widgets.toolbars import CompareBar, MaskTools
+from .widgets.variants import VariantsView
 from .widgets.versions import VersionsView
 from .widgets.viewer import Viewer
 from .widgets.waveform import Waveform
@@ -177,10 +178,12 @@ class StudioWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.versions = VersionsView()
         self.queue = RenderQueueView()
-        for widget in (self.versions, self.queue):
+        self.variants = VariantsView()
+        for widget in (self.versions, self.queue, self.variants):
             widget.layout().setContentsMargins(8, 6, 8, 8)
         self.tabs.addTab(self.versions, "Versions")
         self.tabs.addTab(self.queue, "Render queue")
+        self.tabs.addTab(self.variants, "Variants")
         self.side_split.addWidget(self.tabs)
         self.side_split.setStretchFactor(0, 0)
         self.side_split.setStretchFactor(1, 1)
