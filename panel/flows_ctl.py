@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from retakes.bridge.edit_version import request_of_version
 from retakes.engine.timecode import FrameRange
 from retakes.v1 import engine_pb2 as pb
 
@@ -106,22 +105,21 @@ class FlowsController:
             self.host.error(f"In–Out must lie inside {version.label}'s frames "
                             f"({self.host.timecode(made.start)} to {self.host.timecode(made.end - 1)}).")
             return
-        request = request_of_version(version)
-        for key in [k for k in request.params if k in {p.name for p in choice.op.params}]:
-            del request.params[key]
-        for key, value in choice.params().items():
-            request.params[key].CopyFrom(value)
-        request.fix.base.path = version.output_path
-        request.fix.frames.CopyFrom(pb.FrameRange(start=r.start, end=r.end))
-        request.codec = ""  # the version's own, by its extension
         clip = s.clip if (version.source_start, version.source_end) == (s.clip.source_range.start,
                                                                        s.clip.source_range.end) else _part(s.clip, made)
+        # the version's range with the session's mask and edited frames, as Generate sends them, and
+        # the op panel's values: the fixed frames are what Generate would render with them now
+        request, mask_file = self.jobs._request(version.op, choice.params(), keyframes=self.jobs._keyframes(choice.op),
+                                                clip=clip)
+        request.seed = version.seed
+        request.fix.base.path = version.output_path
+        request.fix.frames.CopyFrom(pb.FrameRange(start=r.start, end=r.end))
         params = {**version.params, **choice.plain_params(), "fixed_frames": f"{r.start}:{r.end}"}
         entry = QueueEntry("", s.clip.name, version.op, clip_json=clips.clip_to_json(clip), params=params,
                            seed=version.seed, fix_of=version.id)
         root, claimed = self.host.settings.versions_root, self.jobs._claimed
         suffix = Path(version.output_path).suffix
-        self.jobs._submit(request, None, entry, lambda: next_output(root, clip, claimed, suffix))
+        self.jobs._submit(request, mask_file, entry, lambda: next_output(root, clip, claimed, suffix))
 
 
 def _part(clip: Any, frames: FrameRange) -> Any:
