@@ -74,7 +74,7 @@ def relabel(error: InvalidArgument, index: int) -> InvalidArgument:
     """A variant's planning error, naming the variant's field (params, output) where it is one."""
     field = error.field or ""
     if field.startswith("params.") or field == "output_path":
-        return InvalidArgument(f"variant {index + 1}: {error.message}", field=f"variants[{index}].{field}")
+        return InvalidArgument(error.message, field=f"variants[{index}].{field}")
     return error
 
 

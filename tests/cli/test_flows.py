@@ -7,8 +7,6 @@ Each command runs as a user types it, against one `retakes engine serve` the mod
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import shutil
 import signal
 import subprocess
@@ -127,7 +125,7 @@ def test_a_bad_variant_is_refused_naming_it_and_nothing_is_written(studio):
     (studio.root / "bad.csv").write_text("name,color\nok,#112233\nbad,purple\n")
     line = one_line_error(studio.retakes("edit", "shot.mov", "-o", "bad.mkv", "--op", "recolor", "--mask",
                                          "key.png", "--variants", "bad.csv"))
-    assert "variant 2" in line and "colour" in line, line
+    assert line.startswith("retakes: error: variant 2 (--color): expected a colour"), line
     assert not list(studio.root.glob("bad_*.mkv"))
     (studio.root / "odd.txt").write_text("x")
     assert "--variants: expected a .csv, .yaml or .yml" in one_line_error(
@@ -213,11 +211,10 @@ def test_fix_refusals_name_the_option(studio):
     old = _version_of(studio, studio.root / "tofix.mkv")
     ref = f"{old.source_key}:{old.label}"
     assert "--range" in one_line_error(studio.retakes("edit", "--fix", ref, "-o", "f1.mkv", "--color", GREEN))
-    assert "fix.frames" in one_line_error(studio.retakes("edit", "--fix", ref, "--range", "10:40", "-o", "f2.mkv"))\
-        or "--range" in one_line_error(studio.retakes("edit", "--fix", ref, "--range", "10:40", "-o", "f2.mkv"))
+    line = one_line_error(studio.retakes("edit", "--fix", ref, "--range", "10:40", "-o", "f2.mkv"))
+    assert line.startswith("retakes: error: --range: expected source frames A:B inside the version's range"), line
     assert "--fix" in one_line_error(studio.retakes("edit", "--fix", "nope:v009", "--range", "1:2", "-o", "f3.mkv"))
     # another codec cannot take the old packets
     line = one_line_error(studio.retakes("edit", "--fix", ref, "--range", "1:2", "-o", "f4.mov"))
-    assert "ffv1" in line and "prores" in line, line
+    assert line.startswith("retakes: error: --fix: ") and "ffv1" in line and "prores" in line, line
     assert not any((studio.root / n).exists() for n in ("f1.mkv", "f2.mkv", "f3.mkv", "f4.mov"))
-    json.dumps({"unused": hmac.__name__})
