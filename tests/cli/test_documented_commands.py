@@ -262,6 +262,7 @@ def _write_media(root: Path) -> None:
     write_timeline(timeline, root / "cut.xml")
     # what `retakes demo` writes (smaller), and the files the README's variants and webhook lines name
     demo = DemoScene(160, 96, 48, 24)
+    (root / "retakes-demo").mkdir()
     demo.write(root / "retakes-demo" / "source.mov", codec="prores_422hq", start_timecode="00:59:59:00")
     demo.write_masks(root / "retakes-demo" / "masks")
     (root / "colours.csv").write_text("name,color\nred,#C81E1E\nblue,#1E3CC8\n")

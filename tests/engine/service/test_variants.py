@@ -91,3 +91,37 @@ def test_progress_counts_the_frames_of_every_variant(engine, scene, tmp_path):
     assert done.state == engine_pb2.JOB_STATE_SUCCEEDED
     assert (done.progress.frames_done, done.progress.frames_total) == (24, 24)
     assert Fraction(done.result.rate) == 24
+
+
+def test_a_fix_over_grpc_reports_what_it_encoded_and_refuses_a_mismatched_base(engine, scene, tmp_path):
+    source, mask = scene
+    first = batch(source, mask, {}, tmp_path)
+    first.output_path = str(tmp_path / "old.mkv")
+    first.params["color"].text_value = "#C81E1E"
+    with engine.client() as client:
+        assert client.wait(client.submit(first).id).state == engine_pb2.JOB_STATE_SUCCEEDED
+        fix = engine_pb2.EditRequest()
+        fix.CopyFrom(first)
+        fix.output_path = str(tmp_path / "new.mkv")
+        fix.params["color"].text_value = "#22AA22"
+        fix.fix.base.path = str(tmp_path / "old.mkv")
+        fix.fix.frames.start, fix.fix.frames.end = 3, 7
+        job = client.wait(client.submit(fix).id)
+        assert job.state == engine_pb2.JOB_STATE_SUCCEEDED, job.error
+        assert (job.result.reencoded.start, job.result.reencoded.end) == (3, 7)  # ffv1: every frame a keyframe
+        assert any("fixed output frames 3:7" in n for n in job.result.notes)
+        # a base of another length than the range, or the output over the base itself: refused, by field
+        short = engine_pb2.EditRequest()
+        short.CopyFrom(fix)
+        short.output_path = str(tmp_path / "short.mkv")
+        short.range.frames.start, short.range.frames.end = 0, 8
+        with pytest.raises(EngineError) as error:
+            client.submit(short)
+        assert error.value.field == "edit.fix.base"
+        over = engine_pb2.EditRequest()
+        over.CopyFrom(fix)
+        over.output_path, over.overwrite = str(tmp_path / "old.mkv"), True
+        with pytest.raises(EngineError) as error:
+            client.submit(over)
+        assert error.value.field == "edit.output_path"
+    assert not (tmp_path / "short.mkv").exists()
