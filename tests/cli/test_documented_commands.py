@@ -346,8 +346,8 @@ def _edit(ws: Workspace) -> None:
     for command in batches:
         run = ok(ws.retakes(*command.words[1:]))
         assert "variant " in run.stdout and not (ws.root / "car.mkv").exists()
-    for name in ("C81E1E", "1E3CC8", "D4A017", "red", "blue"):
-        assert probe(ws.root / f"car_{name}.mkv").frame_count == 48
+    for name in ("car_C81E1E", "car_1E3CC8", "car_D4A017", "paint_red", "paint_blue"):
+        assert probe(ws.root / f"{name}.mkv").frame_count == 48
     # the README's frame fix (a synopsis by its '#C81E1E'-like words), on the variant just recorded
     fixes = [c for c in README_COMMANDS if c.fenced and "--fix" in c.words]
     assert fixes
@@ -566,7 +566,7 @@ ADJUSTED = {
     # batch variants write OUT_NAME beside OUT: the edit scenario runs them and checks those
     "retakes edit retakes-demo/source.mov -o car.mkv --op recolor --mask retakes-demo/masks --color #C81E1E "
     "--color #1E3CC8 --color #D4A017": None,
-    "retakes edit retakes-demo/source.mov -o car.mkv --op recolor --mask retakes-demo/masks --variants colours.csv":
+    "retakes edit retakes-demo/source.mov -o paint.mkv --op recolor --mask retakes-demo/masks --variants colours.csv":
         None,
     # machine-wide: staged under --root, never written for real by a test
     "python installers/resolve_agent.py install --all-users": ["--root", "{root}/stage_readme"],
