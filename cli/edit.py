@@ -341,7 +341,11 @@ def fix_request(args: argparse.Namespace) -> engine_pb2.EditRequest:
     request.output_path = _abs(args.output)
     request.overwrite = args.overwrite
     request.device = args.device or "auto"
+    from ..engine.batch import alternatives
+
     for name, given in given_params(args).items():
+        for other in alternatives(request.op, name):  # --hue over a version made with --color replaces it
+            request.params.pop(other, None)
         request.params[name].CopyFrom(_param(request.op, name, given[-1]))
     for flag in ("mask", "keyframe", "edited"):
         if getattr(args, flag):

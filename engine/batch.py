@@ -52,7 +52,7 @@ def variant_requests(request: engine_pb2.EditRequest) -> list[engine_pb2.EditReq
         single.ClearField("webhook")  # told once, for the whole job
         single.output_path = variant.output_path
         for key in variant.params:  # a variant choosing one of an exclusive group (color) drops the others (hue)
-            for other in _alternatives(request.op, key):
+            for other in alternatives(request.op, key):
                 if other not in variant.params:
                     single.params.pop(other, None)
         for key, value in variant.params.items():
@@ -61,7 +61,7 @@ def variant_requests(request: engine_pb2.EditRequest) -> list[engine_pb2.EditReq
     return out
 
 
-def _alternatives(op: str, name: str) -> list[str]:
+def alternatives(op: str, name: str) -> list[str]:
     """The params of `op` that exclude `name` (its exclusive group's other members)."""
     from .ops import REGISTRY
 

@@ -194,6 +194,10 @@ def test_fix_renders_only_the_range_and_keeps_every_other_frame(studio, out):
     new = _version_of(studio, studio.root / fixed_name)
     assert new.parent_id == old.id and new.params["fixed_frames"] == "5:9" and new.params["color"] == GREEN
     assert f"{new.label} <- {old.label}" in ok(studio.retakes("versions", "show", old.source_key)).stdout
+    if out == "orig.mkv":  # a new value of the op's other alternative (hue for a colour) replaces it
+        hued = studio.root / "fixed_hue.mkv"
+        ok(studio.retakes("edit", "--fix", str(studio.root / name), "--range", "2:3", "-o", str(hued), "--hue", "90"))
+        assert _version_of(studio, hued).params.get("color") is None
 
 
 def test_fix_of_a_long_gop_version_reencodes_whole_gops_and_says_so(studio):
