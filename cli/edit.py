@@ -298,8 +298,8 @@ def _add_webhook(request: engine_pb2.EditRequest, args: argparse.Namespace) -> N
         return
     if args.webhook_secret_file:
         try:
-            secret = Path(args.webhook_secret_file).read_text().splitlines()[0].strip() if Path(
-                args.webhook_secret_file).stat().st_size else ""
+            lines = Path(args.webhook_secret_file).read_text().splitlines()
+            secret = lines[0].strip() if lines else ""
         except OSError as error:
             raise CliError(f"--webhook-secret-file: {error.strerror or error}: {args.webhook_secret_file}") from None
         if not secret:

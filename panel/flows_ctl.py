@@ -50,8 +50,8 @@ class FlowsController:
         if len({name for name, _ in variants}) != len(variants):
             self.host.error("Two variants have the same name; each names its version.")
             return
-        base = {k: v for k, v in choice.params().items()}
-        # the op panel's own values must not stand in for a variant that chose the group's other member
+        base = choice.params()
+        # "set color or hue" is no problem here when the rows set it (the engine checks each variant)
         problems = [p for p in choice.problems(self.host.session.mask_keyframe() is not None,
                                                bool(self.host.session.edited)) if not p.startswith("set ")]
         problems += self.jobs._range_problems(choice)

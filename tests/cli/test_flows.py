@@ -155,6 +155,12 @@ def test_webhook_from_the_command_line_secret_from_a_file_or_the_environment(stu
     line = refused(studio.retakes("edit", "shot.mov", "-o", "nohook.mkv", "--op", "relight", "--exposure", "1",
                                   "--webhook", "http://127.0.0.1:9/x"), "--webhook-secret-file")
     assert "RETAKES_WEBHOOK_SECRET" in line and not (studio.root / "nohook.mkv").exists()
+    (studio.root / "empty.secret").write_text("")
+    for secret_file, words in (("missing.secret", "No such file"), ("empty.secret", "is empty")):
+        line = one_line_error(studio.retakes("edit", "shot.mov", "-o", "nohook.mkv", "--op", "relight", "--exposure",
+                                             "1", "--webhook", "http://127.0.0.1:9/x", "--webhook-secret-file",
+                                             secret_file))
+        assert line.startswith("retakes: error: --webhook-secret-file: ") and words in line, line
     help_text = ok(studio.retakes("edit", "--help")).stdout
     assert "RETAKES_WEBHOOK_SECRET" in " ".join(help_text.split())
 
