@@ -171,6 +171,7 @@ def _params(args: argparse.Namespace) -> dict:
     for key, value in vars(args).items():
         if key.startswith("param_") and value is not None:
             name = key.removeprefix("param_")
+            value = value[-1] if isinstance(value, list) else value  # `retakes edit`'s are repeatable
             params[name] = typed(args.op, name, value) if typed else _typed(value)
     return params
 

@@ -37,10 +37,22 @@ class NotRecorded(Exception):
     """Why a finished edit could not be recorded (the edit itself stands)."""
 
 
-def record_edit(store: VersionStore, request: engine_pb2.EditRequest, job: engine_pb2.Job) -> RecordedEdit:
-    """Records the job's output as the next version of its source clip."""
+def record_edits(store: VersionStore, request: engine_pb2.EditRequest, job: engine_pb2.Job) -> list[RecordedEdit]:
+    """Records each of the job's outputs: one version, or one per batch variant (each with the
+    request a job of its own would have had, so its lineage shows its own parameters)."""
+    if not request.variants:
+        return [record_edit(store, request, job)]
+    from ..engine.batch import variant_requests
+
+    return [record_edit(store, single, job, output=i) for i, single in enumerate(variant_requests(request))]
+
+
+def record_edit(store: VersionStore, request: engine_pb2.EditRequest, job: engine_pb2.Job,
+                output: int = 0) -> RecordedEdit:
+    """Records the job's output (its `output`-th, for a batch) as the next version of its source
+    clip; a fix (`request.fix`) as the next version after the version it fixed."""
     outputs = [Path(o.path) for o in job.result.outputs] or [Path(request.output_path)]
-    out = outputs[0]
+    out = outputs[output]
     if not out.exists():
         raise NotRecorded(f"{out} is not on this machine (an engine elsewhere wrote it)")
     source = Path(request.source.path)
@@ -54,8 +66,14 @@ def record_edit(store: VersionStore, request: engine_pb2.EditRequest, job: engin
         if store.parent_of(_with_media(clip, out)) is not None:
             raise NotRecorded(f"{out} is already a recorded version, and the store (on another disk) "
                               "cannot keep its own link to the new one")
+    params = request_params(request)
+    parent_id = None
+    if request.HasField("fix"):  # lineage: which version was fixed, and which frames
+        fixed = _version_at(store, Path(request.fix.base.path))
+        parent_id = fixed.id if fixed else None
+        params["fixed_frames"] = f"{request.fix.frames.start}:{request.fix.frames.end}"
     new = NewVersion(clip=clip, op=request.op, output_path=str(target if linked else out),
-                     params=request_params(request), seed=request.seed, job_id=job.id)
+                     params=params, seed=request.seed, job_id=job.id, parent_id=parent_id)
     try:
         return RecordedEdit(store.record(new), linked)
     except BaseException:
@@ -98,7 +116,45 @@ def request_params(request: engine_pb2.EditRequest) -> dict:
     if request.keyframes:
         params["keyframes"] = [k.frame for k in request.keyframes]
         params["edited"] = [k.edited.path for k in request.keyframes]
+    if request.key_masks:
+        params["key_masks"] = [[k.frame, k.mask.path] for k in request.key_masks]
+    if request.mask_index:
+        params["mask_index"] = request.mask_index
+    if request.sequence_rate:
+        params["sequence_rate"] = request.sequence_rate
     return params
+
+
+#: lineage entries that are inputs of the request, not op parameters
+_STRUCTURAL = ("mask", "mask_frame", "keyframes", "edited", "key_masks", "mask_index", "sequence_rate",
+               "fixed_frames")
+
+
+def request_of_version(version: Version) -> engine_pb2.EditRequest:
+    """The edit a version records, as a request again (what `retakes edit --fix` starts from):
+    its source, range, op, parameters, masks, keyframes and seed."""
+    from ..engine.service.convert import param_value
+
+    p = version.params
+    request = engine_pb2.EditRequest(
+        source=engine_pb2.MediaRef(path=version.source_path), op=version.op, seed=version.seed,
+        # what the version's media covers: its range with the handles rendered before and after it
+        range=engine_pb2.RangeSpec(frames=engine_pb2.FrameRange(
+            start=version.source_start - version.handle_head,
+            end=version.source_start - version.handle_head + version.output_frames)),
+        sequence_rate=p.get("sequence_rate", ""), mask_index=p.get("mask_index", ""))
+    if p.get("mask"):
+        request.mask.path = p["mask"]
+    if p.get("mask_frame") is not None:
+        request.mask_frame = int(p["mask_frame"])
+    for frame, path in zip(p.get("keyframes", []), p.get("edited", []), strict=False):
+        request.keyframes.add(frame=int(frame), edited=engine_pb2.MediaRef(path=path))
+    for frame, path in p.get("key_masks", []):
+        request.key_masks.add(frame=int(frame), mask=engine_pb2.MediaRef(path=path))
+    for name, value in p.items():
+        if name not in _STRUCTURAL and value is not None:
+            request.params[name].CopyFrom(param_value(value))
+    return request
 
 
 def _range(request: engine_pb2.EditRequest, total: int, timebase: Timebase) -> FrameRange:

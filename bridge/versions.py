@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shlex
 import sqlite3
 import time
@@ -203,6 +204,8 @@ class NewVersion:
     model: str = ""
     engine_version: str = ""
     job_id: str = ""
+    #: the version this one was made from when it is not the clip's media (a frame fix)
+    parent_id: int | None = None
 
 
 def reservation_of(output: Path) -> Path:
@@ -297,7 +300,7 @@ class VersionStore:
         if not out.exists():
             raise FileNotFoundError(f"the version's output {out} does not exist; nothing recorded")
         clip = new.clip
-        parent = self.parent_of(clip)
+        parent = self.get(new.parent_id) if new.parent_id is not None else self.parent_of(clip)
         digest = content_hash(clip.media_path)
         key = parent.source_key if parent else source_key(digest, *_ends(clip))
         rendered = clip.range_with_handles
@@ -375,6 +378,23 @@ class VersionStore:
         rows = self._db.execute("SELECT * FROM placements WHERE version_id = ? ORDER BY id", (version_id,))
         return [dict(r) for r in rows]
 
+    def find_version(self, given: str) -> Version:
+        """The version `given` names: `KEY:v002` (a unique start of the clip key and the label),
+        or its media (the store's own copy, or the output it was recorded from)."""
+        key, sep, tag = given.strip().rpartition(":")
+        if sep and re.fullmatch(r"v\d+", tag) and key and "/" not in key:
+            number = int(tag[1:])
+            found = [v for v in self.list_versions(source_key=self.clip_key(key)) if v.number == number]
+            if not found:
+                raise LookupError(f"clip {key} has no version {tag} (see `retakes versions show {key}`)")
+            return found[0]
+        media = Path(given).expanduser()
+        for version in reversed(self.list_versions()):
+            if same_media(version.output_path, media):
+                return version
+        raise LookupError(f"{given!r} is neither KEY:vNNN nor the media of a version in {self.path} "
+                          "(see `retakes versions`)")
+
     def clip_key(self, given: str) -> str:
         """The clip key that `given` names: the whole key or a unique prefix of it, as git takes ids."""
         given = given.strip().lower()
@@ -387,6 +407,21 @@ class VersionStore:
         if len(rows) > 1:
             raise LookupError(f"{given!r} is the start of {len(rows)} clip keys; give more of it")
         return rows[0][0]
+
+
+def same_media(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths hold the same media: the same file, or PNG-sequence folders whose
+    frames are the same files (the store keeps a folder of hard links to an output folder)."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+        pa, pb = Path(a), Path(b)
+        if not (pa.is_dir() and pb.is_dir()):
+            return False
+        fa, fb = sorted(pa.iterdir()), sorted(pb.iterdir())
+        return bool(fa) and len(fa) == len(fb) and all(os.path.samefile(x, y) for x, y in zip(fa, fb, strict=True))
+    except OSError:  # an output since removed, or on a disk not mounted now
+        return False
 
 
 def describe_params(params: dict) -> str:

@@ -66,21 +66,22 @@ def record_version(request: Any, job: Any, args: argparse.Namespace) -> None:
     if getattr(args, "no_version", True):
         return
     from ..engine.errors import RetakesError
-    from .edit_version import NotRecorded, record_edit
+    from .edit_version import NotRecorded, record_edits
 
     db = store_file(args.version_store)
     try:
         with VersionStore(db) as store:
-            recorded = record_edit(store, request, job)
+            recorded_all = record_edits(store, request, job)
     except (NotRecorded, RetakesError, OSError, sqlite3.Error, ValueError) as exc:
         print(f"retakes: the result was written but not recorded as a version: {exc}", file=sys.stderr)
         return
-    v = recorded.version
-    print(f"retakes: recorded {v.label} of {v.clip_name} (clip key {v.source_key}) in {db}; "
-          f"`retakes versions show {v.source_key}`, `retakes review serve {v.source_key}`", file=sys.stderr)
-    if not recorded.linked:
-        print(f"retakes: the version store is on another disk, so {v.label} is {v.output_path} itself: "
-              "replacing that file replaces the version's media", file=sys.stderr)
+    for recorded in recorded_all:
+        v = recorded.version
+        print(f"retakes: recorded {v.label} of {v.clip_name} (clip key {v.source_key}) in {db}; "
+              f"`retakes versions show {v.source_key}`, `retakes review serve {v.source_key}`", file=sys.stderr)
+        if not recorded.linked:
+            print(f"retakes: the version store is on another disk, so {v.label} is {v.output_path} itself: "
+                  "replacing that file replaces the version's media", file=sys.stderr)
 
 
 def _fail(message: str) -> None:

@@ -7,6 +7,7 @@ specs the engine publishes as capabilities, so a new op parameter needs no CLI c
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -51,19 +52,25 @@ def _op_options(parser: argparse.ArgumentParser) -> None:
                 continue
             seen[p.name] = name
             extra = f" [{', '.join(p.choices)}]" if p.choices else ""
-            group.add_argument(flag, dest=f"param_{p.name}", metavar=p.type.value.upper(),
+            # repeatable: `retakes edit` makes one variant per value (cli/variants.py)
+            group.add_argument(flag, dest=f"param_{p.name}", metavar=p.type.value.upper(), action="append",
                                help=f"{p.help}{extra}")
 
 
 def add_edit_parser(subparsers) -> None:
     p = subparsers.add_parser("edit", help="edit a clip (or a range of it) with one operation",
-                              description="retakes edit SOURCE -o OUT --op OP [--range A:B] [--codec C] [op options]")
-    p.add_argument("source", metavar="SOURCE", help="video file (mov, mp4, mxf, mkv) or image-sequence folder")
+                              description="retakes edit SOURCE -o OUT --op OP [--range A:B] [--codec C] [op options]\n"
+                                          "retakes edit --fix VERSION --range A:B -o OUT [new op options]",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="SOURCE", nargs="?",
+                   help="video file (mov, mp4, mxf, mkv) or image-sequence folder (with --fix: the version's own)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output file (container by extension) or folder (PNG sequence)")
+                   help="output file (container by extension) or folder (PNG sequence); with variants, each is "
+                        "written beside it as OUT_NAME (car.mkv -> car_red.mkv)")
     _overwrite_option(p)
-    p.add_argument("--op", required=True,
-                   help=f"operation: {', '.join(sorted(REGISTRY))} (`retakes ops` lists each one's options)")
+    p.add_argument("--op",
+                   help=f"operation: {', '.join(sorted(REGISTRY))} (`retakes ops` lists each one's options); "
+                        "with --fix, the version's own")
     _common_source_options(p)
     p.add_argument("--codec", help="prores_422hq, prores_4444, dnxhr_hqx, h264, ffv1, png (default by extension)")
     p.add_argument("--mask", metavar="M", action="append", default=[],
@@ -79,6 +86,25 @@ def add_edit_parser(subparsers) -> None:
     p.add_argument("--seed", type=values.seed, default=0, help="seed for ops that draw random numbers (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     _op_options(p)
+    batch = p.add_argument_group("batch variants, webhooks and frame fixing")
+    batch.add_argument("--variants", metavar="FILE",
+                       help="a CSV (header: parameter names, e.g. name,color) or YAML (a list of mappings) of "
+                            "parameter sets: one job renders one variant per row, the analysis (tracking, flow) "
+                            "done once; each is written as OUT_NAME and recorded as its own version. An op option "
+                            "given several times (--color A --color B) makes one variant per value too")
+    batch.add_argument("--webhook", metavar="URL",
+                       help="POST a signed JSON message to URL when the job ends (succeeded, failed, cancelled); "
+                            "header X-Retakes-Signature-256: sha256=HMAC-SHA256(secret, body). The secret is read "
+                            "from the file --webhook-secret-file names, else from $RETAKES_WEBHOOK_SECRET; never "
+                            "give it on the command line")
+    batch.add_argument("--webhook-secret-file", metavar="FILE",
+                       help="a file holding the webhook's secret (its first line)")
+    batch.add_argument("--fix", metavar="VERSION",
+                       help="render frames --range A:B (source frames) of a recorded version again, with the op "
+                            "options given here over the version's own, into a new version whose other frames "
+                            "are the old one's, bit for bit (packets copied; a long-GOP codec such as h264 "
+                            "re-encodes whole GOPs and says so). VERSION: KEY:v002 (see `retakes versions`) or "
+                            "the version's media path")
     add_engine_options(p)
     add_version_options(p)
     p.set_defaults(run=run_edit)
@@ -184,11 +210,18 @@ def build_request(args: argparse.Namespace, op: str) -> engine_pb2.EditRequest:
     if args.range:
         request.range.CopyFrom(range_spec(args.range))
     _add_masks(request, args, "--keyframe" if op == "track" else "--mask-frame")
+    for name, given in given_params(args).items():
+        request.params[name].CopyFrom(_param(op, name, given[-1]))
+    return request
+
+
+def given_params(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The op options given, each with every value it was given (in order)."""
+    found = {}
     for key, value in vars(args).items():
         if key.startswith("param_") and value is not None:
-            name = key.removeprefix("param_")
-            request.params[name].CopyFrom(_param(op, name, value))
-    return request
+            found[key.removeprefix("param_")] = value if isinstance(value, list) else [value]
+    return found
 
 
 def _add_masks(request: engine_pb2.EditRequest, args: argparse.Namespace, frame_flag: str) -> None:
@@ -213,12 +246,111 @@ def _add_masks(request: engine_pb2.EditRequest, args: argparse.Namespace, frame_
 
 
 def run_edit(args: argparse.Namespace) -> int:
-    request = build_request(args, args.op)
-    if len(args.keyframe) != len(args.edited):
-        raise CliError("--keyframe and --edited come in pairs: give one --edited IMG after each --keyframe K")
-    for frame, image in zip(args.keyframe, args.edited, strict=True):
-        request.keyframes.add(frame=frame, edited=engine_pb2.MediaRef(path=_abs(image)))
+    if args.fix:
+        request = fix_request(args)
+    else:
+        if not args.source:
+            raise CliError("SOURCE: expected the media to edit (or --fix VERSION)")
+        if not args.op:
+            raise CliError("--op: expected an operation (`retakes ops` lists them)")
+        request = build_request(args, args.op)
+        if len(args.keyframe) != len(args.edited):
+            raise CliError("--keyframe and --edited come in pairs: give one --edited IMG after each --keyframe K")
+        for frame, image in zip(args.keyframe, args.edited, strict=True):
+            request.keyframes.add(frame=frame, edited=engine_pb2.MediaRef(path=_abs(image)))
+    _add_variants(request, args)
+    _add_webhook(request, args)
     return execute(request, args)
+
+
+def _add_variants(request: engine_pb2.EditRequest, args: argparse.Namespace) -> None:
+    from .variants import VariantsError, from_repeated, read_variants, variant_output
+
+    repeated = {name: values for name, values in given_params(args).items() if len(values) > 1}
+    if len(repeated) > 1:
+        flags = " and ".join(f"--{n.replace('_', '-')}" for n in repeated)
+        raise CliError(f"{flags}: one option given several times makes the variants; give the others once "
+                       "(or list every combination with --variants FILE)")
+    try:
+        if args.variants and repeated:
+            raise VariantsError(f"--variants: give the parameter sets either in the file or by repeating "
+                                f"--{next(iter(repeated)).replace('_', '-')}, not both")
+        specs = read_variants(Path(args.variants)) if args.variants else (
+            from_repeated(*next(iter(repeated.items()))) if repeated else [])
+    except VariantsError as error:
+        raise CliError(str(error)) from None
+    if not specs:
+        return
+    if args.fix:
+        raise CliError("--fix: a fix renders one new version; it takes no variants")
+    for i, spec in enumerate(specs):
+        name = spec.name or f"{i + 1:02d}"
+        variant = request.variants.add(name=name, output_path=_abs(variant_output(args.output, name)))
+        for pname, value in spec.params.items():
+            variant.params[pname].CopyFrom(_param(request.op, pname, value))
+    request.output_path = ""
+
+
+def _add_webhook(request: engine_pb2.EditRequest, args: argparse.Namespace) -> None:
+    if args.webhook_secret_file and not args.webhook:
+        raise CliError("--webhook-secret-file: gives the secret of a --webhook URL, and no --webhook is given")
+    if not args.webhook:
+        return
+    if args.webhook_secret_file:
+        try:
+            lines = Path(args.webhook_secret_file).read_text().splitlines()
+            secret = lines[0].strip() if lines else ""
+        except OSError as error:
+            raise CliError(f"--webhook-secret-file: {error.strerror or error}: {args.webhook_secret_file}") from None
+        if not secret:
+            raise CliError(f"--webhook-secret-file: {args.webhook_secret_file} is empty")
+    else:
+        secret = os.environ.get("RETAKES_WEBHOOK_SECRET", "")
+        if not secret:
+            raise CliError("--webhook: the message is signed: put the secret in a file named by "
+                           "--webhook-secret-file, or in $RETAKES_WEBHOOK_SECRET")
+    request.webhook.url = args.webhook
+    request.webhook.secret = secret
+
+
+def fix_request(args: argparse.Namespace) -> engine_pb2.EditRequest:
+    """The version's own edit with the new op options over it, fixing frames --range A:B."""
+    from ..bridge.edit_version import request_of_version
+    from ..bridge.versions import VersionStore, store_file
+
+    if not args.range:
+        raise CliError("--range: --fix needs the source frames to render again, A:B")
+    db = store_file(args.version_store)
+    if not db.exists():
+        raise CliError(f"--fix: no version store at {db} (--version-store names another)")
+    with VersionStore(db) as store:
+        try:
+            version = store.find_version(args.fix)
+        except LookupError as error:
+            raise CliError(f"--fix: {error}") from None
+        request = request_of_version(version)
+    if args.op and args.op != request.op:
+        raise CliError(f"--op: {args.fix} was made by {request.op}; a fix renders the same op (give new options)")
+    if args.source and Path(args.source).absolute() != Path(request.source.path):
+        raise CliError(f"SOURCE: {args.fix} was made from {request.source.path}; a fix keeps its source")
+    fixed = range_spec(args.range)
+    if fixed.WhichOneof("kind") != "frames":
+        raise CliError("--range: with --fix, give source frames A:B")
+    request.fix.base.path = version.output_path
+    request.fix.frames.CopyFrom(fixed.frames)
+    request.output_path = _abs(args.output)
+    request.overwrite = args.overwrite
+    request.device = args.device or "auto"
+    from ..engine.batch import alternatives
+
+    for name, given in given_params(args).items():
+        for other in alternatives(request.op, name):  # --hue over a version made with --color replaces it
+            request.params.pop(other, None)
+        request.params[name].CopyFrom(_param(request.op, name, given[-1]))
+    for flag in ("mask", "keyframe", "edited"):
+        if getattr(args, flag):
+            raise CliError(f"--{flag}: a fix keeps the version's own masks and keyframes; give op options")
+    return request
 
 
 def run_track(args: argparse.Namespace) -> int:
@@ -270,8 +402,11 @@ def _cancel(engine: EngineClient, job_id: str) -> None:
 
 def report(job: engine_pb2.Job) -> int:
     if job.state == engine_pb2.JOB_STATE_SUCCEEDED:
-        for out in job.result.outputs:
-            print(f"wrote {out.path} ({job.result.frames_written} frames, {job.result.codec}, "
+        names = list(job.result.variant_names)
+        frames = job.result.frames_written // max(1, len(job.result.outputs))
+        for i, out in enumerate(job.result.outputs):
+            label = f"variant {names[i]}: " if i < len(names) else ""
+            print(f"{label}wrote {out.path} ({frames} frames, {job.result.codec}, "
                   f"starts {job.result.start_timecode} at {job.result.rate} fps) sha256 {out.sha256[:16]}")
         for note in job.result.notes:  # on stderr: stdout keeps its one "wrote" line per output
             print(f"retakes: note: {note}", file=sys.stderr)

@@ -29,6 +29,11 @@ _FLAGS = {
     "rate": "--rate",
     "sequence_start_timecode": "--start-timecode",
     "start_timecode": "--start-timecode",
+    "fix.base": "--fix",
+    "fix.frames": "--range",  # with --fix, --range names the frames to render again
+    "webhook.url": "--webhook",
+    "webhook.secret": "--webhook-secret-file",
+    "variants": "--variants",
 }
 #: Where `retakes track` spells a field differently from `retakes edit`.
 _TRACK_FLAGS = {"mask_frame": "--keyframe", "keyframe": "--keyframe", "params.mask_frame": "--keyframe",
@@ -49,6 +54,8 @@ def flag_of(field: str, command: str = "edit") -> str:
     if keyframe := re.fullmatch(r"keyframes\[(\d+)\]\.(frame|edited)", path):
         flag = "--keyframe" if keyframe.group(2) == "frame" else "--edited"
         return f"{flag} #{int(keyframe.group(1)) + 1}"
+    if variant := re.fullmatch(r"variants\[(\d+)\]\.(.+)", path):  # a variant's row or value
+        return f"variant {int(variant.group(1)) + 1} ({flag_of(variant.group(2), command)})"
     if path.startswith("params.") and re.fullmatch(r"[a-z0-9_]+", name := path.removeprefix("params.")):
         return "--" + name.replace("_", "-")
     return field

@@ -45,7 +45,7 @@ def run_list(args: argparse.Namespace) -> int:
         created = datetime.fromtimestamp(job.created_at.ToSeconds()).strftime("%Y-%m-%d %H:%M:%S")
         p = job.progress
         print(f"{job.id}  {_state(job):<9}  {job.request.op:<10} {p.frames_done:>6}/{p.frames_total:<6} "
-              f"{created}  {job.request.output_path}")
+              f"{created}  {_outputs(job.request)}")
     return 0
 
 
@@ -66,3 +66,11 @@ def run_cancel(args: argparse.Namespace) -> int:
             job = engine.wait(job_id)
     print(f"{job.id} {_state(job)}")
     return 0
+
+
+def _outputs(request) -> str:
+    """Where the job writes: its output, or for a batch its variants' outputs."""
+    if request.variants:
+        first = request.variants[0].output_path
+        return f"{first} (+{len(request.variants) - 1} variants)" if len(request.variants) > 1 else first
+    return request.output_path

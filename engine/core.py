@@ -21,10 +21,11 @@ import numpy as np
 
 from .. import __version__
 from ..v1 import engine_pb2
+from .batch import relabel, render_variants, variant_name, variant_requests
 from .config import EngineConfig, private_dir, private_file
 from .devices import list_devices
 from .errors import InvalidArgument, shown
-from .jobs import JobRecord, JobRunContext, JobStore, LocalExecutor
+from .jobs import JobRecord, JobRunContext, JobState, JobStore, LocalExecutor
 from .media import CODECS
 from .models import backend_states, configure
 from .ops import REGISTRY
@@ -32,6 +33,23 @@ from .plan import EditPlan, local_path, plan_edit
 from .render import render_plan, render_preview
 from .uploads import UploadState, UploadStore
 from .vision.tracker import TrackingReport
+from .webhooks import WebhookSender, check_webhook
+
+#: seconds a stopping engine waits for webhook messages still in flight
+WEBHOOK_DRAIN_S = 10.0
+
+
+def _written(plan: EditPlan) -> str:
+    """The resolved output a job writes: a folder's with its trailing separator."""
+    assert plan.output is not None and plan.codec is not None
+    return f"{plan.output}{os.sep}" if plan.codec.image_sequence else str(plan.output)
+
+
+def _reencoded(plan: EditPlan) -> engine_pb2.FrameRange | None:
+    if plan.fix is None:
+        return None
+    start = plan.frame_range.start
+    return engine_pb2.FrameRange(start=plan.fix.encoded.start - start, end=plan.fix.encoded.end - start)
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +108,9 @@ class Engine:
             max_concurrent=config.max_concurrent_jobs,
             lease_seconds=config.lease_seconds,
             cleanup=self._cleanup_job,
+            on_end=self._job_ended,
         )
+        self.webhooks = WebhookSender()
         #: the model store and loaded-model cache of this process (learned backends)
         self.learned = configure(config.state_dir / "models")
 
@@ -104,6 +124,9 @@ class Engine:
 
     def stop(self) -> None:
         self.executor.shutdown(wait=True)
+        # messages of jobs that just ended (a private engine stops right after its job)
+        if not self.webhooks.drain(WEBHOOK_DRAIN_S):
+            log.warning("stopping with %d webhook message(s) undelivered", self.webhooks.pending())
 
     # ------------------------------------------------------------------ capabilities
 
@@ -186,14 +209,26 @@ class Engine:
         any check: that job may already have written the output the check would refuse."""
         if idempotency_key and (earlier := self.store.find_by_idempotency_key(idempotency_key)) is not None:
             return earlier
-        plan = self.plan(request)
-        assert plan.output is not None and plan.codec is not None
+        if request.HasField("webhook"):
+            check_webhook(request.webhook)
         stored = engine_pb2.EditRequest()
         stored.CopyFrom(request)
-        # The job writes exactly what was checked: the resolved path (a folder's with its
-        # trailing separator) and the codec chosen for it.
-        stored.output_path = f"{plan.output}{os.sep}" if plan.codec.image_sequence else str(plan.output)
-        stored.codec = plan.codec.name
+        if request.variants:
+            outputs: dict[Path, int] = {}
+            for i, plan in enumerate(self._variant_plans(request)):
+                assert plan.output is not None and plan.codec is not None
+                if plan.output in outputs:
+                    raise InvalidArgument(f"variants {outputs[plan.output] + 1} and {i + 1} both write {plan.output}",
+                                          field=f"variants[{i}].output_path")
+                outputs[plan.output] = i
+                stored.variants[i].output_path = _written(plan)
+        else:
+            plan = self.plan(request)
+            assert plan.output is not None and plan.codec is not None
+            # The job writes exactly what was checked: the resolved path (a folder's with its
+            # trailing separator) and the codec chosen for it.
+            stored.output_path = _written(plan)
+            stored.codec = plan.codec.name
         record = self.store.create(stored.SerializeToString(deterministic=True),
                                    idempotency_key=idempotency_key or None)
         self.executor.submit(record.id)
@@ -206,7 +241,29 @@ class Engine:
         return self.store.list(states=states or None, limit=limit or 100)
 
     def cancel(self, job_id: str) -> JobRecord:
-        return self.executor.cancel(job_id)
+        before = self.store.get(job_id)
+        record = self.executor.cancel(job_id)
+        if before.state is JobState.QUEUED and record.state is JobState.CANCELLED:
+            self._job_ended(job_id)  # it never ran: no executor ends it
+        return record
+
+    def _variant_plans(self, request: engine_pb2.EditRequest, **options) -> list[EditPlan]:
+        plans = []
+        for i, single in enumerate(variant_requests(request)):
+            try:
+                plans.append(self.plan(single, **options))
+            except InvalidArgument as error:
+                raise relabel(error, i) from None
+        return plans
+
+    def _job_ended(self, job_id: str) -> None:
+        """Tells the job's webhook, if it names one, how it ended (from a thread of its own)."""
+        from .service.convert import job_message
+
+        record = self.store.get(job_id)
+        request = engine_pb2.EditRequest.FromString(record.request)
+        if request.webhook.url:
+            self.webhooks.send(request.webhook, job_message(record))
 
     def workdir_of(self, job_id: str) -> Path:
         return self.config.work_dir / job_id
@@ -216,6 +273,8 @@ class Engine:
         ctx.report("plan", 0, 0)
         # A later attempt may find the output its interrupted predecessor already published
         # (the engine died between the rename and recording the result): that one is its own.
+        if request.variants:
+            return self._run_variants(record, request, ctx)
         plan = self.plan(request, existing_output_ok=ctx.attempt > 1)
         result = render_plan(plan, self.workdir_of(record.id), _Hooks(ctx), chunk_frames=self.config.chunk_frames,
                              workers=self.config.workers())
@@ -227,6 +286,23 @@ class Engine:
             codec=plan.codec.name if plan.codec else "",
             notes=plan.notes + list(result.report.notes),
             tracking=tracking_proto(result.report.tracking),
+            reencoded=_reencoded(plan),
+        ).SerializeToString()
+
+    def _run_variants(self, record: JobRecord, request: engine_pb2.EditRequest, ctx: JobRunContext) -> bytes:
+        plans = self._variant_plans(request, existing_output_ok=ctx.attempt > 1)
+        results = render_variants(plans, self.workdir_of(record.id), _Hooks(ctx),
+                                  chunk_frames=self.config.chunk_frames, workers=self.config.workers())
+        plan, first = plans[0], results[0]
+        return engine_pb2.JobResult(
+            outputs=[r.outputs[0] for r in results],
+            frames_written=sum(r.frames_written for r in results),
+            variant_names=[variant_name(v, i) for i, v in enumerate(request.variants)],
+            start_timecode=plan.source.timebase.timecode_of(plan.frame_range.start),
+            rate=str(plan.source.rate),
+            codec=plan.codec.name if plan.codec else "",
+            notes=plan.notes + list(first.report.notes),
+            tracking=tracking_proto(first.report.tracking),
         ).SerializeToString()
 
     def _cleanup_job(self, record: JobRecord) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 from ..v1 import engine_pb2
 from .devices import resolve_device
 from .errors import InvalidArgument, MediaNotFound, shown
+from .fix import FixPlan, plan_fix
 from .media import (
     CodecSpec,
     KeyframeMask,
@@ -57,6 +58,8 @@ class EditPlan:
     masks: PerFrameMasks | KeyframeMasks | None = None
     keyframes: dict[int, np.ndarray] = field(default_factory=dict)
     seed: int = 0
+    #: frame fixing (EditRequest.fix): which frames are rendered again, over which old version
+    fix: FixPlan | None = None
 
     @property
     def keeps_alpha(self) -> bool:
@@ -67,7 +70,7 @@ class EditPlan:
     @property
     def notes(self) -> list[str]:
         """What the editor should know about how the source was read (JobResult.notes)."""
-        notes = []
+        notes = self.fix.notes(self.frame_range.start) if self.fix is not None else []
         source = self.source
         if source.frame_pts is not None:
             timing = FrameTiming(source.rate, source.frame_pts)
@@ -172,6 +175,8 @@ def plan_edit(
                    for i, k in enumerate(request.key_masks)]
         inputs += [(input_path(k.edited, f"keyframes[{i}].edited"), "an edited keyframe (--edited)")
                    for i, k in enumerate(request.keyframes)]
+        if request.HasField("fix"):  # the old version is an input: never the output
+            inputs.append((input_path(request.fix.base, "fix.base"), "the version to fix (--fix)"))
         output = _output_path(request.output_path, output_root)
         plan.output = check_output_path(output, inputs, field="output_path",
                                         overwrite=request.overwrite or existing_output_ok)
@@ -183,6 +188,8 @@ def plan_edit(
         # the encoder's own size limits, before a frame is decoded rather than after a chunk is
         plan.codec.check_frame_size(source.width, source.height)
         _check_pixel_shape_kept(source, plan.output)
+        if request.HasField("fix"):
+            plan.fix = plan_fix(request.fix, frame_range, source, plan.codec, input_path)
     return plan
 
 

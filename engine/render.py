@@ -29,7 +29,7 @@ import numpy as np
 from ..v1 import engine_pb2
 from .analysis import BackgroundAnalysis
 from .masks_tracked import keyframe_mask_provider
-from .media import FrameReader, KeyframeMasks, SegmentWriter, finalize_output
+from .media import FrameReader, KeyframeMasks, PacketSlice, SegmentWriter, finalize_output
 from .memory import limit_arenas, map_frame_buffers_apart
 from .ops import EditContext
 from .ops.base import OpReport
@@ -147,7 +147,7 @@ class _Progress:
 
 
 def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames: int = 48,
-                workers: int = 1) -> RenderResult:
+                workers: int = 1, op_dir: Path | None = None) -> RenderResult:
     """Renders the whole range to `plan.output`; resumable from `hooks.finished_chunks()`.
 
     With `workers` > 1, that many chunks render at once, each on its own decoder, op
@@ -156,6 +156,11 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     not held to one encoder stream's speed. Their threads, allocating frames at once, are
     what fragments the allocator's arenas, so with several workers frames get pages of their
     own (engine.memory); one worker keeps glibc's default, which faults fewer pages in.
+
+    `op_dir`: where the op keeps its analysis, when the caller shares one between renders
+    (batch variants, engine.batch) and removes it itself; default: inside `workdir`.
+    With `plan.fix`, only `plan.fix.encoded` is rendered; the old version's other frames are
+    joined in by packet copy (engine.fix).
     """
     if workers > 1:
         map_frame_buffers_apart()
@@ -163,22 +168,27 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     workdir.mkdir(parents=True, exist_ok=True)
     segments_dir = workdir / "segments"
     segments_dir.mkdir(exist_ok=True)
-    op_dir = workdir / "op"
-    op_dir.mkdir(exist_ok=True)
-    total = len(plan.frame_range)
+    op_dir = op_dir or workdir / "op"
+    op_dir.mkdir(parents=True, exist_ok=True)
+    encoded = plan.fix.encoded if plan.fix is not None else plan.frame_range
+    total = len(encoded)
     # Segments share the output's container, so assembly copies packets unchanged.
     suffix = "" if plan.codec.image_sequence else plan.output.suffix.lower()
     finished = hooks.finished_chunks()
-    segments: list[Path] = []
+    segments: list[Path | PacketSlice] = []
     todo: list[tuple[int, FrameRange, Path]] = []
     already = 0
-    for index, chunk in enumerate(plan.frame_range.chunks(chunk_frames)):
+    if plan.fix is not None and encoded.start > plan.frame_range.start:
+        segments.append(PacketSlice(plan.fix.base.path, 0, encoded.start - plan.frame_range.start))
+    for index, chunk in enumerate(encoded.chunks(chunk_frames)):
         segment = segments_dir / f"{index:05d}{suffix}"
         segments.append(segment)
         if index in finished and segment.exists() and sha256_of(segment) == finished[index]:
             already += len(chunk)
         else:
             todo.append((index, chunk, segment))
+    if plan.fix is not None and encoded.end < plan.frame_range.end:
+        segments.append(PacketSlice(plan.fix.base.path, encoded.end - plan.frame_range.start, len(plan.frame_range)))
     progress = _Progress(hooks, total, already)
     hooks.report("render", already, total)
 
@@ -222,7 +232,7 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     progress.add_time("finalize", time.perf_counter() - started)
     shutil.rmtree(workdir, ignore_errors=True)
     out = engine_pb2.OutputFile(path=str(plan.output), sha256=sha256_of(plan.output), size_bytes=size_of(plan.output))
-    return RenderResult([out], total, progress.stage_seconds, report)
+    return RenderResult([out], len(plan.frame_range), progress.stage_seconds, report)
 
 
 def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progress: _Progress, workers: int,
@@ -283,10 +293,16 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
             progress.add_time("encode", time.perf_counter() - started)
 
         encoder = BackgroundConsumer(encode)
+        kept = _kept_frames(plan, chunk, alpha)
         try:
             with FrameReader(plan.source, thread_count=decode_threads, alpha=alpha) as chunk_reader:
                 for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
                     hooks.check_cancelled()
+                    if kept is not None and index not in plan.fix.frames:
+                        # a frame a long-GOP fix takes in beside the asked ones: the old version's
+                        encoder.put(next(kept)[1])
+                        progress.advance()
+                        continue
                     if analysis is not None:
                         started = time.perf_counter()
                         analysis.wait(op, index, hooks.check_cancelled)
@@ -301,8 +317,31 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
                     progress.advance()
         finally:
             encoder.close()
+            if kept is not None:
+                kept.close()
     partial.replace(segment)
     release_free_memory()
+
+
+def _kept_frames(plan: EditPlan, chunk: FrameRange, alpha: bool):
+    """The old version's frames of `chunk`, in order, for a fix's chunk that holds frames
+    outside the asked ones (a long-GOP codec's whole GOPs); None when it holds none."""
+    fix = plan.fix
+    if fix is None or all(i in fix.frames for i in chunk):
+        return None
+    start = plan.frame_range.start
+
+    def frames():
+        with FrameReader(fix.base, alpha=alpha) as old:
+            for index, frame in old.frames(FrameRange(chunk.start - start, chunk.end - start)):
+                if index + start not in fix.frames:
+                    if frame.dtype != np.uint16 and plan.source.bit_depth > 8:
+                        # an 8-bit codec's frames (h264) into the deep source's pipeline: 8 -> 16 bits
+                        # exactly as the encoder takes 16 -> 8 back (x * 257 >> 8 == x)
+                        frame = frame.astype(np.uint16) * 257
+                    yield index + start, frame
+
+    return frames()
 
 
 def _libc_malloc_trim():

@@ -386,12 +386,18 @@ class JobsController:
     def _record(self, entry: QueueEntry) -> None:
         root = self.host.settings.versions_root
         caps = self.host.link.capabilities
-        new = NewVersion(clips.clip_from_json(entry.clip_json), entry.op, entry.output_path, dict(entry.params),
-                         entry.seed, "", caps.engine_version if caps else "", entry.job_id)
+        clip = clips.clip_from_json(entry.clip_json)
+        engine_version = caps.engine_version if caps else ""
+        # a batch records one version per variant, each with its own params; a fix names the version it fixed
+        made = [(v["output_path"], {**{k: x for k, x in entry.params.items() if k not in v.get("drop", ())},
+                                    **v["params"]}) for v in entry.variants] or [
+            (entry.output_path, dict(entry.params))]
+        news = [NewVersion(clip, entry.op, path, params, entry.seed, "", engine_version, entry.job_id,
+                           parent_id=entry.fix_of or None) for path, params in made]
 
         def record() -> Any:
             with VersionStore.open(root) as store:
-                return store.record(new)
+                return [store.record(new) for new in news][-1]
 
         def done(version: Any) -> None:
             entry.recorded = True

@@ -22,6 +22,7 @@ from .clips_ctl import ClipsController
 from .edit_state_ctl import EditStateController
 from .engine_link import EngineLink
 from .export_ctl import ExportController
+from .flows_ctl import FlowsController
 from .frames import FrameStore
 from .history import History
 from .jobs import JobsController
@@ -57,6 +58,7 @@ class Studio(QObject):
         self.clips = ClipsController(self, self._take_up)
         self.jobs = JobsController(self)
         self.versions = VersionsController(self)
+        self.flows = FlowsController(self, self.jobs, self.versions)  # variants and frame fixing
         self.edited = EditedFramesController(self)
         link = ReviewLink(self.settings.versions_root, FrameioConfig.from_settings(self.settings.q))
         self.review = ReviewController(self, link, lambda: self.versions.list)

@@ -29,6 +29,7 @@ from .widgets.scrubber import Scrubber
 from .widgets.shots import ShotsView
 from .widgets.styles import StylesView
 from .widgets.toolbars import CompareBar, MaskTools
+from .widgets.variants import VariantsView
 from .widgets.versions import VersionsView
 from .widgets.viewer import Viewer
 from .widgets.waveform import Waveform
@@ -179,10 +180,12 @@ class StudioWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.versions = VersionsView()
         self.queue = RenderQueueView()
-        for widget in (self.versions, self.queue):
+        self.variants = VariantsView()
+        for widget in (self.versions, self.queue, self.variants):
             widget.layout().setContentsMargins(8, 6, 8, 8)
         self.tabs.addTab(self.versions, "Versions")
         self.tabs.addTab(self.queue, "Render queue")
+        self.tabs.addTab(self.variants, "Variants")
         self.shots = ShotsView()
         self.styles = StylesView()
         self.tabs.addTab(self.shots, "Shots")

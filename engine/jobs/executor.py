@@ -219,6 +219,7 @@ class LocalExecutor:
         poll_interval: float = 0.5,
         progress_interval: float = 0.25,
         max_attempts: int = 3,
+        on_end: Callable[[str], None] | None = None,
     ) -> None:
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
@@ -232,6 +233,8 @@ class LocalExecutor:
         self._poll_interval = poll_interval
         self._progress_interval = progress_interval
         self._max_attempts = max_attempts
+        #: told the id of each job this executor ended (succeeded, failed, cancelled): webhooks
+        self._on_end = on_end
         self._lock = threading.Lock()
         self._running: dict[str, JobRunContext] = {}
         self._wake = threading.Event()
@@ -365,24 +368,36 @@ class LocalExecutor:
             log.warning("job %s: lease lost; leaving it to its new owner", job)
         except Cancelled:
             self._clean(record)
-            store.mark_cancelled(job, owner)
+            if store.mark_cancelled(job, owner):
+                self._ended(job)
             log.info("job %s: cancelled", job)
         except Interrupted:
             store.release(job, owner)
             log.info("job %s: interrupted by shutdown; back in the queue", job)
         except RetakesError as exc:
             self._clean(record)
-            store.fail(job, owner, exc.code, exc.message, exc.field)
+            if store.fail(job, owner, exc.code, exc.message, exc.field):
+                self._ended(job)
             log.info("job %s: failed: %s", job, exc)
         except Exception:
             log.exception("job %s: internal error", job)
             self._clean(record)
-            store.fail(job, owner, "INTERNAL", f"internal error while running the job; {see_the_log()}")
+            if store.fail(job, owner, "INTERNAL", f"internal error while running the job; {see_the_log()}"):
+                self._ended(job)
         else:
             if not store.finish(job, owner, result):
                 log.warning("job %s: finished, but its lease was lost; result not recorded", job)
             else:
                 log.info("job %s: succeeded", job)
+                self._ended(job)
+
+    def _ended(self, job_id: str) -> None:
+        if self._on_end is None:
+            return
+        try:
+            self._on_end(job_id)
+        except Exception:  # telling others must never change how the job ended
+            log.exception("job %s: the end-of-job hook failed", job_id)
 
     def _clean(self, record: JobRecord) -> None:
         """The job will not be resumed: let the runner remove its temp files."""

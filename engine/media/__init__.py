@@ -7,7 +7,7 @@ audio, whatever the clip's length. See each module for the rules it keeps.
 from .audio import AudioClip, AudioFormat, iter_audio, read_audio, sample_span
 from .codecs import CODECS, CodecSpec, resolve_codec
 from .decode import FrameReader
-from .encode import SegmentWriter, finalize_output
+from .encode import PacketSlice, SegmentWriter, finalize_output, keyframe_indices
 from .masks import KeyframeMask, KeyframeMasks, PerFrameMasks, load_masks
 from .paths import atomic_temp_path, check_output_path
 from .probe import AudioInfo, ColorTags, MediaInfo, probe
@@ -28,6 +28,8 @@ __all__ = [
     "atomic_temp_path",
     "check_output_path",
     "finalize_output",
+    "keyframe_indices",
+    "PacketSlice",
     "iter_audio",
     "load_masks",
     "probe",

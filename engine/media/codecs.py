@@ -114,7 +114,9 @@ CODECS: dict[str, CodecSpec] = {
             "bgr0",
             "gbrp16le",
             (".mkv",),
-            {"level": "3", "slicecrc": "1", "threads": "1"},
+            # g=1: every frame a keyframe (FFV1 otherwise carries its coder state over 12
+            # frames), so a frame fix copies any frame's packet untouched (engine.fix)
+            {"level": "3", "slicecrc": "1", "threads": "1", "g": "1"},
             lossless=True,
             pix_fmt_alpha=("bgra", "gbrap16le"),
         ),

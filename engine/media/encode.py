@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -231,8 +232,34 @@ class SegmentWriter:
             self._container = None
 
 
+@dataclass(frozen=True)
+class PacketSlice:
+    """Frames [start, end) (0 = the file's first, in presentation order) of an existing output,
+    joined by copying their packets (a PNG sequence's files) untouched: frame fixing keeps the
+    old version's frames this way. Must start and end on keyframes (`keyframe_indices`)."""
+
+    path: Path
+    start: int
+    end: int
+
+
+def keyframe_indices(path: Path) -> list[int]:
+    """The frames (0 = first, presentation order) a decoder can start at: every frame of a PNG
+    sequence or an intra-frame codec, the GOP starts of a long-GOP one."""
+    path = Path(path)
+    if path.is_dir():
+        return list(range(len(list(path.glob("*.png")))))
+    with av.open(str(path)) as f:
+        stream = f.streams.video[0]
+        tb = Fraction(stream.time_base)
+        rate = stream.average_rate or stream.guessed_rate
+        stamps = [(p.pts, p.is_keyframe) for p in f.demux(stream) if p.size]
+    base = min(pts for pts, _ in stamps)
+    return sorted(round((pts - base) * tb * Fraction(rate)) for pts, key in stamps if key)
+
+
 def finalize_output(
-    segments: list[Path],
+    segments: list[Path | PacketSlice],
     dest: Path,
     spec: CodecSpec,
     *,
@@ -258,11 +285,15 @@ def finalize_output(
     return dest
 
 
-def _join_png(segments: list[Path], temp: Path) -> None:
+def _join_png(segments: list[Path | PacketSlice], temp: Path) -> None:
     temp.mkdir()
     index = 0
     for segment in segments:
-        for frame in sorted(Path(segment).glob("*.png")):
+        if isinstance(segment, PacketSlice):
+            frames = sorted(Path(segment.path).glob("*.png"))[segment.start:segment.end]
+        else:
+            frames = sorted(Path(segment).glob("*.png"))
+        for frame in frames:
             target = temp / f"{index:05d}.png"
             # A hard link leaves the segment whole, so a crash here can simply be re-run.
             try:
@@ -273,7 +304,7 @@ def _join_png(segments: list[Path], temp: Path) -> None:
 
 
 def _join_video(
-    segments: list[Path],
+    segments: list[Path | PacketSlice],
     temp: Path,
     dest: Path,
     rate: FrameRate,
@@ -283,7 +314,7 @@ def _join_video(
     ext = output_extension(dest)
     out = av.open(str(temp), "w", format=MUXERS[ext], options=_BITEXACT)
     try:
-        with av.open(str(segments[0])) as first:
+        with av.open(str(_file_of(segments[0]))) as first:
             vstream = out.add_stream_from_template(first.streams.video[0])
             # the template leaves the pixel shape and the field order behind (only H.264 repeats
             # them in its bitstream), and the codec tag: without it the mov muxer tags any ProRes
@@ -321,17 +352,38 @@ def _join_video(
         out.close()
 
 
-def _segment_timing(segment: Path, rate: FrameRate) -> tuple[list[int], list[int | None], int]:
-    """(frame index of each packet by pts, its dts in frames or None, reorder delay)."""
-    with av.open(str(segment)) as seg:
+def _file_of(segment: Path | PacketSlice) -> Path:
+    return Path(segment.path) if isinstance(segment, PacketSlice) else Path(segment)
+
+
+def _segment_packets(segment: Path | PacketSlice, rate: FrameRate) -> Iterator[tuple[av.Packet, int, int | None]]:
+    """The segment's packets in decode order with their frame index and dts in frames (a
+    slice's from its first frame), only those of the slice's frames for a PacketSlice."""
+    path = str(_file_of(segment))
+    # two passes over the file rather than its packets in memory: an old version may be long
+    with av.open(path) as seg:
+        base = min((p.pts for p in seg.demux(seg.streams.video[0]) if p.size), default=None)
+    if base is None:
+        return
+    first = segment.start if isinstance(segment, PacketSlice) else 0
+    with av.open(path) as seg:
         stream = seg.streams.video[0]
         tb = Fraction(stream.time_base)
-        stamps = [(p.pts, p.dts) for p in seg.demux(stream) if p.size]
+        for p in (p for p in seg.demux(stream) if p.size):
+            index = round((p.pts - base) * tb * rate.value)
+            if isinstance(segment, PacketSlice) and not segment.start <= index < segment.end:
+                continue
+            dts = None if p.dts is None else round((p.dts - base) * tb * rate.value) - first
+            yield p, index - first, dts
+
+
+def _segment_timing(segment: Path | PacketSlice, rate: FrameRate) -> tuple[list[int], list[int | None], int]:
+    """(frame index of each packet by pts, its dts in frames or None, reorder delay)."""
+    stamps = [(index, dts) for _, index, dts in _segment_packets(segment, rate)]
     if not stamps:
         return [], [], 0
-    base = min(pts for pts, _ in stamps)
-    index = [round((pts - base) * tb * rate.value) for pts, _ in stamps]
-    dts = [None if d is None else round((d - base) * tb * rate.value) for _, d in stamps]
+    index = [i for i, _ in stamps]
+    dts = [d for _, d in stamps]
     # The encoder's own delay (first dts before first pts) may exceed what reordering needs.
     delay = max(
         0, *(k - i for k, i in enumerate(index)), *(k - d for k, d in enumerate(dts) if d is not None)
@@ -339,7 +391,7 @@ def _segment_timing(segment: Path, rate: FrameRate) -> tuple[list[int], list[int
     return index, dts, delay
 
 
-def _video_packets(segments: list[Path], rate: FrameRate) -> Iterator[tuple[Fraction, int, av.Packet]]:
+def _video_packets(segments: list[Path | PacketSlice], rate: FrameRate) -> Iterator[tuple[Fraction, int, av.Packet]]:
     """Every segment's packets with timestamps moved onto one continuous frame grid.
 
     pts is the packet's own frame index plus the frames before its segment. dts is the
@@ -353,15 +405,13 @@ def _video_packets(segments: list[Path], rate: FrameRate) -> Iterator[tuple[Frac
     tick = 1 / rate.value
     for segment in segments:
         index, _, _ = _segment_timing(segment, rate)
-        with av.open(str(segment)) as seg:
-            packets = (p for p in seg.demux(seg.streams.video[0]) if p.size)
-            for k, packet in enumerate(packets):
-                decode_at = offset + k - delay
-                packet.time_base = tick
-                packet.pts = offset + index[k]
-                packet.dts = decode_at
-                packet.duration = 1
-                yield decode_at * tick, 0, packet
+        for k, (packet, _, _) in enumerate(_segment_packets(segment, rate)):
+            decode_at = offset + k - delay
+            packet.time_base = tick
+            packet.pts = offset + index[k]
+            packet.dts = decode_at
+            packet.duration = 1
+            yield decode_at * tick, 0, packet
         offset += len(index)
 
 

@@ -199,6 +199,7 @@ class Background(Op):
                       default=0.0, minimum=0, maximum=1),
         ),
         mask=MaskUse.REQUIRED,
+        analysis_params=(),  # tracking the mask images reads no param
     )  # fmt: skip
 
     def __init__(self) -> None:

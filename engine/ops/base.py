@@ -130,6 +130,19 @@ class OpSpec:
     #: Its output is a mask per frame (white = object), written as a matte: 8-bit grayscale
     #: PNGs for a folder, a gray matte for a video (engine.media.SegmentWriter).
     writes_mask: bool = False
+    #: The params the op's analysis (`prepare`/`start_analysis`, and the tracking of its mask
+    #: images) depends on. Batch variants whose values of these agree share one analysis
+    #: (engine.batch); None, the safe default: every param, so only identical variants share.
+    analysis_params: tuple[str, ...] | None = None
+
+    def analysis_key(self, params: Mapping[str, Any]) -> str:
+        """A name for the analysis `params` need: equal for variants that can share one."""
+        import hashlib
+        import json
+
+        names = sorted(params) if self.analysis_params is None else sorted(self.analysis_params)
+        text = json.dumps({n: params.get(n) for n in names}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:

@@ -154,6 +154,8 @@ class PropagateOp(Op):
             ParamSpec("feather", ParamType.NUMBER, "edge feather, fraction of width", 0.006, minimum=0.0, maximum=0.25),
         ),
         mask=MaskUse.OPTIONAL,
+        # each key's analysis folder is named by a digest of its edit, region and flow settings
+        analysis_params=("preset", "flow_width", "threshold"),
         uses_keyframes=True,
         temporal=True,
     )

@@ -187,6 +187,8 @@ class Recolor(Op):
                       minimum=0, maximum=1),
         ),
         mask=MaskUse.REQUIRED,
+        # its only analysis is tracking the mask images, which reads no param
+        analysis_params=(),
     )  # fmt: skip
 
     def __init__(self) -> None:

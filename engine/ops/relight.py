@@ -191,6 +191,7 @@ class Relight(Op):
                       maximum=500, unit=" px"),
         ),
         mask=MaskUse.OPTIONAL,
+        analysis_params=(),  # tracking the mask images reads no param
     )  # fmt: skip
 
     def __init__(self) -> None:

@@ -82,6 +82,8 @@ class RemoveOp(Op):
             ParamSpec("flow_width", ParamType.INTEGER, "max width for flow", 960, minimum=64, maximum=8192, unit=" px"),
         ),
         mask=MaskUse.REQUIRED,
+        # its analysis folder is named by the range alone: the params it reads must match
+        analysis_params=("mask_frame", "grow", "preset", "flow_width"),
         temporal=True,
         gpu=False,  # optical flow (DIS) and OpenCV's inpainting: CPU only
     )

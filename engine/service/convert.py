@@ -8,6 +8,7 @@ from ...v1 import engine_pb2
 from ..errors import InvalidArgument
 from ..jobs import JobRecord
 from ..ops.base import MaskUse, OpSpec, ParamType
+from ..webhooks import without_secret
 
 _MASK_USE = {
     MaskUse.NONE: engine_pb2.MASK_USE_NONE,
@@ -56,7 +57,8 @@ def _timestamp(seconds: float) -> Timestamp:
 def job_message(record: JobRecord) -> engine_pb2.Job:
     job = engine_pb2.Job(
         id=record.id,
-        request=engine_pb2.EditRequest.FromString(record.request),
+        # the webhook's secret stays in the engine's private job store
+        request=without_secret(engine_pb2.EditRequest.FromString(record.request)),
         state=engine_pb2.JobState.Value(f"JOB_STATE_{record.state.name}"),
         progress=engine_pb2.Progress(
             stage=record.stage or "", frames_done=record.frames_done or 0, frames_total=record.frames_total or 0,

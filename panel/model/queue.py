@@ -41,6 +41,10 @@ class QueueEntry:
     params: dict = field(default_factory=dict)
     seed: int = 0
     recorded: bool = False  # the version is in the store
+    #: a batch: one {"name", "output_path", "params"} per variant, each recorded as its own version
+    variants: list = field(default_factory=list)
+    #: a frame fix: the id of the version fixed (the new version's parent); its frames "A:B" in params
+    fix_of: int = 0
 
     @property
     def finished(self) -> bool:

@@ -43,6 +43,7 @@ class VersionsView(QWidget):
     place_requested = Signal(int, str)  # version id, "track" | "take"
     review_requested = Signal(int)
     reveal_requested = Signal(int)
+    fix_requested = Signal(int)  # render In to Out of the version again, with the op panel's values
     versions_shown = Signal()  # the table was filled anew (statuses may have changed)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -86,12 +87,16 @@ class VersionsView(QWidget):
         self.review = QPushButton("Send to review")
         self.review.setToolTip("Start the review page (or push to Frame.io when set up) and show its link")
         self.reveal = QPushButton("Reveal file")
+        self.fix = QPushButton("Fix In–Out")
+        self.fix.setToolTip("Render the frames between In and Out of the selected version again with the op "
+                            "panel's values; every other frame stays the version's own, bit for bit")
         grid.addWidget(self.against, 0, 0)
         grid.addWidget(self.compare, 0, 1)
         grid.addWidget(self.place_track, 1, 0)
         grid.addWidget(self.place_take, 1, 1)
         grid.addWidget(self.review, 2, 0)
         grid.addWidget(self.reveal, 2, 1)
+        grid.addWidget(self.fix, 3, 0, 1, 2)
         layout.addLayout(grid)
         self.compare.clicked.connect(lambda: self._emit(lambda v: self.compare_requested.emit(
             int(self.against.currentData() or 0), v)))
@@ -99,6 +104,7 @@ class VersionsView(QWidget):
         self.place_take.clicked.connect(lambda: self._emit(lambda v: self.place_requested.emit(v, "take")))
         self.review.clicked.connect(lambda: self._emit(self.review_requested.emit))
         self.reveal.clicked.connect(lambda: self._emit(self.reveal_requested.emit))
+        self.fix.clicked.connect(lambda: self._emit(self.fix_requested.emit))
         self.versions: list[Version] = []
         self.links: dict[int, str] = {}  # version id -> its latest review link
         self._part: dict[int, str] = {}  # version id -> the part of the clip it renders, where not all of it

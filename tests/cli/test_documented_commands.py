@@ -278,6 +278,13 @@ def _write_media(root: Path) -> None:
         source_range=TimeRange(RationalTime(start + 24, 24), RationalTime(24, 24))))
     timeline.tracks.append(track)
     write_timeline(timeline, root / "cut.xml")
+    # what `retakes demo` writes (smaller), and the files the README's variants and webhook lines name
+    demo = DemoScene(160, 96, 48, 24)
+    (root / "retakes-demo").mkdir()
+    demo.write(root / "retakes-demo" / "source.mov", codec="prores_422hq", start_timecode="00:59:59:00")
+    demo.write_masks(root / "retakes-demo" / "masks")
+    (root / "colours.csv").write_text("name,color\nred,#C81E1E\nblue,#1E3CC8\n")
+    (root / "hook.secret").write_text("a-secret-for-the-readme\n")
 
 
 @pytest.fixture(scope="module")
@@ -351,6 +358,21 @@ def _edit(ws: Workspace) -> None:
                         "--range", "2:8"))
     assert f"wrote {out} (6 frames, ffv1" in run.stdout
     assert probe(out).frame_count == 6
+    # the README's batch lines, as they stand: their outputs are OUT_NAME, not OUT
+    batches = [c for c in README_COMMANDS if c.fenced and c.text in ADJUSTED and c.words[1:2] == ("edit",)]
+    assert len(batches) == 2, [c.text for c in batches]
+    for command in batches:
+        run = ok(ws.retakes(*command.words[1:]))
+        assert "variant " in run.stdout and not (ws.root / "car.mkv").exists()
+    for name in ("car_C81E1E", "car_1E3CC8", "car_D4A017", "paint_red", "paint_blue"):
+        assert probe(ws.root / f"{name}.mkv").frame_count == 48
+    # the README's frame fix (a synopsis by its '#C81E1E'-like words), on the variant just recorded
+    fixes = [c for c in README_COMMANDS if c.fenced and "--fix" in c.words]
+    assert fixes
+    for command in fixes:
+        run = ok(ws.retakes(*command.words[1:]))
+        assert "fixed output frames 24:36" in run.stderr, run.stderr
+    assert probe(ws.root / "car_fixed.mkv").frame_count == 48
 
 
 @scenario("shots", "find")
@@ -774,6 +796,11 @@ def _build_ccx(ws: Workspace) -> None:
 ADJUSTED = {
     # the default clip takes ~40 s on CI; the demo scenario runs the same command smaller
     "retakes demo": None,
+    # batch variants write OUT_NAME beside OUT: the edit scenario runs them and checks those
+    "retakes edit retakes-demo/source.mov -o car.mkv --op recolor --mask retakes-demo/masks --color #C81E1E "
+    "--color #1E3CC8 --color #D4A017": None,
+    "retakes edit retakes-demo/source.mov -o paint.mkv --op recolor --mask retakes-demo/masks --variants colours.csv":
+        None,
     # machine-wide: staged under --root, never written for real by a test
     "python installers/resolve_agent.py install --all-users": ["--root", "{root}/stage_readme"],
     # servers: run until stopped; their scenarios start them on a free port, call them, stop them

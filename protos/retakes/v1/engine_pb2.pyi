@@ -227,7 +227,7 @@ class Keyframe(_message.Message):
     def __init__(self, frame: _Optional[int] = ..., edited: _Optional[_Union[MediaRef, _Mapping]] = ...) -> None: ...
 
 class EditRequest(_message.Message):
-    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite", "key_masks", "mask_index")
+    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite", "key_masks", "mask_index", "variants", "webhook", "fix")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -251,6 +251,9 @@ class EditRequest(_message.Message):
     OVERWRITE_FIELD_NUMBER: _ClassVar[int]
     KEY_MASKS_FIELD_NUMBER: _ClassVar[int]
     MASK_INDEX_FIELD_NUMBER: _ClassVar[int]
+    VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    FIX_FIELD_NUMBER: _ClassVar[int]
     source: MediaRef
     output_path: str
     op: str
@@ -267,7 +270,43 @@ class EditRequest(_message.Message):
     overwrite: bool
     key_masks: _containers.RepeatedCompositeFieldContainer[KeyMask]
     mask_index: str
-    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ..., key_masks: _Optional[_Iterable[_Union[KeyMask, _Mapping]]] = ..., mask_index: _Optional[str] = ...) -> None: ...
+    variants: _containers.RepeatedCompositeFieldContainer[Variant]
+    webhook: Webhook
+    fix: FixSpec
+    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ..., key_masks: _Optional[_Iterable[_Union[KeyMask, _Mapping]]] = ..., mask_index: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[Variant, _Mapping]]] = ..., webhook: _Optional[_Union[Webhook, _Mapping]] = ..., fix: _Optional[_Union[FixSpec, _Mapping]] = ...) -> None: ...
+
+class Variant(_message.Message):
+    __slots__ = ("name", "output_path", "params")
+    class ParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: ParamValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[ParamValue, _Mapping]] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    output_path: str
+    params: _containers.MessageMap[str, ParamValue]
+    def __init__(self, name: _Optional[str] = ..., output_path: _Optional[str] = ..., params: _Optional[_Mapping[str, ParamValue]] = ...) -> None: ...
+
+class Webhook(_message.Message):
+    __slots__ = ("url", "secret")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    secret: str
+    def __init__(self, url: _Optional[str] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class FixSpec(_message.Message):
+    __slots__ = ("base", "frames")
+    BASE_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    base: MediaRef
+    frames: FrameRange
+    def __init__(self, base: _Optional[_Union[MediaRef, _Mapping]] = ..., frames: _Optional[_Union[FrameRange, _Mapping]] = ...) -> None: ...
 
 class PreviewRequest(_message.Message):
     __slots__ = ("edit", "frame", "encoding")
@@ -330,7 +369,7 @@ class OutputFile(_message.Message):
     def __init__(self, path: _Optional[str] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("outputs", "frames_written", "start_timecode", "rate", "codec", "notes", "tracking")
+    __slots__ = ("outputs", "frames_written", "start_timecode", "rate", "codec", "notes", "tracking", "variant_names", "reencoded")
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     FRAMES_WRITTEN_FIELD_NUMBER: _ClassVar[int]
     START_TIMECODE_FIELD_NUMBER: _ClassVar[int]
@@ -338,6 +377,8 @@ class JobResult(_message.Message):
     CODEC_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
     TRACKING_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_NAMES_FIELD_NUMBER: _ClassVar[int]
+    REENCODED_FIELD_NUMBER: _ClassVar[int]
     outputs: _containers.RepeatedCompositeFieldContainer[OutputFile]
     frames_written: int
     start_timecode: str
@@ -345,7 +386,9 @@ class JobResult(_message.Message):
     codec: str
     notes: _containers.RepeatedScalarFieldContainer[str]
     tracking: TrackingReport
-    def __init__(self, outputs: _Optional[_Iterable[_Union[OutputFile, _Mapping]]] = ..., frames_written: _Optional[int] = ..., start_timecode: _Optional[str] = ..., rate: _Optional[str] = ..., codec: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., tracking: _Optional[_Union[TrackingReport, _Mapping]] = ...) -> None: ...
+    variant_names: _containers.RepeatedScalarFieldContainer[str]
+    reencoded: FrameRange
+    def __init__(self, outputs: _Optional[_Iterable[_Union[OutputFile, _Mapping]]] = ..., frames_written: _Optional[int] = ..., start_timecode: _Optional[str] = ..., rate: _Optional[str] = ..., codec: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., tracking: _Optional[_Union[TrackingReport, _Mapping]] = ..., variant_names: _Optional[_Iterable[str]] = ..., reencoded: _Optional[_Union[FrameRange, _Mapping]] = ...) -> None: ...
 
 class TrackingReport(_message.Message):
     __slots__ = ("start_frame", "confidence", "lost")
