@@ -21,6 +21,12 @@ carried from it, frames nearest it keep the source, and the job's notes say so. 
 images on several frames (`--mask M --mask-frame K`, repeated), the region on every frame is
 the one the shared tracker carries through all of them (`engine.masks_tracked`), instead of
 this op's own tracking from each keyframe; either way the report says where it was lost.
+
+`--backend generative` (or `auto` with a video model in the store) hands the edited keyframes to a
+video model instead (`learned.generative`): each keyframe is a frame the model must keep (mask 0)
+in the window that holds it, and the first keyframe is its reference image in every window, so
+edits that change shape or add things (which a colour transfer cannot carry) are regenerated in
+the region (the mask, or the whole frame without one) on the other frames.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..learned import generative
+from ..learned.video import FrameInput
 from ..media.paths import atomic_temp_path, publish
 from ..timecode import FrameRange
 from ..vision.colour import ColourLUT, change_region, to_unit
@@ -152,6 +160,9 @@ class PropagateOp(Op):
             ParamSpec("threshold", ParamType.NUMBER, "delta E that counts as changed (no mask)", 4.0, minimum=0.5,
                       maximum=100),
             ParamSpec("feather", ParamType.NUMBER, "edge feather, fraction of width", 0.006, minimum=0.0, maximum=0.25),
+            generative.backend_param(),
+            generative.prompt_param(help="generative backend: the edit in words (helps the model; optional)"),
+            *generative.MODEL_PARAMS,
         ),
         mask=MaskUse.OPTIONAL,
         uses_keyframes=True,
@@ -165,14 +176,42 @@ class PropagateOp(Op):
         self._unchanged: list[int] = []
         #: the mask provider whose tracked masks give the region, when masks came on several frames
         self._given = None
+        self._generated: generative.GenerativeRun | None = None
+
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        if generative.chosen(params) == generative.GENERATIVE:
+            generative.check(params, prompt_required=False)
 
     # -- analysis -------------------------------------------------------------------------
     def prepare(self, ctx: EditContext) -> None:
+        if generative.chosen(ctx.params) == generative.GENERATIVE:
+            self._generate(ctx)
+            return
         self.start_analysis(ctx)()
 
-    def start_analysis(self, ctx: EditContext) -> Callable[[], None]:
+    def _generate(self, ctx: EditContext) -> None:
+        if not ctx.keyframes:
+            raise InvalidArgument("propagate needs at least one edited keyframe", field="keyframes")
+        for k in ctx.keyframes:
+            if k not in ctx.frame_range:
+                raise InvalidArgument(f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes")
+        masks, keys = ctx.masks, ctx.keyframes
+
+        def inputs(index: int) -> FrameInput:
+            return FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None,
+                              condition=keys.get(index))
+
+        self._generated = generative.GenerativeRun()
+        self._generated.prepare(ctx, "propagate", inputs, self.scratch_dir(ctx), whole_frame=masks is None,
+                                default_prompt="the same scene, edited as the reference shows",
+                                reference=keys[min(keys)])
+
+    def start_analysis(self, ctx: EditContext) -> Callable[[], None] | None:
         """Fits each keyframe's colour change now; returns the walks (tracking and flow chains
         away from each key, the long part), which write each frame's results as they go."""
+        if generative.chosen(ctx.params) == generative.GENERATIVE:
+            return None  # the engine calls `prepare`, which runs the model
         if not ctx.keyframes:
             raise InvalidArgument("propagate needs at least one edited keyframe", field="keyframes")
         keys = sorted(ctx.keyframes)
@@ -302,6 +341,10 @@ class PropagateOp(Op):
 
     # -- synthesis ------------------------------------------------------------------------
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
+        if generative.chosen(ctx.params) == generative.GENERATIVE:
+            if self._generated is None:
+                self.prepare(ctx)
+            return self._generated.render(index, frame)
         if not self._keys:
             self.prepare(ctx)
         h, w = frame.shape[:2]

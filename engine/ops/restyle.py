@@ -5,6 +5,12 @@ the frame (no per-frame statistics, no normalisation by this frame's histogram),
 frames give identical outputs; the only thing that varies over time is film grain, which is
 deterministic from (seed, frame index) and low-amplitude. Posterisation in `ink` uses soft steps so a
 pixel near a level boundary cannot flip between levels from frame to frame (or between backends).
+
+`--prompt TEXT` instead of `--style` restyles with a video model (`learned.generative`): video to
+video with the source as the model's condition, so structure and motion stay; the whole frame, or
+the masked region. `--strength S` mixes the model's output with the source (1: all of it; a mix of
+pictures, not a noise level: diffusers' VACE pipeline starts every window from pure noise), and
+`--reference IMG` gives the model a style reference image.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..errors import InvalidArgument
+from ..learned import generative
+from ..learned.video import FrameInput
 from . import register
 from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
 from .color import clip, matmul3, saturation_matrix, to_unit_torch, torch_device, torch_of, where
@@ -149,14 +158,49 @@ class Restyle(Op):
         name="restyle",
         summary="Change the look, keep structure and motion: 1970s film, bleach bypass, ink.",
         params=(
-            ParamSpec("style", ParamType.CHOICE, "The look.", required=True, choices=tuple(STYLES)),
+            ParamSpec("style", ParamType.CHOICE, "The look.", choices=tuple(STYLES), exclusive_group="look"),
             ParamSpec("feather", ParamType.NUMBER, "Soft edge of the mask.", default=0.0, minimum=0,
                       maximum=500, unit=" px"),
+            ParamSpec("prompt", ParamType.TEXT, "a look in words, made by a video model (e.g. '16 mm film')",
+                      exclusive_group="look"),
+            ParamSpec("strength", ParamType.NUMBER, "with --prompt: how much of the model's picture replaces the "
+                      "source (a mix)", 1.0, minimum=0.0, maximum=1.0),
+            ParamSpec("reference", ParamType.PATH, "with --prompt: a style reference image"),
+            *generative.MODEL_PARAMS,
         ),
         mask=MaskUse.OPTIONAL,
     )  # fmt: skip
 
+    def __init__(self) -> None:
+        self._generated: generative.GenerativeRun | None = None
+
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        if params.get("prompt") is not None:
+            generative.check(params, prompt_required=True)
+        elif params.get("reference") is not None:
+            raise InvalidArgument("--reference goes with --prompt (a model's style reference)",
+                                  field="params.reference")
+
+    def prepare(self, ctx: EditContext) -> None:
+        if ctx.params.get("prompt") is None:
+            return
+        masks = ctx.masks
+        reference = generative.read_reference(ctx.params.get("reference"))
+
+        def inputs(index: int) -> FrameInput:
+            return FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None)
+
+        self._generated = generative.GenerativeRun()
+        self._generated.prepare(ctx, "restyle", inputs, self.scratch_dir(ctx), whole_frame=masks is None,
+                                strength=1.0 if ctx.params.get("strength") is None else float(ctx.params["strength"]),
+                                reference=reference)
+
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
+        if ctx.params.get("prompt") is not None:
+            if self._generated is None:
+                self.prepare(ctx)  # a one-frame preview: a window of that frame alone
+            return self._generated.render(index, frame)
         mask = ctx.masks.mask(index) if ctx.masks is not None else None
         got = alpha_for(mask, frame, ctx.params.get("feather") or 0.0, required=False)
         if got is None:
