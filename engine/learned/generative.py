@@ -24,45 +24,12 @@ from ..devices import resolve_device
 from ..errors import InvalidArgument
 from ..models import VIDEO_EDIT, runtime
 from ..models.memory import choose
-from ..ops.base import EditContext, ParamSpec, ParamType
-from .video import FrameInput, StoredFrames, WindowProgress, WindowSettings, run_windows
+from ..ops.base import EditContext
+from ..ops.generative_params import AUTO, BACKENDS, CLASSICAL, GENERATIVE, MODEL_PARAMS, chosen
+from . import video
 
-CLASSICAL, GENERATIVE, AUTO = "classical", "generative", "auto"
-BACKENDS = (CLASSICAL, GENERATIVE, AUTO)
-
-
-def backend_param(default: str = CLASSICAL) -> ParamSpec:
-    return ParamSpec("backend", ParamType.CHOICE, "classical, generative (a video model from the store: "
-                     "retakes models add/pull), auto (generative when its weights are here)", default,
-                     choices=BACKENDS)
-
-
-def prompt_param(required: bool = False, help: str = "what the model should make of the region") -> ParamSpec:
-    return ParamSpec("prompt", ParamType.TEXT, help, required=required)
-
-
-#: the generative backend's own settings, shared by every op that has one
-MODEL_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("model", ParamType.TEXT, "the video model (default: the store's video-edit model)", ""),
-    ParamSpec("steps", ParamType.INTEGER, "denoising steps of the video model", 30, minimum=1, maximum=200),
-    ParamSpec("guidance", ParamType.NUMBER, "how strongly the prompt steers the video model", 5.0, minimum=0.0,
-              maximum=30.0),
-    ParamSpec("window", ParamType.INTEGER, "frames per model window (4k+1; the model's own: 81)", 81, minimum=1,
-              maximum=257),
-    ParamSpec("overlap", ParamType.INTEGER, "frames two windows share (continued and blended)", 8, minimum=0,
-              maximum=64),
-    ParamSpec("gen_feather", ParamType.NUMBER, "soft edge of the generated region", 4.0, minimum=0.0, maximum=256.0,
-              unit=" px"),
-)
-
-
-def chosen(params: dict[str, Any], *, default: str = CLASSICAL) -> str:
-    """The backend a request's params pick (`auto` resolved against the store)."""
-    backend = params.get("backend") or default
-    if backend == AUTO:
-        return GENERATIVE if params.get("model") or runtime().store.for_task(VIDEO_EDIT) else CLASSICAL
-    return backend
-
+__all__ = ["AUTO", "BACKENDS", "CLASSICAL", "GENERATIVE", "MODEL_PARAMS", "GenerativeRun", "check", "chosen",
+           "read_reference"]
 
 def check(params: dict[str, Any], *, prompt_required: bool) -> None:
     """At submit, before anything runs: the prompt and the weights."""
@@ -84,9 +51,9 @@ def check(params: dict[str, Any], *, prompt_required: bool) -> None:
 class GenerativeRun:
     """One op's generated frames: run once in `prepare` (resumable), read back in `render`."""
 
-    stored: StoredFrames | None = None
+    stored: video.StoredFrames | None = None
 
-    def prepare(self, ctx: EditContext, op: str, inputs: Callable[[int], FrameInput], workdir: Path, *,
+    def prepare(self, ctx: EditContext, op: str, inputs: Callable[[int], video.FrameInput], workdir: Path, *,
                 whole_frame: bool, default_prompt: str = "", strength: float = 1.0,
                 reference: np.ndarray | None = None, gpu: bool = True) -> None:
         from .vace import VaceModel, VaceSettings
@@ -99,7 +66,7 @@ class GenerativeRun:
         placement = choose(layout, resolve_device(ctx.device if gpu else "auto"), model_name=entry.name)
         prompt = (p.get("prompt") or default_prompt).strip()
         window = int(p.get("window") or 81)
-        settings = WindowSettings(overlap=int(p.get("overlap") if p.get("overlap") is not None else 8),
+        settings = video.WindowSettings(overlap=int(p.get("overlap") if p.get("overlap") is not None else 8),
                                   feather=float(p.get("gen_feather") if p.get("gen_feather") is not None else 4.0),
                                   seed=int(ctx.seed), strength=strength, reference=reference)
         # the folder is named after everything the frames depend on, so a changed request never reads old ones
@@ -111,14 +78,14 @@ class GenerativeRun:
         fr = ctx.frame_range
         windows_steps = int(p.get("steps") or 30)
 
-        def progress(w: WindowProgress) -> None:
+        def progress(w: video.WindowProgress) -> None:
             ctx.progress(f"generate: window {w.window + 1} of {w.windows}", w.window * w.steps + w.step,
                          w.windows * w.steps)
 
         with rt.cache.use(entry, layout, placement) as loaded:
             vace = VaceModel(loaded, VaceSettings(prompt, windows_steps, float(p.get("guidance") or 5.0),
                                                   window=window))
-            self.stored = run_windows(vace, fr.start, len(fr), inputs, folder, settings, whole_frame=whole_frame,
+            self.stored = video.run_windows(vace, fr.start, len(fr), inputs, folder, settings, whole_frame=whole_frame,
                                       progress=progress, check_cancelled=ctx.check_cancelled)
 
     def render(self, index: int, base: np.ndarray) -> np.ndarray:

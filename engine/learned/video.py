@@ -279,7 +279,7 @@ def _union(masks: list[np.ndarray | None]) -> np.ndarray | None:
     out = np.zeros(given[0].shape, np.uint8)
     for m in given:
         out = np.maximum(out, np.where(m >= 128, 255, 0).astype(np.uint8))
-    return out
+    return out if out.any() else None  # masks that are all empty here (the object left the frame)
 
 
 def _box_of(changed: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -40,8 +40,6 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
-from ..learned import generative
-from ..learned.video import FrameInput
 from ..media.paths import atomic_temp_path, publish
 from ..timecode import FrameRange
 from ..vision.colour import ColourLUT, change_region, to_unit
@@ -49,6 +47,7 @@ from ..vision.flow import FlowEstimator, torch_device, warp
 from ..vision.segment import MaskTracker
 from ..vision.tracker import TrackingReport
 from ..vision.walk import walk
+from . import generative_params as gp
 from . import register
 from .base import EditContext, MaskUse, Op, OpReport, OpSpec, ParamSpec, ParamType
 
@@ -160,9 +159,9 @@ class PropagateOp(Op):
             ParamSpec("threshold", ParamType.NUMBER, "delta E that counts as changed (no mask)", 4.0, minimum=0.5,
                       maximum=100),
             ParamSpec("feather", ParamType.NUMBER, "edge feather, fraction of width", 0.006, minimum=0.0, maximum=0.25),
-            generative.backend_param(),
-            generative.prompt_param(help="generative backend: the edit in words (helps the model; optional)"),
-            *generative.MODEL_PARAMS,
+            gp.backend_param(),
+            gp.prompt_param(help="generative backend: the edit in words (helps the model; optional)"),
+            *gp.MODEL_PARAMS,
         ),
         mask=MaskUse.OPTIONAL,
         uses_keyframes=True,
@@ -176,21 +175,25 @@ class PropagateOp(Op):
         self._unchanged: list[int] = []
         #: the mask provider whose tracked masks give the region, when masks came on several frames
         self._given = None
-        self._generated: generative.GenerativeRun | None = None
+        self._generated = None  # a learned.generative.GenerativeRun, with the generative backend
 
     @classmethod
     def check_params(cls, params: dict) -> None:
-        if generative.chosen(params) == generative.GENERATIVE:
+        from ..learned import generative
+
+        if gp.chosen(params) == gp.GENERATIVE:
             generative.check(params, prompt_required=False)
 
     # -- analysis -------------------------------------------------------------------------
     def prepare(self, ctx: EditContext) -> None:
-        if generative.chosen(ctx.params) == generative.GENERATIVE:
+        if gp.chosen(ctx.params) == gp.GENERATIVE:
             self._generate(ctx)
             return
         self.start_analysis(ctx)()
 
     def _generate(self, ctx: EditContext) -> None:
+        from ..learned import generative, video
+
         if not ctx.keyframes:
             raise InvalidArgument("propagate needs at least one edited keyframe", field="keyframes")
         for k in ctx.keyframes:
@@ -198,8 +201,8 @@ class PropagateOp(Op):
                 raise InvalidArgument(f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes")
         masks, keys = ctx.masks, ctx.keyframes
 
-        def inputs(index: int) -> FrameInput:
-            return FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None,
+        def inputs(index: int) -> video.FrameInput:
+            return video.FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None,
                               condition=keys.get(index))
 
         self._generated = generative.GenerativeRun()
@@ -210,7 +213,7 @@ class PropagateOp(Op):
     def start_analysis(self, ctx: EditContext) -> Callable[[], None] | None:
         """Fits each keyframe's colour change now; returns the walks (tracking and flow chains
         away from each key, the long part), which write each frame's results as they go."""
-        if generative.chosen(ctx.params) == generative.GENERATIVE:
+        if gp.chosen(ctx.params) == gp.GENERATIVE:
             return None  # the engine calls `prepare`, which runs the model
         if not ctx.keyframes:
             raise InvalidArgument("propagate needs at least one edited keyframe", field="keyframes")
@@ -341,7 +344,7 @@ class PropagateOp(Op):
 
     # -- synthesis ------------------------------------------------------------------------
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
-        if generative.chosen(ctx.params) == generative.GENERATIVE:
+        if gp.chosen(ctx.params) == gp.GENERATIVE:
             if self._generated is None:
                 self.prepare(ctx)
             return self._generated.render(index, frame)

@@ -48,14 +48,13 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
-from ..learned import generative
-from ..learned.video import FrameInput
 from ..media.paths import require_free_space
 from ..vision.camera import fit_camera_motion, rescale
 from ..vision.fill import push_pull, seam_correction
 from ..vision.flow import FlowEstimator
 from ..vision.tracker import FlowTracker
 from ..vision.walk import walk
+from . import generative_params as gp
 from . import register
 from .base import EditContext, MaskUse, Op, OpReport, OpSpec, ParamSpec, ParamType
 from .track import anchors_of, cache_folder, read_report, track_anchors
@@ -89,10 +88,10 @@ class RemoveOp(Op):
             ParamSpec("grow", ParamType.INTEGER, "mask dilation (3x3 cross iterations)", 2, minimum=0, maximum=256),
             ParamSpec("preset", ParamType.CHOICE, "optical flow quality", "medium", choices=("fast", "medium")),
             ParamSpec("flow_width", ParamType.INTEGER, "max width for flow", 960, minimum=64, maximum=8192, unit=" px"),
-            generative.backend_param(),
-            generative.prompt_param(help="generative backend: what fills what no frame reveals "
-                                         "(default: the background)"),
-            *generative.MODEL_PARAMS,
+            gp.backend_param(),
+            gp.prompt_param(help="generative backend: what fills what no frame reveals "
+                            "(default: the background)"),
+            *gp.MODEL_PARAMS,
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
@@ -105,11 +104,13 @@ class RemoveOp(Op):
         self._tracking: Path | None = None  # the tracker's own folder (its report)
         #: per frame of the range, the homography from the range's first frame to it (full resolution)
         self._to_frame: np.ndarray | None = None
-        self._generated: generative.GenerativeRun | None = None
+        self._generated = None  # a learned.generative.GenerativeRun, with the generative backend
 
     @classmethod
     def check_params(cls, params: dict) -> None:
-        if generative.chosen(params) == generative.GENERATIVE:
+        from ..learned import generative
+
+        if gp.chosen(params) == gp.GENERATIVE:
             generative.check(params, prompt_required=False)
 
     def _hole(self, ctx: EditContext, index: int) -> np.ndarray:
@@ -145,17 +146,19 @@ class RemoveOp(Op):
                 self._sweep(ctx, folder, direction, name)
                 (folder / f"{name}.done").touch()
         self._dir = folder
-        if generative.chosen(ctx.params) == generative.GENERATIVE:
+        if gp.chosen(ctx.params) == gp.GENERATIVE:
             self._generate(ctx)
 
     def _generate(self, ctx: EditContext) -> None:
-        def inputs(index: int) -> FrameInput:
+        from ..learned import generative, video
+
+        def inputs(index: int) -> video.FrameInput:
             frame = ctx.source.frame(index)
             filled, never, hole = self._classical(index, frame, ctx)
             if hole.all():
                 raise InvalidArgument(f"the mask covers the whole of frame {index}: nothing is left to remove "
                                       "it from", field="mask")
-            return FrameInput(filled, np.where(never, 255, 0).astype(np.uint8), limit=hole)
+            return video.FrameInput(filled, np.where(never, 255, 0).astype(np.uint8), limit=hole)
 
         self._generated = generative.GenerativeRun()
         self._generated.prepare(ctx, "remove", inputs, self.scratch_dir(ctx), whole_frame=False,

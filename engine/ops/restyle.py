@@ -21,8 +21,7 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
-from ..learned import generative
-from ..learned.video import FrameInput
+from . import generative_params as gp
 from . import register
 from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
 from .color import clip, matmul3, saturation_matrix, to_unit_torch, torch_device, torch_of, where
@@ -166,16 +165,18 @@ class Restyle(Op):
             ParamSpec("strength", ParamType.NUMBER, "with --prompt: how much of the model's picture replaces the "
                       "source (a mix)", 1.0, minimum=0.0, maximum=1.0),
             ParamSpec("reference", ParamType.PATH, "with --prompt: a style reference image"),
-            *generative.MODEL_PARAMS,
+            *gp.MODEL_PARAMS,
         ),
         mask=MaskUse.OPTIONAL,
     )  # fmt: skip
 
     def __init__(self) -> None:
-        self._generated: generative.GenerativeRun | None = None
+        self._generated = None  # a learned.generative.GenerativeRun, with the generative backend
 
     @classmethod
     def check_params(cls, params: dict) -> None:
+        from ..learned import generative
+
         if params.get("prompt") is not None:
             generative.check(params, prompt_required=True)
         elif params.get("reference") is not None:
@@ -183,13 +184,15 @@ class Restyle(Op):
                                   field="params.reference")
 
     def prepare(self, ctx: EditContext) -> None:
+        from ..learned import generative, video
+
         if ctx.params.get("prompt") is None:
             return
         masks = ctx.masks
         reference = generative.read_reference(ctx.params.get("reference"))
 
-        def inputs(index: int) -> FrameInput:
-            return FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None)
+        def inputs(index: int) -> video.FrameInput:
+            return video.FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None)
 
         self._generated = generative.GenerativeRun()
         self._generated.prepare(ctx, "restyle", inputs, self.scratch_dir(ctx), whole_frame=masks is None,

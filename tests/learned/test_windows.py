@@ -174,3 +174,12 @@ def test_200_frames_go_through_in_windows_with_flat_memory(tmp_path):
     assert len(list((tmp_path / "long").glob("window-*"))) == len(plan_windows(200, 9, 2)) >= 20
     # four times the frames, the same peak (one window in memory); allow 25 % for allocator noise
     assert long < short * 1.25, (short, long)
+
+
+def test_a_window_whose_masks_are_empty_keeps_the_base_and_calls_no_model(tmp_path):
+    frame, _ = _clip(12)
+    empty = np.zeros((24, 40), np.uint8)
+    model = StandIn(window=5)
+    stored = run_windows(model, 0, 12, lambda i: FrameInput(frame(i), empty), tmp_path / "gen", WindowSettings())
+    assert not model.calls
+    assert all(np.array_equal(stored.final(i, frame(i)), frame(i)) for i in range(12))
