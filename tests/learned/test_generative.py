@@ -287,3 +287,55 @@ def test_sigkill_at_a_window_boundary_then_resume_is_byte_identical(studio, shor
         assert not any(s.startswith("generate: window 1 of") for s in stages), stages  # window 1 was not redone
         outputs[name] = out.read_bytes()
     assert outputs["killed"] == outputs["ref"]
+
+
+# ------------------------------------------------------------------- remove: classical first, the model after
+
+
+@pytest.fixture(scope="module")
+def vace_runtime(tmp_path_factory, one_thread):
+    """This process's model store with the tiny Wan VACE in it (for ops run in-process)."""
+    from retakes.engine.models import configure
+
+    from .tiny import build_vace
+
+    root = tmp_path_factory.mktemp("rt")
+    run = retakes("models", "add", "tiny-vace", str(build_vace(root / "vace")), home=root / "home")
+    assert run.returncode == 0, run.stderr
+    return configure(root / "home" / "models")
+
+
+@pytest.mark.parametrize("pan", [(2.0, 0.5), (0.0, 0.0)], ids=["panning", "still"])
+def test_generative_remove_keeps_what_frames_reveal_and_generates_only_the_rest(vace_runtime, pan):
+    from retakes.engine.models import configure
+    from retakes.engine.ops import get_op
+    from retakes.engine.ops.base import EditContext
+    from retakes.engine.ops.remove import hole_of
+    from retakes.engine.vision.scenes import ArrayMasks, ArraySource, make_scene
+
+    configure(vace_runtime.store.root)  # another module's engine may have pointed the process elsewhere
+    scene = make_scene(96, 64, 10, seed=5, pan=pan)
+    src, masks = ArraySource(scene.frames), ArrayMasks(dict(enumerate(scene.masks)))
+    params = {"grow": 2, "backend": "generative", "steps": 1, "window": 5, "overlap": 1, "gen_feather": 2.0}
+    get_op("remove").check_params(params)
+    classical, generative = get_op("remove")(), get_op("remove")()
+    ctx = EditContext(src, src.frame_range, {**params, "backend": "classical"}, masks=masks)
+    gctx = EditContext(src, src.frame_range, params, masks=masks)
+    classical.prepare(ctx)
+    generative.prepare(gctx)
+    generated = never_total = kept = 0
+    for i, f in src.frames(src.frame_range):
+        hole = hole_of(scene.masks[i], 2)
+        a, b = classical.render(i, f, ctx), generative.render(i, f, gctx)
+        never = generative._classical(i, f, gctx)[1]
+        assert np.array_equal(b[~hole], f[~hole])  # invariant 1: outside the dilated mask, the source
+        # what some frame reveals stays the classical fill, beyond the model's feather around what none does
+        reach = cv2.dilate(never.astype(np.uint8), np.ones((2 * 4 + 1, 2 * 4 + 1), np.uint8)).astype(bool)
+        assert np.array_equal(b[~reach], a[~reach]), f"frame {i}"
+        generated += int((b != a).any(axis=2).sum())
+        never_total += int(never.sum())
+        kept += int((hole & ~reach).sum())  # hole pixels the classical fill gave, the model left alone
+    if pan == (0.0, 0.0):  # a still camera reveals nothing behind the object: the model fills the hole
+        assert never_total > 0 and generated > 0
+    else:  # a panning camera reveals most of the hole: most of it is the real background, not generated
+        assert kept > never_total > 0
