@@ -294,15 +294,18 @@ def test_sigkill_at_a_window_boundary_then_resume_is_byte_identical(studio, shor
 
 @pytest.fixture(scope="module")
 def vace_runtime(tmp_path_factory, one_thread):
-    """This process's model store with the tiny Wan VACE in it (for ops run in-process)."""
-    from retakes.engine.models import configure
+    """This process's model store with the tiny Wan VACE in it (for ops run in-process); the store the
+    process had before (the module's engine's) is put back afterwards."""
+    from retakes.engine.models import configure, runtime
 
     from .tiny import build_vace
 
+    before = runtime().store.root
     root = tmp_path_factory.mktemp("rt")
     run = retakes("models", "add", "tiny-vace", str(build_vace(root / "vace")), home=root / "home")
     assert run.returncode == 0, run.stderr
-    return configure(root / "home" / "models")
+    yield configure(root / "home" / "models")
+    configure(before)
 
 
 @pytest.mark.parametrize("pan", [(2.0, 0.5), (0.0, 0.0)], ids=["panning", "still"])
