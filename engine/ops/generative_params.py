@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import InvalidArgument
 from ..models import VIDEO_EDIT, runtime
 from .base import ParamSpec, ParamType
 
@@ -44,3 +45,13 @@ def chosen(params: dict[str, Any], *, default: str = CLASSICAL) -> str:
     if backend == AUTO:
         return GENERATIVE if params.get("model") or runtime().store.for_task(VIDEO_EDIT) else CLASSICAL
     return backend
+
+
+def refuse_unused(params: dict[str, Any], *, default: str = CLASSICAL) -> None:
+    """A prompt or model given to the classical backend would be ignored without a word: refused."""
+    if (params.get("backend") or default) != CLASSICAL:
+        return
+    for name in ("prompt", "model"):
+        if params.get(name) not in (None, ""):
+            raise InvalidArgument(f"--{name} is for the generative backend; add --backend generative (or auto)",
+                                  field=f"params.{name}")

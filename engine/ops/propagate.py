@@ -181,6 +181,7 @@ class PropagateOp(Op):
     def check_params(cls, params: dict) -> None:
         from ..learned import generative
 
+        gp.refuse_unused(params)
         if gp.chosen(params) == gp.GENERATIVE:
             generative.check(params, prompt_required=False)
 

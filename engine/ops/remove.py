@@ -110,6 +110,7 @@ class RemoveOp(Op):
     def check_params(cls, params: dict) -> None:
         from ..learned import generative
 
+        gp.refuse_unused(params)
         if gp.chosen(params) == gp.GENERATIVE:
             generative.check(params, prompt_required=False)
 

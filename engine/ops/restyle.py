@@ -179,9 +179,11 @@ class Restyle(Op):
 
         if params.get("prompt") is not None:
             generative.check(params, prompt_required=True)
-        elif params.get("reference") is not None:
-            raise InvalidArgument("--reference goes with --prompt (a model's style reference)",
-                                  field="params.reference")
+        else:  # a named look: what only the model reads would be ignored without a word
+            for name in ("reference", "model"):
+                if params.get(name) not in (None, ""):
+                    raise InvalidArgument(f"--{name} goes with --prompt (the video model's restyle)",
+                                          field=f"params.{name}")
 
     def prepare(self, ctx: EditContext) -> None:
         from ..learned import generative, video

@@ -188,6 +188,8 @@ def test_preview_of_one_frame_runs_a_one_frame_window(studio):
     ("replace", {"prompt": "x", "model": "tiny-sam"}, "params.model", "not video-edit"),
     ("replace", {"prompt": "x", "window": 6}, "params.window", "4k+1"),
     ("restyle", {"prompt": "x", "style": "ink"}, "params.style", "exactly one of"),
+    ("restyle", {"style": "ink", "model": "tiny-vace"}, "params.model", "goes with --prompt"),
+    ("remove", {"prompt": "x"}, "params.prompt", "--backend generative"),
 ])
 def test_bad_requests_are_refused_naming_the_field(studio, tmp_path, op, params, field, words):
     with EngineClient(studio["target"]) as client, pytest.raises(Exception) as error:
