@@ -179,6 +179,7 @@ class Restyle(Op):
 
         if params.get("prompt") is not None:
             generative.check(params, prompt_required=True)
+            generative.read_reference(params.get("reference"))  # at submit: a bad image never starts a job
         else:  # a named look: what only the model reads would be ignored without a word
             for name in ("reference", "model"):
                 if params.get(name) not in (None, ""):
