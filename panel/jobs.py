@@ -21,7 +21,7 @@ from retakes.v1 import engine_pb2 as pb
 
 from .host import Host
 from .model import clips
-from .model.edit import edit_request
+from .model.edit import backend_states, edit_request
 from .model.mask import write_png
 from .model.prompt import check, suggest_op
 from .model.queue import QueueEntry, RenderQueue
@@ -83,7 +83,7 @@ class JobsController:
     # ---- connection
     def _connected(self, caps: pb.Capabilities) -> None:
         ops = [op for op in caps.ops]
-        self.window.edit.ops.set_ops(ops, hidden=("track",))
+        self.window.edit.ops.set_ops(ops, hidden=("track",), learned=backend_states(caps))
         self.window.engine_state.setText(f"engine {caps.engine_version} · {self.host.link.address}")
         self.window.banner.hide()
         self.host.status("Engine connected")

@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|vace]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
@@ -74,6 +74,15 @@ if [ "$mode" = learned ]; then
   # call keeps each under the device's 10-minute limit: LEARNED_PART=unet,vae | flux | sam2.
   run python3 bench/gpu/learned.py --only "${LEARNED_PART:-unet,vae,flux,sam2}" \
       --out "$out/learned_${LEARNED_PART:-all}.json"
+  exit 0
+fi
+if [ "$mode" = vace ]; then
+  # The generative video edits' model (Wan2.1 VACE 1.3B) with random weights (bench/gpu/vace.py); needs the
+  # diffusers, transformers and ftfy wheels in .whl/. One part per call keeps each under the device's
+  # 10-minute limit: VACE_PARTS=step | e2e | crop1080 | windows (VACE_STEPS, VACE_WINDOW_STEPS: steps).
+  run python3 bench/gpu/vace.py --parts "${VACE_PARTS:-step}" --steps "${VACE_STEPS:-20}" \
+      --window-steps "${VACE_WINDOW_STEPS:-4}" ${VACE_E2E_VARIANTS:+--e2e-variants "$VACE_E2E_VARIANTS"} \
+      --out "$out/vace_${VACE_PARTS:-step}.json"
   exit 0
 fi
 if [ "$mode" = ceiling ]; then

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .layout import KEYFRAME_INPAINT, KEYFRAME_INSTRUCT, TRACK
+from .layout import KEYFRAME_INPAINT, KEYFRAME_INSTRUCT, TRACK, VIDEO_EDIT
 
 #: what a transformers/diffusers folder needs; original-format checkpoints (.pt, .ckpt) and
 #: half-precision duplicates are left on the hub
@@ -67,10 +67,17 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
                    "flux-1-dev-non-commercial-license",
                    "https://huggingface.co/black-forest-labs/FLUX.1-dev/blob/main/LICENSE.md", False,
                    "FLUX.1 Kontext [dev] instruction edits (12B); non-commercial", _DIFFUSERS, gated=True),
+    CatalogueEntry("wan2.1-vace-1.3b", "Wan-AI/Wan2.1-VACE-1.3B-diffusers", VIDEO_EDIT, "apache-2.0",
+                   "https://www.apache.org/licenses/LICENSE-2.0", True,
+                   "Wan2.1 VACE video edits: replace, remove, restyle (1.3B, 480p, about 8 GB)", _DIFFUSERS),
+    CatalogueEntry("wan2.1-vace-14b", "Wan-AI/Wan2.1-VACE-14B-diffusers", VIDEO_EDIT, "apache-2.0",
+                   "https://www.apache.org/licenses/LICENSE-2.0", True,
+                   "Wan2.1 VACE video edits (14B, 720p; a large GPU or offloading)", _DIFFUSERS),
 )
 
 #: what `needs weights: retakes models pull NAME` suggests for each task: the smallest permissive model
-SUGGESTED = {TRACK: "sam2.1-hiera-tiny", KEYFRAME_INSTRUCT: "instruct-pix2pix", KEYFRAME_INPAINT: "sd-inpainting"}
+SUGGESTED = {TRACK: "sam2.1-hiera-tiny", KEYFRAME_INSTRUCT: "instruct-pix2pix", KEYFRAME_INPAINT: "sd-inpainting",
+             VIDEO_EDIT: "wan2.1-vace-1.3b"}
 
 
 def find(name: str) -> CatalogueEntry | None:

@@ -22,7 +22,8 @@ from ..errors import InvalidArgument, MediaNotFound
 KEYFRAME_INPAINT = "keyframe-inpaint"
 KEYFRAME_INSTRUCT = "keyframe-instruct"
 TRACK = "track"
-TASKS = (KEYFRAME_INPAINT, KEYFRAME_INSTRUCT, TRACK)
+VIDEO_EDIT = "video-edit"
+TASKS = (KEYFRAME_INPAINT, KEYFRAME_INSTRUCT, TRACK, VIDEO_EDIT)
 
 #: diffusers pipelines that repaint a masked region from a prompt (`AutoPipelineForInpainting`'s
 #: families, plus Flux Fill, which has its own transformer and is loaded as itself)
@@ -36,6 +37,8 @@ INSTRUCT_PIPELINES = frozenset({
     "StableDiffusionInstructPix2PixPipeline", "StableDiffusionXLInstructPix2PixPipeline", "FluxKontextPipeline",
     "QwenImageEditPipeline", "QwenImageEditPlusPipeline",
 })
+#: diffusers pipelines that regenerate a masked region of a video, with the rest as condition (Wan VACE)
+VIDEO_EDIT_PIPELINES = frozenset({"WanVACEPipeline"})
 #: transformers model types that track a mask through a video (SAM 2 / 2.1 checkpoints)
 TRACKER_TYPES = frozenset({"sam2_video", "sam2"})
 
@@ -170,6 +173,8 @@ def _diffusers(path: Path, field_name: str) -> ModelLayout:
         tasks.append(KEYFRAME_INPAINT)
     if class_name in INSTRUCT_PIPELINES:
         tasks.append(KEYFRAME_INSTRUCT)
+    if class_name in VIDEO_EDIT_PIPELINES:
+        tasks.append(VIDEO_EDIT)
     return ModelLayout("diffusers", class_name, class_name.removesuffix("Pipeline"), tuple(tasks), tuple(components),
                        _relative(path, files), licence_of(path))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..config import default_state_dir
 from ..errors import FailedPrecondition, InvalidArgument
 from .catalogue import pull_command
-from .layout import KEYFRAME_INPAINT, KEYFRAME_INSTRUCT, TRACK
+from .layout import KEYFRAME_INPAINT, KEYFRAME_INSTRUCT, TRACK, VIDEO_EDIT
 from .loader import ModelCache
 from .store import ModelEntry, ModelStore
 
@@ -59,7 +59,9 @@ class BackendState:
 
 #: (op, backend, task): the learned backends and what they need
 BACKENDS = (("track", "learned", TRACK), ("keyframe", "inpaint", KEYFRAME_INPAINT),
-             ("keyframe", "instruct", KEYFRAME_INSTRUCT))
+             ("keyframe", "instruct", KEYFRAME_INSTRUCT), ("remove", "generative", VIDEO_EDIT),
+             ("replace", "generative", VIDEO_EDIT), ("restyle", "generative", VIDEO_EDIT),
+             ("propagate", "generative", VIDEO_EDIT))
 
 
 def backend_states(rt: LearnedRuntime) -> list[BackendState]:

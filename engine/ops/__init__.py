@@ -38,6 +38,7 @@ from . import (  # noqa: E402
     recolor,  # noqa: E402,F401
     relight,  # noqa: E402,F401
     remove,  # noqa: E402,F401
+    replace,  # noqa: E402,F401
     restyle,  # noqa: E402,F401
     track,  # noqa: E402,F401
 )

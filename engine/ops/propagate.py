@@ -21,6 +21,12 @@ carried from it, frames nearest it keep the source, and the job's notes say so. 
 images on several frames (`--mask M --mask-frame K`, repeated), the region on every frame is
 the one the shared tracker carries through all of them (`engine.masks_tracked`), instead of
 this op's own tracking from each keyframe; either way the report says where it was lost.
+
+`--backend generative` (or `auto` with a video model in the store) hands the edited keyframes to a
+video model instead (`learned.generative`): each keyframe is a frame the model must keep (mask 0)
+in the window that holds it, and the first keyframe is its reference image in every window, so
+edits that change shape or add things (which a colour transfer cannot carry) are regenerated in
+the region (the mask, or the whole frame without one) on the other frames.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from ..vision.flow import FlowEstimator, torch_device, warp
 from ..vision.segment import MaskTracker
 from ..vision.tracker import TrackingReport
 from ..vision.walk import walk
+from . import generative_params as gp
 from . import register
 from .base import EditContext, MaskUse, Op, OpReport, OpSpec, ParamSpec, ParamType
 
@@ -152,6 +159,9 @@ class PropagateOp(Op):
             ParamSpec("threshold", ParamType.NUMBER, "delta E that counts as changed (no mask)", 4.0, minimum=0.5,
                       maximum=100),
             ParamSpec("feather", ParamType.NUMBER, "edge feather, fraction of width", 0.006, minimum=0.0, maximum=0.25),
+            gp.backend_param(),
+            gp.prompt_param(help="generative backend: the edit in words (helps the model; optional)"),
+            *gp.MODEL_PARAMS,
         ),
         mask=MaskUse.OPTIONAL,
         # each key's analysis folder is named by a digest of its edit, region and flow settings
@@ -167,14 +177,47 @@ class PropagateOp(Op):
         self._unchanged: list[int] = []
         #: the mask provider whose tracked masks give the region, when masks came on several frames
         self._given = None
+        self._generated = None  # a learned.generative.GenerativeRun, with the generative backend
+
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        from ..learned import generative
+
+        gp.refuse_unused(params)
+        if gp.chosen(params) == gp.GENERATIVE:
+            generative.check(params, prompt_required=False)
 
     # -- analysis -------------------------------------------------------------------------
     def prepare(self, ctx: EditContext) -> None:
+        if gp.chosen(ctx.params) == gp.GENERATIVE:
+            self._generate(ctx)
+            return
         self.start_analysis(ctx)()
 
-    def start_analysis(self, ctx: EditContext) -> Callable[[], None]:
+    def _generate(self, ctx: EditContext) -> None:
+        from ..learned import generative, video
+
+        if not ctx.keyframes:
+            raise InvalidArgument("propagate needs at least one edited keyframe", field="keyframes")
+        for k in ctx.keyframes:
+            if k not in ctx.frame_range:
+                raise InvalidArgument(f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes")
+        masks, keys = ctx.masks, ctx.keyframes
+
+        def inputs(index: int) -> video.FrameInput:
+            return video.FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None,
+                              condition=keys.get(index))
+
+        self._generated = generative.GenerativeRun()
+        self._generated.prepare(ctx, "propagate", inputs, self.scratch_dir(ctx), whole_frame=masks is None,
+                                default_prompt="the same scene, edited as the reference shows",
+                                reference=keys[min(keys)])
+
+    def start_analysis(self, ctx: EditContext) -> Callable[[], None] | None:
         """Fits each keyframe's colour change now; returns the walks (tracking and flow chains
         away from each key, the long part), which write each frame's results as they go."""
+        if gp.chosen(ctx.params) == gp.GENERATIVE:
+            return None  # the engine calls `prepare`, which runs the model
         if not ctx.keyframes:
             raise InvalidArgument("propagate needs at least one edited keyframe", field="keyframes")
         keys = sorted(ctx.keyframes)
@@ -304,6 +347,10 @@ class PropagateOp(Op):
 
     # -- synthesis ------------------------------------------------------------------------
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
+        if gp.chosen(ctx.params) == gp.GENERATIVE:
+            if self._generated is None:
+                self.prepare(ctx)
+            return self._generated.render(index, frame)
         if not self._keys:
             self.prepare(ctx)
         h, w = frame.shape[:2]

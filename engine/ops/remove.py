@@ -20,6 +20,13 @@ Classical and streamed, so memory stays flat in clip length:
 Outside the (dilated) mask the output is the source, bit for bit, and nothing the mask
 covers in any frame is ever read.
 
+`--backend generative` (or `auto` with a video model in the store) adds a video model for what no
+frame reveals: the classical fill above runs first, and the pixels it could only inpaint spatially
+(`never`: no frame shows them, as behind a person in front of a still camera) become the model's
+region, with the classically filled frames as everything it is shown. So the model generates only
+what no frame shows; what some frame does show stays the real background. The output may differ
+from the source only inside the dilated mask, whatever the model's feather (`limit`).
+
 Measured on davis-dev at 432x240 (bench/quality.py; the history is in BENCHMARKS.md):
 27.82 / 21.47 / 31.10 dB on blackswan / breakdance / car-shadow, against 27.18 / 20.90 /
 29.04 for the earlier design that carried colours frame to frame along dense flow
@@ -47,6 +54,7 @@ from ..vision.fill import push_pull, seam_correction
 from ..vision.flow import FlowEstimator
 from ..vision.tracker import FlowTracker
 from ..vision.walk import walk
+from . import generative_params as gp
 from . import register
 from .base import EditContext, MaskUse, Op, OpReport, OpSpec, ParamSpec, ParamType
 from .track import anchors_of, cache_folder, read_report, track_anchors
@@ -80,6 +88,10 @@ class RemoveOp(Op):
             ParamSpec("grow", ParamType.INTEGER, "mask dilation (3x3 cross iterations)", 2, minimum=0, maximum=256),
             ParamSpec("preset", ParamType.CHOICE, "optical flow quality", "medium", choices=("fast", "medium")),
             ParamSpec("flow_width", ParamType.INTEGER, "max width for flow", 960, minimum=64, maximum=8192, unit=" px"),
+            gp.backend_param(),
+            gp.prompt_param(help="generative backend: what fills what no frame reveals "
+                            "(default: the background)"),
+            *gp.MODEL_PARAMS,
         ),
         mask=MaskUse.REQUIRED,
         # its analysis folder is named by the range alone: the params it reads must match
@@ -94,6 +106,15 @@ class RemoveOp(Op):
         self._tracking: Path | None = None  # the tracker's own folder (its report)
         #: per frame of the range, the homography from the range's first frame to it (full resolution)
         self._to_frame: np.ndarray | None = None
+        self._generated = None  # a learned.generative.GenerativeRun, with the generative backend
+
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        from ..learned import generative
+
+        gp.refuse_unused(params)
+        if gp.chosen(params) == gp.GENERATIVE:
+            generative.check(params, prompt_required=False)
 
     def _hole(self, ctx: EditContext, index: int) -> np.ndarray:
         grow = int(ctx.params.get("grow") if ctx.params.get("grow") is not None else 2)
@@ -128,6 +149,23 @@ class RemoveOp(Op):
                 self._sweep(ctx, folder, direction, name)
                 (folder / f"{name}.done").touch()
         self._dir = folder
+        if gp.chosen(ctx.params) == gp.GENERATIVE:
+            self._generate(ctx)
+
+    def _generate(self, ctx: EditContext) -> None:
+        from ..learned import generative, video
+
+        def inputs(index: int) -> video.FrameInput:
+            frame = ctx.source.frame(index)
+            filled, never, hole = self._classical(index, frame, ctx)
+            if hole.all():
+                raise InvalidArgument(f"the mask covers the whole of frame {index}: nothing is left to remove "
+                                      "it from", field="mask")
+            return video.FrameInput(filled, np.where(never, 255, 0).astype(np.uint8), limit=hole)
+
+        self._generated = generative.GenerativeRun()
+        self._generated.prepare(ctx, "remove", inputs, self.scratch_dir(ctx), whole_frame=False,
+                                default_prompt="the empty background, nothing in front of it", gpu=False)
 
     def report(self, ctx: EditContext) -> OpReport:
         return OpReport.of(None if self._tracking is None else read_report(self._tracking, ctx.frame_range))
@@ -226,9 +264,16 @@ class RemoveOp(Op):
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
         if self._dir is None:
             self.prepare(ctx)
+        filled = self._classical(index, frame, ctx)[0]
+        return filled if self._generated is None else self._generated.render(index, filled)
+
+    def _classical(self, index: int, frame: np.ndarray, ctx: EditContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The classical fill of frame `index`, where no frame revealed the background (the spatial
+        inpainting's pixels), and the hole (all full-frame bool)."""
         whole = self._hole(ctx, index)
+        never_full = np.zeros(whole.shape, bool)
         if not whole.any():
-            return frame.copy()
+            return frame.copy(), never_full, whole
         # everything below works in the hole's box with a margin: the spatial fill and the seam
         # correction only need the hole's surroundings, and a small hole in a 4K frame stays cheap
         box = _box_around(whole)
@@ -248,7 +293,8 @@ class RemoveOp(Op):
             fill[never] = 0.5 * telea[never] * (full / 255.0) + 0.5 * smooth[never]
         out = frame.copy()
         out[box][hole] = np.clip(np.rint(fill[hole]), 0, full).astype(frame.dtype)
-        return out
+        never_full[box] = never
+        return out, never_full, whole
 
     def _temporal_fill(
         self,

@@ -13,6 +13,12 @@ is given) and matched to the reference's. A preview, which sees one frame, fits 
 When a generative model that takes a reference image is installed it registers in
 `REFERENCE_CONDITIONERS`; `--conditioner NAME` hands it the frame, the reference and the classical
 result (its starting point).
+
+`--prompt TEXT` restyles with a video model (`learned.generative`): video to video with the source
+as the model's condition, so structure and motion stay; the whole frame, or the masked region.
+`--strength S` then mixes the model's output with the source (1: all of it; a mix of pictures, not a
+noise level: diffusers' VACE pipeline starts every window from pure noise), and `--reference IMG`
+is the model's style reference image instead of a classical look.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from ..errors import InvalidArgument
 from ..media.sequence import read_frame
 from ..timecode import FrameRange
 from ..vision.shots import detect_shots
+from . import generative_params as gp
 from . import register
 from .base import EditContext, MaskUse, Op, OpSpec, ParamSpec, ParamType
 from .color import clip, matmul3, saturation_matrix, to_unit_torch, torch_device, torch_of, where
@@ -183,17 +190,22 @@ class Restyle(Op):
         name="restyle",
         summary="Change the look, keep structure and motion: 1970s film, bleach bypass, ink.",
         params=(
-            ParamSpec("style", ParamType.CHOICE, "The look.", choices=tuple(STYLES), exclusive_group="look"),
+            # One look: a named --style, a --reference image, or a --prompt for a video model (which may
+            # take the --reference as its style image). check_params says which combinations stand.
+            ParamSpec("style", ParamType.CHOICE, "The look.", choices=tuple(STYLES)),
             ParamSpec("reference", ParamType.PATH, "Take the look from this image (colour and tone, per "
-                      "luminance band).", exclusive_group="look"),
+                      "luminance band); with --prompt, the video model's style reference."),
+            ParamSpec("prompt", ParamType.TEXT, "a look in words, made by a video model (e.g. '16 mm film')"),
             ParamSpec("bands", ParamType.INTEGER, "Luminance bands matched to the reference's (1: the whole "
                       "image; 3: shadows, mids, highlights).", default=3, minimum=1, maximum=8),
-            ParamSpec("strength", ParamType.NUMBER, "How far to go towards the reference's look.", default=1.0,
-                      minimum=0, maximum=1),
+            ParamSpec("strength", ParamType.NUMBER, "How far to go towards the reference's look (with --prompt: "
+                      "how much of the model's picture replaces the source, a mix).", default=1.0, minimum=0,
+                      maximum=1),
             ParamSpec("conditioner", ParamType.TEXT, "A generative model's reference conditioning (default: "
                       "none, the classical transfer alone).", default=""),
             ParamSpec("feather", ParamType.NUMBER, "Soft edge of the mask.", default=0.0, minimum=0,
                       maximum=500, unit=" px"),
+            *gp.MODEL_PARAMS,
         ),
         mask=MaskUse.OPTIONAL,
     )  # fmt: skip
@@ -202,9 +214,23 @@ class Restyle(Op):
         #: (shot, its transfer) for a reference look, fitted in `prepare`
         self._transfers: list[tuple[FrameRange, Transfer]] | None = None
         self._reference: np.ndarray | None = None
+        self._generated = None  # a learned.generative.GenerativeRun, with --prompt
 
     @classmethod
     def check_params(cls, params: dict) -> None:
+        given = [n for n in ("style", "reference", "prompt") if params.get(n) not in (None, "")]
+        if not given:
+            raise InvalidArgument("op 'restyle' needs a look: --style, --reference or --prompt (none given)",
+                                  field="params.style")
+        if "style" in given and len(given) > 1:
+            raise InvalidArgument(f"--style or --{given[1]}, not both: one look", field="params.style")
+        if params.get("prompt") not in (None, ""):
+            from ..learned import generative
+
+            generative.check(params, prompt_required=True)
+            generative.read_reference(params.get("reference"))  # at submit: a bad image never starts a job
+        elif params.get("model") not in (None, ""):  # what only the model reads would be ignored without a word
+            raise InvalidArgument("--model goes with --prompt (the video model's restyle)", field="params.model")
         name = params.get("conditioner") or ""
         if name and name not in REFERENCE_CONDITIONERS:
             have = ", ".join(sorted(REFERENCE_CONDITIONERS)) or "none is installed"
@@ -213,6 +239,9 @@ class Restyle(Op):
             raise InvalidArgument("a conditioner needs a --reference image", field="params.conditioner")
 
     def prepare(self, ctx: EditContext) -> None:
+        if ctx.params.get("prompt") not in (None, ""):
+            self._prepare_generative(ctx)
+            return
         if not ctx.params.get("reference"):
             return
         from ..vision.style_transfer import LabStats, Transfer, sample_pixels, to_oklab
@@ -239,12 +268,30 @@ class Restyle(Op):
             self._transfers.append((shot, Transfer.fit(px, ref_stats, strength)))
             ctx.progress("restyle: fit", n + 1, len(shots))
 
+    def _prepare_generative(self, ctx: EditContext) -> None:
+        from ..learned import generative, video
+
+        masks = ctx.masks
+        reference = generative.read_reference(ctx.params.get("reference"))
+
+        def inputs(index: int) -> video.FrameInput:
+            return video.FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None)
+
+        self._generated = generative.GenerativeRun()
+        self._generated.prepare(ctx, "restyle", inputs, self.scratch_dir(ctx), whole_frame=masks is None,
+                                strength=1.0 if ctx.params.get("strength") is None else float(ctx.params["strength"]),
+                                reference=reference)
+
     def _transfer(self, index: int, ctx: EditContext) -> Transfer | None:
         if self._transfers is None:
             self.prepare(ctx)
         return next((t for shot, t in self._transfers if index in shot), None)
 
     def render(self, index: int, frame: np.ndarray, ctx: EditContext) -> np.ndarray:
+        if ctx.params.get("prompt") not in (None, ""):
+            if self._generated is None:
+                self.prepare(ctx)  # a one-frame preview: a window of that frame alone
+            return self._generated.render(index, frame)
         mask = ctx.masks.mask(index) if ctx.masks is not None else None
         got = alpha_for(mask, frame, ctx.params.get("feather") or 0.0, required=False)
         if got is None:

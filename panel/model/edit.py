@@ -42,6 +42,18 @@ def groups(op: pb.OpDescriptor) -> dict[str, list[str]]:
     return out
 
 
+@dataclass(frozen=True)
+class BackendState:
+    """A learned backend of an op as the engine's capabilities say: ready, or what it needs."""
+
+    ready: bool
+    state: str  # "ready (NAME)" or "needs weights: retakes models pull NAME ..."
+
+
+def backend_states(caps: pb.Capabilities | None) -> dict[tuple[str, str], BackendState]:
+    return {} if caps is None else {(b.op, b.backend): BackendState(b.ready, b.state) for b in caps.learned}
+
+
 @dataclass
 class OpChoice:
     """The op the editor picked and the values set on its controls (None: not given)."""
@@ -49,10 +61,25 @@ class OpChoice:
     op: pb.OpDescriptor
     values: dict[str, Any] = field(default_factory=dict)
     chosen: dict[str, str] = field(default_factory=dict)  # exclusive group -> param in use
+    #: (op, backend) -> state, from the capabilities (`backend_states`)
+    learned: dict[tuple[str, str], BackendState] = field(default_factory=dict)
+
+    def generative(self) -> BackendState | None:
+        """The state of the generative backend when the choice uses it: `--backend generative`, or,
+        for an op without a backend switch (replace, restyle), a prompt given. None: it does not."""
+        state = self.learned.get((self.op.name, "generative"))
+        if state is None:
+            return None
+        has_switch = any(p.name == "backend" for p in self.op.params)
+        uses = self.values.get("backend") == "generative" if has_switch else "prompt" in self.params()
+        return state if uses else None
 
     def problems(self, has_mask: bool, has_keyframes: bool = False) -> list[str]:
         """What stops this op from running, in plain words (empty: ready)."""
         out = []
+        state = self.generative()
+        if state is not None and not state.ready:
+            out.append(f"{self.op.name} (generative) {state.state}")
         if self.op.uses_keyframes and not has_keyframes:
             out.append(f"{self.op.name} needs an edited frame: export this frame, edit it, then load it back")
         if self.op.mask == pb.MASK_USE_REQUIRED and not has_mask:

@@ -33,7 +33,18 @@ from PySide6.QtWidgets import (
 
 from retakes.v1 import engine_pb2 as pb
 
-from ..model.edit import BOOL, CHOICE, COLOR, INTEGER, NUMBER, PANEL_OWNED, PATH, OpChoice, default_of
+from ..model.edit import (
+    BOOL,
+    CHOICE,
+    COLOR,
+    INTEGER,
+    NUMBER,
+    PANEL_OWNED,
+    PATH,
+    BackendState,
+    OpChoice,
+    default_of,
+)
 
 MASK_WORDS = {pb.MASK_USE_REQUIRED: "needs a mask", pb.MASK_USE_OPTIONAL: "mask optional",
               pb.MASK_USE_NONE: "whole frame"}
@@ -105,6 +116,12 @@ class OpPanel(QWidget):
         self.form.setVerticalSpacing(3)
         outer.addWidget(self.form_host)
         self.ops: dict[str, pb.OpDescriptor] = {}
+        #: the learned backends' states from the capabilities: (op, backend) -> ready or what it needs
+        self.learned: dict[tuple[str, str], BackendState] = {}
+        self.backend_state = QLabel()
+        self.backend_state.setWordWrap(True)
+        self.backend_state.setProperty("role", "dim")
+        outer.insertWidget(2, self.backend_state)
         self.setting_ops = False
         self.controls: dict[str, _Control] = {}
         self._groups: dict[str, QButtonGroup] = {}
@@ -112,8 +129,11 @@ class OpPanel(QWidget):
     def _changed(self, *_: object) -> None:
         self.changed.emit()
 
-    def set_ops(self, ops: list[pb.OpDescriptor], hidden: tuple[str, ...] = ()) -> None:
-        """`hidden`: ops with their own button (track) rather than a place in the picker."""
+    def set_ops(self, ops: list[pb.OpDescriptor], hidden: tuple[str, ...] = (),
+                learned: dict[tuple[str, str], BackendState] | None = None) -> None:
+        """`hidden`: ops with their own button (track) rather than a place in the picker. `learned`: the
+        learned backends' states (`model.edit.backend_states`), shown under the op's summary."""
+        self.learned = dict(learned or {})
         current = self.picker.currentText()
         self.setting_ops = True  # the engine's list arriving: no change of the editor's
         self.ops = {op.name: op for op in ops}
@@ -199,7 +219,7 @@ class OpPanel(QWidget):
         chosen = {g: next((n for n, c in self.controls.items()
                            if c.spec.exclusive_group == g and c.switch is not None and c.switch.isChecked()), "")
                   for g in self._groups}
-        return OpChoice(op, values, chosen)
+        return OpChoice(op, values, chosen, self.learned)
 
     def set_value(self, name: str, value: Any, *, switch_on: bool = True) -> None:
         """Sets a control as the editor would (tests, restoring a session): its switch on, then the value."""
@@ -229,6 +249,9 @@ class OpPanel(QWidget):
             return
         self.summary.setText(op.summary)
         self.mask_use.setText(MASK_WORDS.get(op.mask, ""))
+        generative = self.learned.get((op.name, "generative"))
+        self.backend_state.setText("" if generative is None else f"generative: {generative.state}")
+        self.backend_state.setVisible(generative is not None)
         for spec in op.params:
             if spec.name in PANEL_OWNED:
                 continue

@@ -811,6 +811,13 @@ ADJUSTED = {
     "retakes models add my-inpaint /mnt/weights/sdxl-inpainting": None,
     # 2 denoising steps: the keyframe scenario runs this line so
     'retakes keyframe shot.mov --frame 120 --prompt change the car to red --mask car.png --variants 4 -o key.png': None,
+    # the generative ops need a video model in the store, which no README workspace has (no weights are
+    # downloaded): tests/learned/test_generative.py runs each through `retakes edit` with a tiny Wan VACE
+    "retakes edit shot.mov -o brick.mov --op replace --prompt a 1970s brick building --mask building.png": None,
+    "retakes edit shot.mov -o clean.mov --op remove --backend generative --mask person/": None,
+    "retakes edit shot.mov -o film.mov --op restyle --prompt 16 mm film, grain --strength 0.8": None,
+    "retakes edit shot.mov -o hat.mov --op propagate --backend generative --keyframe 120 --edited key.png "
+    "--mask hat.png": None,
 }
 
 # -------------------------------------------------------------------- the tests

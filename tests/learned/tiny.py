@@ -133,3 +133,45 @@ def build_sam2(folder: Path, seed: int = 2, image_size: int = 64) -> Path:
          "size": {"height": image_size, "width": image_size}}))
     (Path(folder) / "README.md").write_text(CARD)
     return Path(folder)
+
+
+def t5_tokenizer(max_length: int = 64):
+    """A T5-style fast tokenizer built in code: one token per character (a word-level vocabulary over
+    single characters), with T5's pad/eos/unk tokens. Enough for a prompt to become ids."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    chars = [chr(c) for c in range(32, 127)]
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{c: i + 3 for i, c in enumerate(chars)}}
+    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    return PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
+                                   model_max_length=max_length)
+
+
+def build_vace(folder: Path, seed: int = 3) -> Path:
+    """A WanVACEPipeline at diffusers' test sizes (tests/pipelines/wan/test_wan_vace.py): a Wan VAE of base
+    width 3 (8x spatial, 4x temporal compression), a 3-layer VACE transformer with control layers 0 and 2,
+    a 2-layer UMT5 encoder. Frames come in 4k+1 and sides in multiples of 16."""
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanVACEPipeline, WanVACETransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    tokenizer = t5_tokenizer()
+    torch.manual_seed(seed)
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])
+    torch.manual_seed(seed)
+    text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37, num_layers=2,
+                                               num_heads=4, relative_attention_num_buckets=8, pad_token_id=0,
+                                               eos_token_id=1, decoder_start_token_id=0))
+    torch.manual_seed(seed)
+    transformer = WanVACETransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
+        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=3, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32, vace_layers=[0, 2], vace_in_channels=96)
+    pipe = WanVACEPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
+                           scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0))
+    pipe.save_pretrained(folder)
+    (Path(folder) / "README.md").write_text(CARD)
+    return Path(folder)

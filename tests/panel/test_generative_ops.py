@@ -1,0 +1,53 @@
+"""The generative ops in the panel: their state from the capabilities (needs weights, with the command;
+then ready once a model is in the store), and `replace` run end to end with the tiny Wan VACE model."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from tests.learned.conftest import retakes
+from tests.support.panel import connect, wait_loaded
+
+from .test_end_to_end import paint
+
+
+def test_generative_ops_show_needs_weights_then_run_when_ready(qtbot, studio, engine, resolve_scene, tmp_path):
+    studio.resolve = resolve_scene.resolve
+    connect(qtbot, studio, engine)
+    studio.load_from_resolve()
+    wait_loaded(qtbot, studio)
+    w = studio.window
+    paint(qtbot, w.viewer, 0.1, 0.3, 0.3, 0.5)
+    ops = w.edit.ops
+
+    # no model in the engine's store: each generative op says what it needs, and cannot run
+    assert ops.select("replace")
+    ops.set_value("prompt", "a red vintage car")
+    assert "needs weights: retakes models pull wan2.1-vace-1.3b" in ops.backend_state.text()
+    assert "needs weights" in w.edit.ready.text() and not w.edit.generate.isEnabled()
+    assert ops.select("remove")
+    assert "needs weights" in ops.backend_state.text()
+    assert "needs weights" not in w.edit.ready.text()  # classical by default: runs as before
+    ops.set_value("backend", "generative")
+    assert "needs weights" in w.edit.ready.text()
+    assert ops.select("restyle") and "needs weights" in ops.backend_state.text()
+    assert ops.select("propagate") and "needs weights" in ops.backend_state.text()
+
+    # a model added to the store: after reconnecting, ready, and replace runs end to end
+    from tests.learned.tiny import build_vace
+
+    run = retakes("models", "add", "tiny-vace", str(build_vace(tmp_path / "vace")), home=engine.config.state_dir)
+    assert run.returncode == 0, run.stderr
+    studio.connect_engine(engine.address)
+    qtbot.waitUntil(lambda: "ready (tiny-vace)" in ops.backend_state.text(), timeout=10000)
+    assert ops.select("replace")
+    for name, value in (("prompt", "a red vintage car"), ("steps", 1), ("window", 5), ("overlap", 1)):
+        ops.set_value(name, value)
+    assert ops.backend_state.text() == "generative: ready (tiny-vace)"
+    qtbot.waitUntil(lambda: w.edit.generate.isEnabled(), timeout=5000)
+    before = len(studio.jobs.queue.entries)
+    qtbot.mouseClick(w.edit.generate, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(studio.jobs.queue.entries) == before + 1, timeout=10000)
+    entry = studio.jobs.queue.entries[-1]
+    qtbot.waitUntil(lambda: entry.state in ("done", "failed", "cancelled"), timeout=120000)
+    assert entry.state == "done", getattr(entry, "error", "")
