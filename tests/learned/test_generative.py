@@ -27,8 +27,7 @@ from retakes.engine.media.synthetic import write_index_clip
 from retakes.engine.service.server import engine_in_thread
 from retakes.engine.timecode import FrameRate
 from retakes.v1 import engine_pb2 as pb
-
-from .conftest import retakes
+from tests.support.learned import retakes
 
 FRAMES = 12
 SIZES = ((48, 32), (37, 29))  # (w, h): one of the model's multiple, one odd

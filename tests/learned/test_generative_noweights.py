@@ -13,8 +13,8 @@ from retakes.engine.config import EngineConfig
 from retakes.engine.media.synthetic import write_index_clip
 from retakes.engine.service.server import engine_in_thread
 from retakes.engine.timecode import FrameRate
+from tests.support.learned import retakes
 
-from .conftest import retakes
 from .test_generative import _frames, _masks
 
 

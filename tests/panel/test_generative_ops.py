@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from tests.learned.conftest import retakes
+from tests.support.learned import retakes
 from tests.support.panel import connect, wait_loaded
 
 from .test_end_to_end import paint

@@ -71,11 +71,15 @@ def test_cpu_and_torch_paths_agree(dtype, style):
 
 
 def test_bad_params_name_the_field():
+    # As a submit checks them (engine/plan.py): the spec, then the op's own combinations of params.
     bad = [({}, "params.style"), ({"style": "vhs"}, "params.style")]
     bad.append(({"style": "ink", "feather": -1}, "params.feather"))
+    bad.append(({"style": "ink", "prompt": "16 mm film"}, "params.style"))
+    bad.append(({"style": "ink", "model": "wan"}, "params.model"))
+    op = get_op("restyle")
     for params, field in bad:
         with pytest.raises(InvalidArgument) as e:
-            get_op("restyle").spec.validate_params(params)
+            op.check_params(op.spec.validate_params(params))
         assert e.value.field == field
 
 

@@ -131,9 +131,10 @@ def test_a_reference_conditioner_is_handed_the_classical_result(reference):
 
 def test_bad_params_name_the_field(reference):
     path, _ = reference
-    spec = get_op("restyle").spec
+    op = get_op("restyle")
+    spec = op.spec
     with pytest.raises(InvalidArgument) as error:
-        spec.validate_params({"style": "ink", "reference": str(path)})
+        op.check_params(spec.validate_params({"style": "ink", "reference": str(path)}))
     assert error.value.field == "params.style"
     with pytest.raises(InvalidArgument) as error:
         get_op("restyle").check_params(_params(path, conditioner="nosuch"))
