@@ -390,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {part}", flush=True)
         rows += globals()[f"part_{part}"](args, sizes)
         gc.collect()
+        _write(rows, args)  # after each part: a run cut off by a time limit keeps what it measured
+    print(table(rows))
+    return 1 if any(r.error for r in rows) else 0
+
+
+def _write(rows: list[Row], args) -> None:
     result = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
@@ -402,8 +408,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
-    print(table(rows))
-    return 1 if any(r.error for r in rows) else 0
 
 
 if __name__ == "__main__":
