@@ -8,6 +8,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .jobs.ray_settings import RaySettings
+
 log = logging.getLogger(__name__)
 
 
@@ -70,6 +72,10 @@ class EngineConfig:
     rpc_workers: int = 0
     #: Health says NOT_SERVING once every RPC worker thread has been busy this many seconds.
     stall_seconds: float = 15.0
+    #: "local" (threads of this process) or "ray" (each job's chunks as Ray tasks)
+    executor: str = "local"
+    #: the Ray cluster and how media reaches it (engine.jobs.ray_executor), for executor "ray"
+    ray: RaySettings = field(default_factory=lambda: RaySettings())
 
     def workers(self) -> int:
         if self.render_workers > 0:

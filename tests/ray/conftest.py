@@ -1,0 +1,26 @@
+"""One local Ray per test module (its start takes seconds): 2 CPUs, on loopback, no dashboard, no usage stats."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[str]:
+    """Yields the address of a local Ray of 2 CPUs; engines in this process use it as it is,
+    engines in child processes connect to the address."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    # Linux binds a Ray node to its network address unless told it is a one-machine Ray:
+    # the suite stays on loopback (tests/netguard.py).
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    ray.init(num_cpus=2, include_dashboard=False, namespace="retakes", log_to_driver=False,
+             configure_logging=False)
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
