@@ -12,8 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from ..engine.config import EngineConfig
-from ..engine.jobs.ray_settings import RaySettings
+from ..engine.config import EngineConfig, RaySettings
 from ..engine.logs import configure as configure_logging
 from . import values
 

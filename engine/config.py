@@ -8,8 +8,6 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .jobs.ray_settings import RaySettings
-
 log = logging.getLogger(__name__)
 
 
@@ -52,6 +50,22 @@ def default_state_dir() -> Path:
         return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "retakes"
     xdg = os.environ.get("XDG_STATE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "retakes"
+
+
+#: how media reaches the tasks: probed per job, by path, or through Ray's object store
+MEDIA_MODES = ("auto", "shared", "object-store")
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    #: the head's HOST:PORT; empty: a local Ray started for (and stopped with) the engine
+    address: str = ""
+    #: "auto", "shared" (every node mounts media and state at the same paths) or "object-store"
+    media: str = "auto"
+    #: CPUs of a local Ray (0: every core)
+    local_cpus: int = 0
+    #: Ray's retries of a task whose worker or node died
+    max_retries: int = 3
 
 
 @dataclass

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import MEDIA_MODES, RaySettings
 from ..errors import Cancelled, RetakesError, shown
 from .executor import JobRecord, LocalExecutor
-from .ray_settings import MEDIA_MODES, RaySettings
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +93,17 @@ class RayCluster:
             raise RayUnavailable(f"expected one of {', '.join(MEDIA_MODES)}, got {shown(settings.media)}",
                                  field="ray_media")
         self.settings = settings
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the studio
+        if not settings.address:
+            # Read when Ray is imported. A local Ray for this engine only stays on loopback
+            # (Linux would otherwise bind the node to its network address, open to the LAN).
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         self.ray = _import_ray()
         self._started_here = False
         self.connect()
 
     def connect(self) -> None:
         ray = self.ray
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the studio
         if self.settings.address:
             _check_reachable(self.settings.address)
             if not ray.is_initialized():
@@ -109,9 +113,6 @@ class RayCluster:
         elif ray.is_initialized():  # an embedding process (tests, a notebook) brought its own
             log.info("Ray: using this process's Ray (%s)", self.describe())
         else:
-            # A local Ray for this engine only: on loopback, no dashboard (Linux would otherwise
-            # bind the node to its network address, open to the LAN).
-            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
             ray.init(num_cpus=self.settings.local_cpus or None, include_dashboard=False, namespace="retakes",
                      log_to_driver=False, configure_logging=False)
             self._started_here = True

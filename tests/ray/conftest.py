@@ -7,6 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+# Read when Ray is imported: Linux binds a Ray node to its network address unless told it is a
+# one-machine Ray, and the suite stays on loopback (tests/netguard.py). No usage stats are sent.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
 
@@ -14,10 +18,7 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 def local_ray() -> Iterator[str]:
     """Yields the address of a local Ray of 2 CPUs; engines in this process use it as it is,
     engines in child processes connect to the address."""
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    # Linux binds a Ray node to its network address unless told it is a one-machine Ray:
-    # the suite stays on loopback (tests/netguard.py).
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    assert ray.__version__  # imported above, after the environment was set
     ray.init(num_cpus=2, include_dashboard=False, namespace="retakes", log_to_driver=False,
              configure_logging=False)
     try:

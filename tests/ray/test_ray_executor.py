@@ -3,16 +3,24 @@ the local executor, retries, cancel, restart, and clear refusals (issue 19)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from retakes.engine.jobs.ray_settings import RaySettings
+from retakes.engine.client import EngineClient, EngineError
+from retakes.engine.config import RaySettings
 from retakes.engine.media.synthetic import write_index_clip
 from retakes.v1 import engine_pb2
+from tests.support.cli import RETAKES, one_line_error, retakes
 from tests.support.engines import running_engine
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
 CHUNK = 8
 FRAMES = 32
@@ -21,10 +29,10 @@ FRAMES = 32
 @pytest.fixture(scope="module")
 def media(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("media")
-    clip = write_index_clip(root / "clip.mov", frames=FRAMES, rate=24, size=(64, 48), codec="prores_422hq",
+    clip = write_index_clip(root / "clip.mov", frames=FRAMES, rate=24, size=(256, 120), codec="prores_422hq",
                             audio=True)
-    mask = np.zeros((48, 64), np.uint8)
-    cv2.circle(mask, (32, 24), 12, 255, -1)
+    mask = np.zeros((120, 256), np.uint8)
+    cv2.circle(mask, (128, 60), 30, 255, -1)
     cv2.imwrite(str(root / "key.png"), mask)
     return {"clip": clip, "mask": root / "key.png"}
 
@@ -41,7 +49,7 @@ def recolor_tracked(media: dict[str, Path], out: Path) -> engine_pb2.EditRequest
     request = engine_pb2.EditRequest(source=engine_pb2.MediaRef(path=str(media["clip"])), output_path=str(out),
                                      op="recolor", codec="ffv1")
     request.mask.path = str(media["mask"])
-    request.params["hue"].float_value = 120.0
+    request.params["hue"].number_value = 120.0
     return request
 
 
@@ -71,3 +79,139 @@ def test_intra_frame_codecs_are_byte_identical_to_the_local_executor(local_ray, 
     assert ray_job.state == engine_pb2.JOB_STATE_SUCCEEDED, ray_job.error
     assert tree_bytes(Path(ray_job.result.outputs[0].path)) == tree_bytes(Path(local.result.outputs[0].path))
     assert ray_job.result.outputs[0].sha256 == local.result.outputs[0].sha256
+
+
+def test_tracked_mask_analysis_runs_once_and_is_shared_through_the_object_store(local_ray, media, short_tmp):
+    local = run(short_tmp / "local", recolor_tracked(media, short_tmp / "local" / "out.mkv"))
+    ray_job = run(short_tmp / "ray", recolor_tracked(media, short_tmp / "ray" / "out.mkv"),
+                  executor="ray", ray=RaySettings(media="object-store"))
+    assert ray_job.state == engine_pb2.JOB_STATE_SUCCEEDED, ray_job.error
+    assert (short_tmp / "ray" / "out.mkv").read_bytes() == (short_tmp / "local" / "out.mkv").read_bytes()
+    assert list(ray_job.result.notes) == list(local.result.notes)  # the tracker's report came back too
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    return write_index_clip(tmp_path_factory.mktemp("long") / "long.mov", frames=12 * CHUNK, rate=24,
+                            size=(256, 120), codec="prores_422hq", audio=False)
+
+
+@pytest.fixture(scope="module")
+def long_reference(long_clip, tmp_path_factory) -> bytes:
+    state = tmp_path_factory.mktemp("reference")
+    job = run(state, relight(long_clip, state / "out.mkv"))
+    assert job.state == engine_pb2.JOB_STATE_SUCCEEDED, job.error
+    return (state / "out.mkv").read_bytes()
+
+
+def test_a_task_killed_mid_run_is_retried_and_the_output_is_identical(local_ray, long_clip, long_reference,
+                                                                     short_tmp):
+    out = short_tmp / "out.mkv"
+    with running_engine(short_tmp / "state", chunk_frames=CHUNK, executor="ray") as engine, \
+            engine.client() as client:
+        job = client.submit(relight(long_clip, out))
+        executor = engine.running.engine.executor
+        killed = None
+        deadline = time.monotonic() + 60
+        while killed is None and time.monotonic() < deadline:
+            runner = executor.runner_of(job.id)
+            workers = runner.worker_pids() if runner is not None else {}
+            if workers:
+                index, (host, pid) = max(workers.items())
+                os.kill(pid, signal.SIGKILL)  # the worker process, as when its node dies
+                killed = index
+            time.sleep(0.02)
+        assert killed is not None, "no task reported before the deadline"
+        done = client.wait(job.id)
+    assert done.state == engine_pb2.JOB_STATE_SUCCEEDED, done.error
+    assert done.attempts == 1, "the engine restarted the job; Ray should have retried the task"
+    assert out.read_bytes() == long_reference
+
+
+def test_cancel_stops_every_task_and_leaves_nothing(local_ray, long_clip, short_tmp):
+    out = short_tmp / "out.mkv"
+    with running_engine(short_tmp / "state", chunk_frames=CHUNK, executor="ray") as engine, \
+            engine.client() as client:
+        job = client.submit(relight(long_clip, out))
+        for snapshot in client.watch(job.id):
+            if snapshot.progress.frames_done >= 1:
+                break
+        client.cancel(job.id)
+        final = client.wait(job.id)
+        work = engine.config.work_dir
+        # every task gave its CPU back: none is still rendering a chunk of the job
+        deadline = time.monotonic() + 20
+        while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ray.available_resources().get("CPU", 0) == 2, ray.available_resources()
+        time.sleep(0.5)
+    assert final.state == engine_pb2.JOB_STATE_CANCELLED
+    assert final.progress.frames_done < 12 * CHUNK
+    assert not out.exists()
+    assert not work.exists() or not any(work.rglob("*")), sorted(work.rglob("*"))
+
+
+def test_a_gpu_op_on_a_cluster_without_gpus_is_refused_naming_the_device(local_ray, media, short_tmp):
+    out = short_tmp / "out.mkv"
+    request = relight(media["clip"], out)
+    request.device = "cuda"
+    with running_engine(short_tmp / "state", chunk_frames=CHUNK, executor="ray") as engine, \
+            engine.client() as client, pytest.raises(EngineError) as refused:
+        client.submit(request)
+    assert refused.value.field == "edit.device"
+    assert "GPU" in str(refused.value) and "Ray" in str(refused.value)
+    assert not out.exists()
+
+
+def start_engine_process(state: Path, address: str) -> tuple[subprocess.Popen, str]:
+    sock = state / "e.sock"
+    proc = subprocess.Popen([str(RETAKES), "engine", "serve", "--socket", str(sock), "--state-dir", str(state),
+                             "--chunk-frames", str(CHUNK), "--lease-seconds", "1", "--executor", "ray",
+                             "--ray-address", address], stdout=subprocess.DEVNULL,
+                            stderr=open(state / "engine.log", "ab"))  # noqa: SIM115 - the child holds it
+    target = f"unix://{sock}"
+    deadline = time.monotonic() + 60
+    with EngineClient(target) as probe:
+        while not (sock.exists() and probe.healthy(0.5)):
+            assert proc.poll() is None, (state / "engine.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "engine did not start"
+            time.sleep(0.05)
+    return proc, target
+
+
+def test_the_engine_killed_and_restarted_resumes_on_the_cluster(local_ray, long_clip, long_reference, short_tmp):
+    state, out = short_tmp / "state", short_tmp / "out.mkv"
+    state.mkdir()
+    proc, target = start_engine_process(state, local_ray)
+    try:
+        with EngineClient(target) as client:
+            job = client.submit(relight(long_clip, out))
+            for snapshot in client.watch(job.id):
+                if snapshot.progress.frames_done >= 3 * CHUNK:
+                    break
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(15)
+    assert snapshot.progress.frames_done < 12 * CHUNK, "the job finished before it could be killed"
+    assert not out.exists()
+
+    proc, target = start_engine_process(state, local_ray)
+    try:
+        with EngineClient(target) as client:
+            done = client.wait(job.id)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert done.state == engine_pb2.JOB_STATE_SUCCEEDED, done.error
+    assert done.attempts == 2
+    assert out.read_bytes() == long_reference
+
+
+def test_a_bad_cluster_address_is_a_clear_error_and_nothing_is_written(short_tmp):
+    state = short_tmp / "state"
+    result = retakes("engine", "serve", "--socket", str(short_tmp / "e.sock"), "--state-dir", str(state),
+                     "--executor", "ray", "--ray-address", "127.0.0.1:9", home=short_tmp / "home", timeout=60)
+    assert result.returncode != 0
+    line = one_line_error(result)
+    assert "ray_address" in line and "127.0.0.1:9" in line and "no Ray cluster answers" in line
+    assert not state.exists()
