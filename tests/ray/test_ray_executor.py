@@ -3,10 +3,15 @@ the local executor, retries, cancel, restart, and clear refusals (issue 19)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -163,11 +168,11 @@ def test_a_gpu_op_on_a_cluster_without_gpus_is_refused_naming_the_device(local_r
     assert not out.exists()
 
 
-def start_engine_process(state: Path, address: str) -> tuple[subprocess.Popen, str]:
+def start_engine_process(state: Path, address: str, *extra: str) -> tuple[subprocess.Popen, str]:
     sock = state / "e.sock"
     proc = subprocess.Popen([str(RETAKES), "engine", "serve", "--socket", str(sock), "--state-dir", str(state),
                              "--chunk-frames", str(CHUNK), "--lease-seconds", "1", "--executor", "ray",
-                             "--ray-address", address], stdout=subprocess.DEVNULL,
+                             "--ray-address", address, *extra], stdout=subprocess.DEVNULL,
                             stderr=open(state / "engine.log", "ab"))  # noqa: SIM115 - the child holds it
     target = f"unix://{sock}"
     deadline = time.monotonic() + 60
@@ -215,3 +220,67 @@ def test_a_bad_cluster_address_is_a_clear_error_and_nothing_is_written(short_tmp
     line = one_line_error(result)
     assert "ray_address" in line and "127.0.0.1:9" in line and "no Ray cluster answers" in line
     assert not state.exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _can_hide_folders() -> bool:
+    """A mount namespace of its own (root, or a user namespace) lets a Ray node miss a folder."""
+    if shutil.which("unshare") is None or os.name != "posix":
+        return False
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.fixture
+def blind_cluster(short_tmp) -> Iterator[tuple[str, Path]]:
+    """A real second Ray cluster whose node cannot see the folder `hidden`: it runs in its own
+    mount namespace with an empty tmpfs over it, as a node without the studio's media mount."""
+    if not _can_hide_folders():
+        pytest.skip("needs `unshare -m` (a mount namespace) to give a Ray node a folder it cannot see")
+    hidden = short_tmp / "media"
+    hidden.mkdir()
+    port = _free_port()
+    ray_cli = Path(sys.executable).with_name("ray")
+    command = (f"mount -t tmpfs none {hidden} && exec {ray_cli} start --head --block --port {port} "
+               f"--node-ip-address 127.0.0.1 --num-cpus 1 --include-dashboard false --disable-usage-stats")
+    head = subprocess.Popen(["unshare", "-m", "sh", "-c", command], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert head.poll() is None, "the Ray head did not start"
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            assert time.monotonic() < deadline, "the Ray head did not start"
+            time.sleep(0.2)
+        time.sleep(2)  # the raylet registers after the GCS answers
+        yield f"127.0.0.1:{port}", hidden
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)  # --block: the head stops its own processes
+        head.wait(30)
+
+
+def test_a_node_without_the_media_path_is_a_clear_error_and_nothing_is_written(blind_cluster, long_clip,
+                                                                                 short_tmp):
+    address, hidden = blind_cluster
+    clip = hidden / "clip.mov"
+    shutil.copyfile(long_clip, clip)  # visible to the engine, not to the cluster's node
+    state, out = short_tmp / "state", short_tmp / "out.mkv"
+    state.mkdir()
+    proc, target = start_engine_process(state, address, "--ray-media", "shared")
+    try:
+        with EngineClient(target) as client:
+            done = client.run_edit(relight(clip, out))
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert done.state == engine_pb2.JOB_STATE_FAILED
+    assert done.error.field == "source", done.error
+    assert str(clip) in done.error.message and "cannot read" in done.error.message and "node" in done.error.message
+    assert not out.exists()
+    assert not any((state / "work").rglob("*"))
