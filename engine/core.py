@@ -247,7 +247,7 @@ class Engine:
             start_timecode=plan.source.timebase.timecode_of(plan.frame_range.start),
             rate=str(plan.source.rate),
             codec=plan.codec.name if plan.codec else "",
-            notes=plan.notes + list(result.report.notes),
+            notes=plan.notes + list(result.report.notes) + (runner.notes if runner is not None else []),
             tracking=tracking_proto(result.report.tracking),
         ).SerializeToString()
 

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: how often a task tells the board its progress and asks whether to stop
 TASK_POLL_S = 0.25
+#: how long a cancelled task may take to see the stop before `ray.cancel` ends its worker
+REAP_AFTER_S = 2.0
 #: how long the engine waits for a named cluster's address to answer before saying so
 CONNECT_TIMEOUT_S = 3.0
 #: codecs whose frames depend on earlier ones: their chunks are joined where a GOP starts
@@ -113,8 +115,9 @@ class RayCluster:
         elif ray.is_initialized():  # an embedding process (tests, a notebook) brought its own
             log.info("Ray: using this process's Ray (%s)", self.describe())
         else:
-            ray.init(num_cpus=self.settings.local_cpus or None, include_dashboard=False, namespace="retakes",
-                     log_to_driver=False, configure_logging=False)
+            # "local": a new Ray even where `ray start` left a cluster for ray.init to join
+            ray.init(address="local", num_cpus=self.settings.local_cpus or None, include_dashboard=False,
+                     namespace="retakes", log_to_driver=False, configure_logging=False)
             self._started_here = True
             log.info("Ray: started a local Ray for this engine (%s)", self.describe())
 
@@ -300,6 +303,8 @@ class RayChunkRunner:
         self._board = None
         self._lock = threading.Lock()
         self._cancelled = False
+        #: what the editor should know about how the job ran (JobResult.notes)
+        self.notes: list[str] = []
 
     def media_mode(self, plan, workdir: Path) -> str:
         """'shared' or 'object-store' for this job; 'shared' asked for and a node that lacks the
@@ -348,6 +353,8 @@ class RayChunkRunner:
         moved = "by path on shared storage" if mode == "shared" else "through Ray's object store"
         log.info("job %s: %d chunk(s) as Ray tasks on %s; media %s; %s chunks %s", self.job_id, len(todo),
                  self.cluster.where(), moved, codec.name, joins)
+        self.notes.append(f"rendered as {len(todo)} Ray task(s) on {self.cluster.where()}, media {moved}; "
+                          f"{codec.name} chunks {joins}")
         source_blob = analysis_blob = None
         if mode == "object-store":
             src = plan.source.path
@@ -363,12 +370,12 @@ class RayChunkRunner:
         with self._lock:
             if self._cancelled:
                 raise Cancelled("the job was cancelled")
-            self._board = board_cls.remote()
+            self._board = board = board_cls.remote()
             by_ref = {}
             for index, chunk, segment in todo:
                 target = str(segment) if mode == "shared" else segment.name
                 task = ChunkTask(index, chunk.start, chunk.end, target, str(op_dir))
-                by_ref[remote.remote(plan_ref, task, self._board, source_blob, analysis_blob)] = (index, chunk, segment)
+                by_ref[remote.remote(plan_ref, task, board, source_blob, analysis_blob)] = (index, chunk, segment)
             self._refs = list(by_ref)
         already = progress._done
         pending = list(by_ref)
@@ -381,15 +388,14 @@ class RayChunkRunner:
                     if packed is not None:
                         self._place(packed, segment, digest)
                     hooks.record_chunk(index, str(segment), digest, len(chunk))
-                hooks.report("render", already + ray.get(self._board.total.remote()), len(plan.frame_range))
+                hooks.report("render", already + ray.get(board.total.remote()), len(plan.frame_range))
                 hooks.check_cancelled()
         except BaseException:
             self.cancel()
             raise
-        finally:
-            with self._lock:
-                self._refs = []
-            ray.kill(self._board)
+        with self._lock:
+            self._refs, self._board = [], None
+        ray.kill(board)
 
     def _result(self, ref) -> tuple[str, bytes | None]:
         ray = self.cluster.ray
@@ -419,16 +425,31 @@ class RayChunkRunner:
         shutil.rmtree(staging, ignore_errors=True)
 
     def cancel(self) -> None:
-        """Stops every task of the job now (their segments are temp files, removed by the cleanup)."""
-        ray = self.cluster.ray
+        """Stops every task of the job: at once through the board they poll, and any task still
+        running a moment later (stuck in native code) with `ray.cancel`, which ends its worker.
+        Returns at once (an RPC thread calls it); their segments are temp files the cleanup removes.
+
+        Why not `ray.cancel` first: a graceful cancel racing a task that is finishing anyway
+        crashed Ray 2.60's driver ("Tried to complete task that was not pending")."""
         with self._lock:
             self._cancelled = True
             refs, board = list(self._refs), self._board
-        if board is not None:
-            board.stop.remote()
-        for ref in refs:
-            with contextlib.suppress(Exception):  # already finished
-                ray.cancel(ref, force=False)
+            self._refs, self._board = [], None
+        if board is None:
+            return
+        board.stop.remote()
+        threading.Thread(target=self._reap, args=(refs, board), name="retakes-ray-cancel", daemon=True).start()
+
+    def _reap(self, refs: list, board) -> None:
+        ray = self.cluster.ray
+        with contextlib.suppress(Exception):
+            _, stuck = ray.wait(refs, num_returns=len(refs), timeout=REAP_AFTER_S, fetch_local=False)
+            for ref in stuck:
+                log.info("job %s: a task ignored the stop for %.1f s; cancelling it", self.job_id, REAP_AFTER_S)
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            ray.wait(refs, num_returns=len(refs), timeout=REAP_AFTER_S, fetch_local=False)
+            ray.kill(board)
 
     def worker_pids(self) -> dict[int, tuple[str, int]]:
         """Which process renders (or last rendered) each chunk: for tests and the log."""
