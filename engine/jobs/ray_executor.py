@@ -199,8 +199,9 @@ class _TaskHooks:
         self._stopped = False
 
     def report(self, stage: str, done: int, total: int) -> None:
+        first = done == 1 and self._done == 0  # a chunk's first frame is told at once, as JobRunContext does
         self._done = done
-        self._poll()
+        self._poll(force=first)
 
     def check_cancelled(self) -> None:
         self._poll()
@@ -287,8 +288,9 @@ class ProgressBoard:
     def total(self) -> int:
         return sum(self.done.values())
 
-    def worker_pids(self) -> dict[int, tuple[str, int]]:
-        return dict(self.workers)
+    def worker_pids(self) -> dict[int, tuple[str, int, int]]:
+        """chunk -> (host, pid, frames done) of the process rendering it, or that last did."""
+        return {i: (*w, self.done[i]) for i, w in self.workers.items()}
 
 
 # ---------------------------------------------------------------- the engine's side
@@ -451,8 +453,8 @@ class RayChunkRunner:
             ray.wait(refs, num_returns=len(refs), timeout=REAP_AFTER_S, fetch_local=False)
             ray.kill(board)
 
-    def worker_pids(self) -> dict[int, tuple[str, int]]:
-        """Which process renders (or last rendered) each chunk: for tests and the log."""
+    def worker_pids(self) -> dict[int, tuple[str, int, int]]:
+        """Which process renders (or last rendered) each chunk, and its frames done: for tests and the log."""
         with self._lock:
             board = self._board
         return {} if board is None else self.cluster.ray.get(board.worker_pids.remote())

@@ -74,11 +74,19 @@ def tree_bytes(path: Path) -> list[tuple[str, bytes]]:
     return [(path.name, path.read_bytes())]
 
 
-@pytest.mark.parametrize("codec", ["ffv1", "prores_422hq", "prores_4444", "dnxhr_hqx", "png"])
+@pytest.fixture(scope="module")
+def local_runs(tmp_path_factory) -> dict:
+    return {"root": tmp_path_factory.mktemp("local")}
+
+
 @pytest.mark.parametrize("media_mode", ["shared", "object-store"])
+@pytest.mark.parametrize("codec", ["ffv1", "prores_422hq", "prores_4444", "dnxhr_hqx", "png"])
 def test_intra_frame_codecs_are_byte_identical_to_the_local_executor(local_ray, media, short_tmp, codec,
-                                                                       media_mode):
-    local = run(short_tmp / "local", relight(media["clip"], short_tmp / "local" / out_name(codec), codec))
+                                                                       media_mode, local_runs):
+    if codec not in local_runs:  # one local reference per codec, for both media modes
+        state = local_runs["root"] / codec
+        local_runs[codec] = run(state, relight(media["clip"], state / out_name(codec), codec))
+    local = local_runs[codec]
     ray_job = run(short_tmp / "ray", relight(media["clip"], short_tmp / "ray" / out_name(codec), codec),
                   executor="ray", ray=RaySettings(media=media_mode))
     assert local.state == engine_pb2.JOB_STATE_SUCCEEDED, local.error
@@ -123,10 +131,10 @@ def test_a_task_killed_mid_run_is_retried_and_the_output_is_identical(local_ray,
         while killed is None and time.monotonic() < deadline:
             runner = executor.runner_of(job.id)
             workers = runner.worker_pids() if runner is not None else {}
-            if workers:
-                index, (host, pid) = max(workers.items())
-                os.kill(pid, signal.SIGKILL)  # the worker process, as when its node dies
-                killed = index
+            rendering = {i: pid for i, (_, pid, done) in workers.items() if 0 < done < CHUNK}
+            if rendering:  # a chunk half done: its worker process dies, as when its node does
+                killed = max(rendering)
+                os.kill(rendering[killed], signal.SIGKILL)
             time.sleep(0.02)
         assert killed is not None, "no task reported before the deadline"
         done = client.wait(job.id)
