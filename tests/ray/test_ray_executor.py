@@ -238,19 +238,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _can_hide_folders() -> bool:
-    """A mount namespace of its own (root, or a user namespace) lets a Ray node miss a folder."""
+def _unshare_flags() -> str | None:
+    """A mount namespace of its own lets a Ray node miss a folder: `-m` as root, `-rm` (inside a
+    user namespace) for anyone where the kernel allows it; None where neither works."""
     if shutil.which("unshare") is None or os.name != "posix":
-        return False
-    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
-    return probe.returncode == 0
+        return None
+    for flags in ("-m", "-rm"):
+        if subprocess.run(["unshare", flags, "true"], capture_output=True).returncode == 0:
+            return flags
+    return None
 
 
 @pytest.fixture
 def blind_cluster(short_tmp) -> Iterator[tuple[str, Path]]:
     """A real second Ray cluster whose node cannot see the folder `hidden`: it runs in its own
     mount namespace with an empty tmpfs over it, as a node without the studio's media mount."""
-    if not _can_hide_folders():
+    flags = _unshare_flags()
+    if flags is None:
         pytest.skip("needs `unshare -m` (a mount namespace) to give a Ray node a folder it cannot see")
     hidden = short_tmp / "media"
     hidden.mkdir()
@@ -258,7 +262,7 @@ def blind_cluster(short_tmp) -> Iterator[tuple[str, Path]]:
     ray_cli = Path(sys.executable).with_name("ray")
     command = (f"mount -t tmpfs none {hidden} && exec {ray_cli} start --head --block --port {port} "
                f"--node-ip-address 127.0.0.1 --num-cpus 1 --include-dashboard false --disable-usage-stats")
-    head = subprocess.Popen(["unshare", "-m", "sh", "-c", command], stdout=subprocess.DEVNULL,
+    head = subprocess.Popen(["unshare", flags, "sh", "-c", command], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -276,7 +280,7 @@ def blind_cluster(short_tmp) -> Iterator[tuple[str, Path]]:
         started = psutil.Process(head.pid).children(recursive=True)
         os.killpg(head.pid, signal.SIGTERM)
         try:
-            head.wait(10)
+            head.wait(3)
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait(10)
