@@ -17,8 +17,9 @@ the chunks leave: `RayChunkRunner` sends each one to Ray as a task with `num_cpu
   for intra-frame codecs (ProRes, DNxHR, FFV1, PNG) the output is byte-identical to the local
   executor's; an H.264 chunk is its own closed GOP, so it is joined at a GOP start.
 - Faults: Ray retries a task whose worker or node died (`max_retries`); a task writes its
-  segment under a temp name, so a retry starts clean. `cancel` stops every running task with
-  `ray.cancel` at once, besides the flag the tasks poll.
+  segment under a temp name, so a retry starts clean. `cancel` stops every running task
+  through the flag they poll (every TASK_POLL_S) and `ray.cancel`s those still running after
+  REAP_AFTER_S.
 - Progress: every task reports frames done per chunk to one `ProgressBoard` actor per job; the
   engine merges them into the job's one progress stream.
 """
