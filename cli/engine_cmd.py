@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from ..engine.config import EngineConfig
+from ..engine.config import EngineConfig, RaySettings
 from ..engine.logs import configure as configure_logging
 from . import values
 
@@ -37,6 +37,16 @@ def add_engine_parser(subparsers) -> None:
                        help="append the log to PATH instead of stderr; internal errors then name it")
     serve.add_argument("--render-workers", type=values.whole(0, 256, "a number of workers"), default=0,
                        help="chunks of a job rendered at once (default: one per 4 cores, at most 4)")
+    serve.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="where a job's chunks render: threads of this engine (local) or Ray tasks (ray)")
+    serve.add_argument("--ray-address", metavar="HOST:PORT", default="",
+                       help="the head of a running Ray cluster (`ray start --head`); default: a local Ray "
+                            "started for this engine")
+    serve.add_argument("--ray-media", choices=("auto", "shared", "object-store"), default="auto",
+                       help="how media reaches the cluster: by path where every node mounts it (shared), "
+                            "through Ray's object store, or probed per job (auto, the default)")
+    serve.add_argument("--ray-cpus", type=values.whole(0, 4096, "a number of CPUs"), default=0,
+                       help="CPUs of the local Ray (default: every core)")
     # A private engine (engine.client.private_engine) is started with the pid of the process it
     # serves, and a pipe from it as stdin: it stops when that process ends.
     serve.add_argument("--private-for", type=int, metavar="PID", help=argparse.SUPPRESS)
@@ -52,7 +62,8 @@ def run_serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_file)
     config = EngineConfig(socket_path=args.socket, tcp_port=args.port, max_concurrent_jobs=args.max_jobs,
                           chunk_frames=args.chunk_frames, lease_seconds=args.lease_seconds,
-                          render_workers=args.render_workers)
+                          render_workers=args.render_workers, executor=args.executor,
+                          ray=RaySettings(address=args.ray_address, media=args.ray_media, local_cpus=args.ray_cpus))
     if args.state_dir:
         config.state_dir = args.state_dir
     if args.token_file:

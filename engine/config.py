@@ -52,6 +52,22 @@ def default_state_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "retakes"
 
 
+#: how media reaches the tasks: probed per job, by path, or through Ray's object store
+MEDIA_MODES = ("auto", "shared", "object-store")
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    #: the head's HOST:PORT; empty: a local Ray started for (and stopped with) the engine
+    address: str = ""
+    #: "auto", "shared" (every node mounts media and state at the same paths) or "object-store"
+    media: str = "auto"
+    #: CPUs of a local Ray (0: every core)
+    local_cpus: int = 0
+    #: Ray's retries of a task whose worker or node died
+    max_retries: int = 3
+
+
 @dataclass
 class EngineConfig:
     state_dir: Path = field(default_factory=default_state_dir)
@@ -70,6 +86,10 @@ class EngineConfig:
     rpc_workers: int = 0
     #: Health says NOT_SERVING once every RPC worker thread has been busy this many seconds.
     stall_seconds: float = 15.0
+    #: "local" (threads of this process) or "ray" (each job's chunks as Ray tasks)
+    executor: str = "local"
+    #: the Ray cluster and how media reaches it (engine.jobs.ray_executor), for executor "ray"
+    ray: RaySettings = field(default_factory=lambda: RaySettings())
 
     def workers(self) -> int:
         if self.render_workers > 0:

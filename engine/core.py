@@ -23,7 +23,7 @@ from .. import __version__
 from ..v1 import engine_pb2
 from .batch import relabel, render_variants, variant_name, variant_requests
 from .config import EngineConfig, private_dir, private_file
-from .devices import list_devices
+from .devices import list_devices, resolve_device
 from .errors import InvalidArgument, shown
 from .jobs import JobRecord, JobRunContext, JobState, JobStore, LocalExecutor
 from .media import CODECS
@@ -94,6 +94,14 @@ class _Hooks:
 class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
+        # The cluster first: an address nobody answers is refused before anything is written.
+        cluster = None
+        if config.executor == "ray":
+            from .jobs.ray_executor import RayCluster
+
+            cluster = RayCluster(config.ray)
+        elif config.executor != "local":
+            raise InvalidArgument(f"expected 'local' or 'ray', got {shown(config.executor)}", field="executor")
         for folder in (config.state_dir, config.outputs_dir, config.work_dir):
             private_dir(folder)
         # SQLite gives the WAL and shared-memory files the database's own mode when it makes them
@@ -102,14 +110,14 @@ class Engine:
                 private_file(sidecar)
         self.store = JobStore(private_file(config.jobs_db))
         self.uploads = UploadStore(config.uploads_dir)
-        self.executor = LocalExecutor(
-            self.store,
-            self._run_job,
-            max_concurrent=config.max_concurrent_jobs,
-            lease_seconds=config.lease_seconds,
-            cleanup=self._cleanup_job,
-            on_end=self._job_ended,
-        )
+        options = dict(max_concurrent=config.max_concurrent_jobs, lease_seconds=config.lease_seconds,
+                       cleanup=self._cleanup_job, on_end=self._job_ended)
+        if cluster is not None:
+            from .jobs.ray_executor import RayExecutor
+
+            self.executor = RayExecutor(self.store, self._run_job, cluster, **options)
+        else:
+            self.executor = LocalExecutor(self.store, self._run_job, **options)
         self.webhooks = WebhookSender()
         #: the model store and loaded-model cache of this process (learned backends)
         self.learned = configure(config.state_dir / "models")
@@ -182,7 +190,27 @@ class Engine:
     def plan(self, request: engine_pb2.EditRequest, *, for_preview: bool = False,
              existing_output_ok: bool = False) -> EditPlan:
         return plan_edit(request, resolve=self.resolve_media, for_preview=for_preview,
-                         output_root=self.config.outputs_dir, existing_output_ok=existing_output_ok)
+                         output_root=self.config.outputs_dir, existing_output_ok=existing_output_ok,
+                         devices=None if for_preview else self._job_devices())
+
+    def _job_devices(self):
+        """Where a job's device is checked: on a Ray cluster, against the cluster's GPUs, not this host's."""
+        cluster = getattr(self.executor, "cluster", None)
+        if cluster is None:
+            return None
+
+        def resolve(requested: str, field: str = "device") -> str:
+            wanted = (requested or "auto").strip().lower()
+            if wanted.startswith("cuda"):
+                if cluster.gpus() < 1:
+                    raise InvalidArgument(f"device {shown(requested)} asks for a GPU and {cluster.where()} has "
+                                          f"none ({cluster.describe()})", field=field)
+                return "cuda:0"  # each task sees the GPU Ray gave it as device 0
+            if wanted == "auto":
+                return "cuda:0" if cluster.gpus() >= 1 else "cpu"
+            return resolve_device(requested, field=field)
+
+        return resolve
 
     # ------------------------------------------------------------------ preview
 
@@ -276,15 +304,23 @@ class Engine:
         if request.variants:
             return self._run_variants(record, request, ctx)
         plan = self.plan(request, existing_output_ok=ctx.attempt > 1)
-        result = render_plan(plan, self.workdir_of(record.id), _Hooks(ctx), chunk_frames=self.config.chunk_frames,
-                             workers=self.config.workers())
+        # Ray runs a job's chunks on the cluster; a frame fix (a few frames spliced into an old
+        # version by packet copy) stays here, where the old version's file is.
+        runner = (self.executor.chunk_runner(record.id)
+                  if hasattr(self.executor, "chunk_runner") and plan.fix is None else None)
+        try:
+            result = render_plan(plan, self.workdir_of(record.id), _Hooks(ctx), chunk_frames=self.config.chunk_frames,
+                                 workers=self.config.workers(), runner=runner)
+        finally:
+            if runner is not None:
+                self.executor.done_with(record.id)
         return engine_pb2.JobResult(
             outputs=result.outputs,
             frames_written=result.frames_written,
             start_timecode=plan.source.timebase.timecode_of(plan.frame_range.start),
             rate=str(plan.source.rate),
             codec=plan.codec.name if plan.codec else "",
-            notes=plan.notes + list(result.report.notes),
+            notes=plan.notes + list(result.report.notes) + (runner.notes if runner is not None else []),
             tracking=tracking_proto(result.report.tracking),
             reencoded=_reencoded(plan),
         ).SerializeToString()

@@ -112,6 +112,7 @@ def plan_edit(
     for_preview: bool = False,
     output_root: Path | None = None,
     existing_output_ok: bool = False,
+    devices: Callable[[str], str] | None = None,
 ) -> EditPlan:
     """Validates `request` completely and returns the plan; raises a RetakesError naming the field.
 
@@ -154,7 +155,8 @@ def plan_edit(
             params[spec.name] = str(resolved)
             inputs.append((resolved, f"the {spec.name} (--{spec.name.replace('_', '-')})"))
 
-    device = resolve_device(request.device)  # checked even where the op will not use it
+    # checked even where the op will not use it; `devices`: where the job runs elsewhere (a Ray cluster)
+    device = (devices or resolve_device)(request.device)
     if not op.spec.gpu:
         device = "cpu"
     plan = EditPlan(

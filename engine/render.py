@@ -147,13 +147,15 @@ class _Progress:
 
 
 def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames: int = 48,
-                workers: int = 1, op_dir: Path | None = None) -> RenderResult:
+                workers: int = 1, op_dir: Path | None = None, runner=None) -> RenderResult:
     """Renders the whole range to `plan.output`; resumable from `hooks.finished_chunks()`.
 
     With `workers` > 1, that many chunks render at once, each on its own decoder, op
     instance and encoder: intra-frame codecs (ProRes, DNxHR, FFV1, PNG) and the frame-wise
     work after `prepare` have no dependency between chunks, so a many-core machine is
-    not held to one encoder stream's speed. Their threads, allocating frames at once, are
+    not held to one encoder stream's speed. A `runner` (engine.jobs.ray_executor) renders the
+    chunks elsewhere instead: the analysis then runs to its end here first, once, and the
+    chunks read its results. Their threads, allocating frames at once, are
     what fragments the allocator's arenas, so with several workers frames get pages of their
     own (engine.memory); one worker keeps glibc's default, which faults fewer pages in.
 
@@ -198,12 +200,21 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
         hooks.check_cancelled()
         started = time.perf_counter()
         # the analysis, once (resumable through op_dir): streamed beside the render when the op can
-        analysis = BackgroundAnalysis.start(op, dataclasses.replace(ctx, source=analysis_reader))
-        if analysis is None:
+        analysis = None
+        if runner is not None:
+            track = getattr(ctx.masks, "track", None)  # tracked masks: once, here, for every chunk
+            if track is not None:
+                track()
             op.prepare(ctx)
+        else:
+            analysis = BackgroundAnalysis.start(op, dataclasses.replace(ctx, source=analysis_reader))
+            if analysis is None:
+                op.prepare(ctx)
         progress.add_time("prepare", time.perf_counter() - started)
         try:
-            if workers <= 1 or len(todo) <= 1:
+            if runner is not None:
+                runner.run(plan, todo, op_dir, hooks, progress)
+            elif workers <= 1 or len(todo) <= 1:
                 for index, chunk, segment in todo:
                     _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis)
                     hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))

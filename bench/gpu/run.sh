@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|vace]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|models|vace|ray]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
@@ -28,6 +28,10 @@
 # sample: propagate end to end on real footage with a sampling profile of its analysis
 # thread, at the default switch interval and at 0.5 ms, interleaved, twice.
 # abmemory: peak memory of propagate at 300 and 1800 frames, this tree against the one in .base/.
+# ray: the Ray executor (a local Ray, one worker per GPU workload: each chunk task asks for a
+# whole GPU) against the local executor, same job, interleaved (bench/ray_speedup.py), on the GPU
+# and on the CPU. Ray comes from the path: its wheel (and those of its dependencies the machine
+# lacks: msgpack, jsonschema, referencing, rpds-py, jsonschema-specifications) in .whl/.
 # cvthreads: propagate and relight end to end on real footage with OpenCV's own thread pool
 # (cv2.setNumThreads) at its default, 1 and 4, interleaved, twice.
 set -uo pipefail
@@ -66,6 +70,15 @@ if [ "$mode" = workers ]; then
     run python3 bench/edit_speed.py --device cuda --frames 240 --ops propagate,passthrough --container mov \
         --workers "$w" --chunk-frames 24 --json "$out/gpu_workers_$w.json"
   done
+  exit 0
+fi
+if [ "$mode" = ray ]; then
+  python3 -c "import ray; print('ray', ray.__version__, ray.__file__)" \
+      || { echo "ray is not importable: put its wheel in .whl/"; exit 1; }
+  run python3 bench/ray_speedup.py --device cuda --op relight --size 1920x1080 --frames 192 --chunk-frames 24 \
+      --workers 4 --runs 2 --json "$out/gpu_ray_cuda.json"
+  run python3 bench/ray_speedup.py --device cpu --op relight --size 1920x1080 --frames 192 --chunk-frames 24 \
+      --workers 8 --runs 2 --json "$out/gpu_ray_cpu.json"
   exit 0
 fi
 if [ "$mode" = learned ]; then

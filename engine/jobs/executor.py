@@ -6,7 +6,9 @@ the store. The executor decides where and when the job runs, keeps its lease ali
 and writes how it ended. The runner (`run_job`) does the work, chunk by chunk, and
 talks back only through its `JobRunContext`.
 
-A distributed executor (Ray, later) implements the same Protocol. Its notes:
+`RayExecutor` (engine.jobs.ray_executor) is this executor with each job's chunks sent to Ray
+as tasks; the job itself (claim, lease, analysis, assembly) stays in the engine, which keeps
+SQLite on one host. The notes for an executor that moves whole jobs off the engine:
 
 - `submit` keeps its meaning "this job is in the store; make sure something runs it".
   The driver claims the job with its own owner id and heartbeats for the remote task
