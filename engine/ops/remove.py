@@ -83,7 +83,8 @@ class RemoveOp(Op):
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
-        gpu=False,  # optical flow (DIS) and OpenCV's inpainting: CPU only
+        # on a GPU the analysis's flow and occlusion test run there (vision.flow_torch); the fill is CPU
+        gpu=True,
     )
 
     def __init__(self) -> None:
@@ -103,7 +104,7 @@ class RemoveOp(Op):
         if ctx.masks is None:
             raise InvalidArgument("remove needs a mask of what to remove", field="mask")
         work = self.scratch_dir(ctx)
-        est = FlowEstimator.from_params(ctx.params, 960)
+        est = FlowEstimator.from_params(ctx.params, 960, ctx.device)
         key = ctx.params.get("mask_frame")
         if key is not None:
             tracked = work / "remove-masks"

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..pipeline import prefetch
 from ..timecode import FrameRange
-from .flow import FlowEstimator, gray, occlusion
+from .flow import FlowEstimator, gray
 
 if TYPE_CHECKING:  # ops imports vision at load time; a runtime import here would be circular
     from ..ops.base import FrameSource
@@ -128,11 +128,10 @@ def _scaled(
 def _flows(
     estimator: FlowEstimator, g: np.ndarray, prev_gray: np.ndarray, both: bool
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    to_prev = estimator.flow(g, prev_gray)
     if not both:
-        return to_prev, None, None
-    from_prev = estimator.flow(prev_gray, g)
-    return to_prev, from_prev, occlusion(to_prev, from_prev)
+        return estimator.flow(g, prev_gray), None, None
+    # on a torch device: both directions as one batch, the occlusion test on the device
+    return estimator.flows_and_occlusion(g, prev_gray)
 
 
 def _finished(step: Step, flows: Future | None) -> Step:
