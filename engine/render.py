@@ -182,7 +182,9 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     progress = _Progress(hooks, total, already)
     hooks.report("render", already, total)
 
-    with FrameReader(plan.source) as reader, FrameReader(plan.source) as analysis_reader:
+    # the streaming readers decode where the request asked (--decode); random access (a worker's
+    # op context, previews) stays on the CPU, where a seek costs no hardware decoder set-up
+    with FrameReader(plan.source) as reader, FrameReader(plan.source, decode=plan.decode) as analysis_reader:
         ctx = make_context(plan, reader, op_dir, hooks)
         op = plan.op()
         hooks.check_cancelled()
@@ -284,7 +286,8 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
 
         encoder = BackgroundConsumer(encode)
         try:
-            with FrameReader(plan.source, thread_count=decode_threads, alpha=alpha) as chunk_reader:
+            with FrameReader(plan.source, thread_count=decode_threads, alpha=alpha,
+                             decode=plan.decode) as chunk_reader:
                 for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
                     hooks.check_cancelled()
                     if analysis is not None:

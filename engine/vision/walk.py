@@ -91,7 +91,10 @@ def walk(
     decoded = _scaled(frames_outward(source, span, key, direction), estimator)
     if DECODE_AHEAD > 0:
         decoded = prefetch(decoded, DECODE_AHEAD, name="retakes-walk-decode")
-    with ThreadPoolExecutor(max_workers=max(LOOKAHEAD, 1), thread_name_prefix="retakes-flow") as pool:
+    # torch flow: one thread feeds the device (each call is already a batch; more threads would
+    # only contend for the device, or on a CPU oversubscribe torch's own thread pool)
+    workers = 1 if estimator.backend == "torch" else max(LOOKAHEAD, 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retakes-flow") as pool:
         try:
             prev_gray: np.ndarray | None = None
             prev_index: int | None = None

@@ -227,7 +227,7 @@ class Keyframe(_message.Message):
     def __init__(self, frame: _Optional[int] = ..., edited: _Optional[_Union[MediaRef, _Mapping]] = ...) -> None: ...
 
 class EditRequest(_message.Message):
-    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite", "key_masks", "mask_index")
+    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite", "key_masks", "mask_index", "decode")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -251,6 +251,7 @@ class EditRequest(_message.Message):
     OVERWRITE_FIELD_NUMBER: _ClassVar[int]
     KEY_MASKS_FIELD_NUMBER: _ClassVar[int]
     MASK_INDEX_FIELD_NUMBER: _ClassVar[int]
+    DECODE_FIELD_NUMBER: _ClassVar[int]
     source: MediaRef
     output_path: str
     op: str
@@ -267,7 +268,8 @@ class EditRequest(_message.Message):
     overwrite: bool
     key_masks: _containers.RepeatedCompositeFieldContainer[KeyMask]
     mask_index: str
-    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ..., key_masks: _Optional[_Iterable[_Union[KeyMask, _Mapping]]] = ..., mask_index: _Optional[str] = ...) -> None: ...
+    decode: str
+    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ..., key_masks: _Optional[_Iterable[_Union[KeyMask, _Mapping]]] = ..., mask_index: _Optional[str] = ..., decode: _Optional[str] = ...) -> None: ...
 
 class PreviewRequest(_message.Message):
     __slots__ = ("edit", "frame", "encoding")
