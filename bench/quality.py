@@ -123,6 +123,7 @@ def main(argv=None) -> int:
     ap.add_argument("--clips", default="", help="comma list of clip names (default: all)")
     ap.add_argument("--flows", default="dis", help="comma list of flow backends: dis (CPU path), torch (GPU path)")
     ap.add_argument("--torch-device", default="cpu", help="where the torch path runs (cpu, cuda)")
+    ap.add_argument("--davis", type=Path, default=DAVIS, help="the davis-dev folder (default: ../shared/media/)")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     wanted = set(filter(None, args.clips.split(",")))
@@ -130,8 +131,8 @@ def main(argv=None) -> int:
     for s in range(3):
         sc = make_scene(432, 240, 30, seed=s)
         clips[f"synthetic-{s}"] = (sc.frames, sc.masks)
-    if DAVIS.exists() and not args.quick:
-        for d in sorted(DAVIS.iterdir()):
+    if args.davis.exists() and not args.quick:
+        for d in sorted(args.davis.iterdir()):
             clips[d.name] = load_davis(d)
     for flow in args.flows.split(","):
         device = "cpu" if flow == "dis" else f"torch:{args.torch_device}" if args.torch_device == "cpu" \

@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|sidebyside|quality]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
@@ -30,6 +30,12 @@
 # abmemory: peak memory of propagate at 300 and 1800 frames, this tree against the one in .base/.
 # cvthreads: propagate and relight end to end on real footage with OpenCV's own thread pool
 # (cv2.setNumThreads) at its default, 1 and 4, interleaved, twice.
+# sidebyside: issue 16's table: a davis-dev clip (carried in .davis/, SBS_CLIP=NAME, default
+# blackswan) at 1080p, 300 frames (SBS_FRAMES), H.264; the plain PyAV ProRes transcode in 1 and 4
+# processes, then every op through the CLI with --device cuda --codec prores_422hq, interleaved,
+# twice (bench/gpu/side_by_side.py); then the one-frame preview latency of every op at 1080p.
+# quality: bench/quality.py with the DIS (CPU) and torch (GPU) flow paths in one run, on the
+# GPU, on the clips in .davis/ (the generated ones too).
 set -uo pipefail
 mode=${1:-full}
 out=${OUT:-bench/out}
@@ -68,6 +74,16 @@ if [ "$mode" = learned ]; then
   # call keeps each under the device's 10-minute limit: LEARNED_PART=unet,vae | flux | sam2.
   run python3 bench/gpu/learned.py --only "${LEARNED_PART:-unet,vae,flux,sam2}" \
       --out "$out/learned_${LEARNED_PART:-all}.json"
+  exit 0
+fi
+if [ "$mode" = sidebyside ]; then
+  run python3 bench/gpu/side_by_side.py --clip ".davis/${SBS_CLIP:-blackswan}" --frames "${SBS_FRAMES:-300}" \
+      --height 1080 --device cuda --processes 1,4 --repeat 2 --json "$out/gpu_side_by_side.json"
+  run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview_all_ops.json"
+  exit 0
+fi
+if [ "$mode" = quality ]; then
+  run python3 bench/quality.py --flows dis,torch --torch-device cuda --davis .davis --json "$out/gpu_quality.json"
   exit 0
 fi
 if [ "$mode" = ceiling ]; then
