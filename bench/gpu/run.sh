@@ -34,6 +34,7 @@
 # blackswan) at 1080p, 300 frames (SBS_FRAMES), H.264; the plain PyAV ProRes transcode in 1 and 4
 # processes, then every op through the CLI with --device cuda --codec prores_422hq, interleaved,
 # twice (bench/gpu/side_by_side.py); then the one-frame preview latency of every op at 1080p.
+# quality and the GPU op tests: `tests` mode (RETAKES_TEST_TORCH_DEVICE=cuda) covers the torch flow.
 # quality: bench/quality.py with the DIS (CPU) and torch (GPU) flow paths in one run, on the
 # GPU, on the clips in .davis/ (the generated ones too).
 set -uo pipefail
@@ -77,9 +78,14 @@ if [ "$mode" = learned ]; then
   exit 0
 fi
 if [ "$mode" = sidebyside ]; then
+  # SBS_DECODE=gpu decodes the edits' source with NVDEC (--decode gpu);
+  # SBS_OPS=relight,recolor,... runs a subset (each call must end within the device's 10 minutes);
+  # SBS_PREVIEW=0 skips the preview latencies
+  ops=${SBS_OPS:-relight,recolor,restyle,background,propagate,track,remove}
   run python3 bench/gpu/side_by_side.py --clip ".davis/${SBS_CLIP:-blackswan}" --frames "${SBS_FRAMES:-300}" \
-      --height 1080 --device cuda --processes 1,4 --repeat 2 --json "$out/gpu_side_by_side.json"
-  run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview_all_ops.json"
+      --height 1080 --device cuda --processes 1,4 --repeat 2 --ops "$ops" --decode "${SBS_DECODE:-cpu}" \
+      --json "$out/gpu_side_by_side_${SBS_DECODE:-cpu}_${ops//,/-}.json"
+  [ "${SBS_PREVIEW:-1}" = 1 ] && run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview_all_ops.json"
   exit 0
 fi
 if [ "$mode" = quality ]; then

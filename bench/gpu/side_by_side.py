@@ -159,7 +159,8 @@ def op_args(op: str, inputs: dict[str, Path]) -> list[str]:
     }[op] + (["--mask", first, "--keyframe", "0"] if op == "track" else [])
 
 
-def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Path], home: Path) -> tuple[float, float]:
+def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Path], home: Path,
+            decode: str = "cpu") -> tuple[float, float]:
     """(seconds, host peak RSS MiB) of one op through the real CLI."""
     retakes = [sys.executable, "-m", "retakes.cli"]
     if op == "track":
@@ -167,7 +168,7 @@ def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Pat
                "--backend", "classical", *op_args(op, inputs)]  # fmt: skip
     else:
         cmd = [*retakes, "edit", str(source), "-o", str(out), "--op", op, "--device", device, "--codec",
-               "prores_422hq", *op_args(op, inputs)]  # fmt: skip
+               "prores_422hq", "--decode", decode, *op_args(op, inputs)]  # fmt: skip
     rss_file = out.with_suffix(".rss")
     env = {**os.environ, "RETAKES_HOME": str(home)}
     env.pop("RETAKES_ENGINE", None)  # a private engine for each run, as a user without one gets
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--processes", default="1,4", help="transcode process counts; the last is the floor")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--ops", default=",".join(OPS))
+    ap.add_argument("--decode", default="cpu", choices=("cpu", "gpu"), help="the edits' --decode (track: cpu)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     ops = [o for o in args.ops.split(",") if o]
@@ -231,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             for op in ops:
                 out = tmp / f"{op}-{round_}.mov"
                 with GpuPeak() as gpu:
-                    seconds, rss = cli_run(op, source, out, args.device, inputs, tmp / "home")
+                    seconds, rss = cli_run(op, source, out, args.device, inputs, tmp / "home", args.decode)
                 fps = args.frames / seconds
                 runs.append(Run(op, round_, args.frames, seconds, fps, fps / floor, rss, gpu.peak))
                 gpu_text = "" if gpu.peak is None else f", GPU peak {gpu.peak:.0f} MiB"
