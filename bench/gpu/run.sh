@@ -86,6 +86,8 @@ if [ "$mode" = sidebyside ]; then
       --height 1080 --device cuda --processes 1,4 --repeat 2 --ops "$ops" --decode "${SBS_DECODE:-cpu}" \
       --json "$out/gpu_side_by_side_${SBS_DECODE:-cpu}_${ops//,/-}.json"
   [ "${SBS_PREVIEW:-1}" = 1 ] && run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview_all_ops.json"
+  [ "${SBS_PREVIEW:-1}" = 1 ] && run python3 bench/gpu/flow_speed.py --clip ".davis/${SBS_CLIP:-blackswan}" --device cuda \
+      --json "$out/gpu_flow_speed.json"
   exit 0
 fi
 if [ "$mode" = quality ]; then
