@@ -164,18 +164,28 @@ def _refine(a: torch.Tensor, b: torch.Tensor, flow: torch.Tensor, cfg: CLGConfig
     weights = _neighbour_weights(a, cfg.edge)
     _, share = _neighbour_mean(a, weights)
     alpha = cfg.alpha / cfg.epsilon * share  # the IRLS weight's scale: alpha stays meaningful in code values
+    if not torch.is_tensor(alpha):
+        alpha = torch.full_like(j11, alpha)
     a11, a22 = j11 + alpha, j22 + alpha
     det = a11 * a22 - j12 * j12
-    u0, v0 = flow[:, 0], flow[:, 1]
-    du = torch.zeros_like(u0)
-    dv = torch.zeros_like(v0)
+    # Jacobi sweeps on both components at once, in as few kernels as can be (on a GPU the coarse
+    # levels are bound by kernel launches, not arithmetic): per pixel the 2x2 system
+    # [a11 j12; j12 a22] d = alpha (mean(f) - f0) - (j13, j23), solved through its inverse.
+    diag = torch.stack((a22 / det, a11 / det), 1)  # the inverse's diagonal, by component
+    off = (-j12 / det)[:, None]
+    rhs0 = alpha[:, None] * flow + torch.stack((j13, j23), 1)
+    alpha = alpha[:, None]
+    share_w = (weights / weights.sum(1, keepdim=True).clamp_min(1e-6)) if weights is not None else None
+    f = flow
     for _ in range(cfg.iterations):
-        mean, _ = _neighbour_mean(torch.stack((u0 + du, v0 + dv), 1), weights)
-        ru = alpha * (mean[:, 0] - u0) - j13
-        rv = alpha * (mean[:, 1] - v0) - j23
-        du = (a22 * ru - j12 * rv) / det
-        dv = (a11 * rv - j12 * ru) / det
-    return _median(torch.stack((u0 + du, v0 + dv), 1), cfg.median)
+        r, left, d, u = _shifts(f)
+        if share_w is None:
+            mean = 0.25 * (r + left + d + u)
+        else:
+            mean = (torch.stack((r, left, d, u), 1) * share_w[:, :, None]).sum(1)
+        res = torch.addcmul(-rhs0, alpha, mean)
+        f = flow + torch.addcmul(diag * res, off, res.flip(1))
+    return _median(f, cfg.median)
 
 
 @torch.no_grad()
