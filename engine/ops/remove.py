@@ -83,8 +83,7 @@ class RemoveOp(Op):
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
-        # on a GPU the analysis's flow and occlusion test run there (vision.flow_torch); the fill is CPU
-        gpu=True,
+        gpu=False,  # optical flow (DIS: the torch flow costs quality here, see prepare) and OpenCV's inpainting
     )
 
     def __init__(self) -> None:
@@ -104,7 +103,9 @@ class RemoveOp(Op):
         if ctx.masks is None:
             raise InvalidArgument("remove needs a mask of what to remove", field="mask")
         work = self.scratch_dir(ctx)
-        est = FlowEstimator.from_params(ctx.params, 960, ctx.device)
+        # DIS on the CPU whatever the device: with the torch flow (vision.flow_torch) removal lost
+        # 4 dB on davis-dev's car-shadow (31.10 -> 27.14, docs/BENCHMARKS.md, issue 16)
+        est = FlowEstimator.from_params(ctx.params, 960)
         key = ctx.params.get("mask_frame")
         if key is not None:
             tracked = work / "remove-masks"
