@@ -1,10 +1,14 @@
 """Single-frame preview latency at 1080p, per op, on a running engine.
 
     python bench/preview_latency.py [--device cpu|cuda] [--runs 7] [--json bench/out/preview.json]
+                                    [--ops relight,...] [--height 1080]
 
 Reports, after one warm-up call per op, the median of: the engine's own latency (seek and
 decode of the frame, the op; what PreviewResponse.latency_ms says) and the client's round
 trip over the Unix socket with raw RGB24 (what a local panel pays) and with PNG.
+Every non-generative op: the temporal ones (propagate from an edited frame 0, track and
+remove from the scene's per-frame masks) analyse the preview's few frames around the one shown,
+so their figure is that analysis too (issue 16: at most 50 ms at 1080p on the GPU).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ OPS = {
     "recolor": {"hue": 150.0},
     "restyle": {"style": "film-1970s"},
     "background": {"plate": "PLATE"},
+    "propagate": {"keyframe": 0},
+    "track": {},
+    "remove": {},
 }
 
 
@@ -39,24 +46,36 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--ops", default=",".join(OPS))
+    parser.add_argument("--height", type=int, default=1080, help="16:9 frames this tall (a small one: a smoke test)")
     args = parser.parse_args()
+    height = args.height
+    width = int(round(height * 16 / 9 / 2)) * 2
     figures = []
     with tempfile.TemporaryDirectory(prefix="rtk-preview-", dir="/tmp") as tmp:
         tmp = Path(tmp)
-        scene = DemoScene(width=1920, height=1080, frames=24, rate=Fraction(24000, 1001))
+        scene = DemoScene(width=width, height=height, frames=24, rate=Fraction(24000, 1001))
         source = tmp / "shot.mov"
         scene.write(source, codec="prores_422hq", start_timecode="01:00:00:00")
         masks = scene.write_masks(tmp / "masks")
         plate = tmp / "plate.png"
-        cv2.imwrite(str(plate), np.full((540, 960, 3), (60, 120, 200), np.uint8))
+        cv2.imwrite(str(plate), np.full((height // 2, width // 2, 3), (60, 120, 200), np.uint8))
+        edited = tmp / "edited.png"
+        first = scene.frame(0).copy()
+        first[scene.mask(0) > 127] = first[scene.mask(0) > 127][:, ::-1]  # the object's colours swapped
+        cv2.imwrite(str(edited), cv2.cvtColor(first, cv2.COLOR_RGB2BGR))
         config = EngineConfig(state_dir=tmp / "state", socket_path=tmp / "e.sock")
         with engine_in_thread(config) as running, EngineClient(running.targets[0]) as client:
-            for op, params in OPS.items():
+            for op in args.ops.split(","):
+                params = OPS[op]
                 request = engine_pb2.EditRequest(source=engine_pb2.MediaRef(path=str(source)), op=op,
                                                  device=args.device)
-                request.mask.path = str(masks)
+                if op != "propagate":
+                    request.mask.path = str(masks)
                 for name, value in params.items():
-                    if value == "PLATE":
+                    if name == "keyframe":
+                        request.keyframes.add(frame=value, edited=engine_pb2.MediaRef(path=str(edited)))
+                    elif value == "PLATE":
                         request.params[name].text_value = str(plate)
                     elif isinstance(value, str):
                         request.params[name].text_value = value
@@ -76,7 +95,7 @@ def main() -> int:
                                               statistics.median(engine_ms), "ms", engine_ms))
                     figures.append(Figure(f"{op} preview, round trip with {label} ms",
                                           statistics.median(trip_ms), "ms", trip_ms))
-    write_report(args.json, f"1080p single-frame preview latency (device {args.device})", figures)
+    write_report(args.json, f"{height}p single-frame preview latency (device {args.device})", figures)
     return 0
 
 

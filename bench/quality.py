@@ -15,6 +15,10 @@ Protocol (to be copied into docs/BENCHMARKS.md):
   for removal, the same inside the hole only (where the output differs from the source).
 Runs on synthetic scenes (engine.vision.scenes) and on ../shared/media/davis-dev if present.
 Usage: python bench/quality.py [--json out.json] [--quick] [--only remove,track,...] [--clips a,b]
+                              [--flows dis,torch]
+(--flows: which flow backends, each measured in the same run: dis is the CPU path, torch the GPU
+path (vision.flow_torch and the ops' torch code) run on --torch-device, "cpu" where there is no GPU;
+torch's results go to the JSON's name with _torch before the suffix.)
 (--only / --clips run a subset with the same protocol, for iterating; their results are merged into the
 existing JSON, entries not run are kept.)
 """
@@ -60,18 +64,19 @@ def load_davis(clip: Path):
     return frames, [((m > 127) * 255).astype(np.uint8) for m in masks]
 
 
-def bench_track(frames, masks) -> float:
+def bench_track(frames, masks, device: str = "cpu") -> float:
     src = ArraySource(frames)
-    got = dict(track_masks(src, src.frame_range, 0, masks[0], None))
+    est = FlowEstimator.from_params({}, 960, device)
+    got = dict(track_masks(src, src.frame_range, 0, masks[0], None, estimator=est))
     js = [((got[i] > 127) & (masks[i] > 127)).sum() / max(((got[i] > 127) | (masks[i] > 127)).sum(), 1)
           for i in range(1, len(frames))]  # fmt: skip
     return float(np.mean(js))
 
 
-def bench_propagate(frames, masks) -> dict:
+def bench_propagate(frames, masks, device: str = "cpu") -> dict:
     truth = [hue_rotate(f, 90, m) for f, m in zip(frames, masks, strict=True)]
     src = ArraySource(frames)
-    ctx = EditContext(src, src.frame_range, {}, keyframes={0: truth[0]})
+    ctx = EditContext(src, src.frame_range, {}, keyframes={0: truth[0]}, device=device)
     op = get_op("propagate")()
     t = time.perf_counter()
     op.prepare(ctx)
@@ -87,14 +92,15 @@ def bench_propagate(frames, masks) -> dict:
     }
 
 
-def bench_remove(frames, seed: int, targets=None) -> dict:
+def bench_remove(frames, seed: int, targets=None, device: str = "cpu") -> dict:
     small = [cv2.resize(f, (432, 240), interpolation=cv2.INTER_LINEAR) for f in frames]
     truth = small if targets is None else [cv2.resize(f, (432, 240)) for f in targets]
     m = free_form_mask(np.random.default_rng(seed), 240, 432)
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     m = cv2.dilate((m > 0).astype(np.uint8), cross, iterations=4) * 255
     src = ArraySource(small)
-    ctx = EditContext(src, src.frame_range, {"grow": 0}, masks=ArrayMasks(dict.fromkeys(range(len(small)), m)))
+    ctx = EditContext(src, src.frame_range, {"grow": 0}, masks=ArrayMasks(dict.fromkeys(range(len(small)), m)),
+                      device=device)
     op = get_op("remove")()
     op.prepare(ctx)
     out = [op.render(i, f, ctx) for i, f in src.frames(src.frame_range)]
@@ -115,6 +121,9 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="synthetic scenes only")
     ap.add_argument("--only", default="track,propagate,remove", help="comma list of benches to run")
     ap.add_argument("--clips", default="", help="comma list of clip names (default: all)")
+    ap.add_argument("--flows", default="dis", help="comma list of flow backends: dis (CPU path), torch (GPU path)")
+    ap.add_argument("--torch-device", default="cpu", help="where the torch path runs (cpu, cuda)")
+    ap.add_argument("--davis", type=Path, default=DAVIS, help="the davis-dev folder (default: ../shared/media/)")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     wanted = set(filter(None, args.clips.split(",")))
@@ -122,9 +131,19 @@ def main(argv=None) -> int:
     for s in range(3):
         sc = make_scene(432, 240, 30, seed=s)
         clips[f"synthetic-{s}"] = (sc.frames, sc.masks)
-    if DAVIS.exists() and not args.quick:
-        for d in sorted(DAVIS.iterdir()):
+    if args.davis.exists() and not args.quick:
+        for d in sorted(args.davis.iterdir()):
             clips[d.name] = load_davis(d)
+    for flow in args.flows.split(","):
+        device = "cpu" if flow == "dis" else f"torch:{args.torch_device}" if args.torch_device == "cpu" \
+            else args.torch_device
+        out = Path(args.json) if flow == "dis" else Path(args.json).with_name(f"{Path(args.json).stem}_{flow}.json")
+        print(f"== flow {flow} (device {device}) -> {out}")
+        run(clips, only, wanted, device, out)
+    return 0
+
+
+def run(clips: dict, only: set, wanted: set, device: str, out: Path) -> None:
     results = {}
     print(f"{'clip':14} {'J':>6} {'P-obj':>7} {'P-frm':>7} {'Ew-out':>8} {'Ew-src':>8} {'rm-PSNR':>8} {'rm-SSIM':>8}"
           f" {'rm-Ew-out':>9} {'rm-Ew-src':>9}")  # fmt: skip
@@ -134,12 +153,12 @@ def main(argv=None) -> int:
             continue
         r = {}
         if "track" in only:
-            r["track_J"] = bench_track(frames, masks)
+            r["track_J"] = bench_track(frames, masks, device)
         if "propagate" in only:
-            r["propagate"] = bench_propagate(frames, masks)
+            r["propagate"] = bench_propagate(frames, masks, device)
         if "remove" in only:
             t = time.perf_counter()
-            r["remove"] = bench_remove(frames, n)
+            r["remove"] = bench_remove(frames, n, device=device)
             r["remove"]["ms_per_frame"] = (time.perf_counter() - t) / len(frames) * 1000
         results[name] = r
         p = r.get("propagate", dict.fromkeys(("psnr_object", "psnr_frame", "ewarp_out", "ewarp_src"), nan))
@@ -158,12 +177,10 @@ def main(argv=None) -> int:
 
         print(f"{'remove mean':14} PSNR {mean(rms, 'psnr'):.2f} SSIM {mean(rms, 'ssim'):.4f}  "
               f"davis-dev: PSNR {mean(real, 'psnr'):.2f} SSIM {mean(real, 'ssim'):.4f}")  # fmt: skip
-    out = Path(args.json)
     merged = json.loads(out.read_text()) if out.exists() else {}
     for name, r in results.items():
         merged.setdefault(name, {}).update(r)
     out.write_text(json.dumps(merged, indent=2))
-    return 0
 
 
 if __name__ == "__main__":

@@ -85,6 +85,10 @@ def add_edit_parser(subparsers) -> None:
     p.add_argument("--edited", action="append", default=[], metavar="IMG", help="the edited version of --keyframe")
     p.add_argument("--seed", type=values.seed, default=0, help="seed for ops that draw random numbers (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--decode", choices=("cpu", "gpu", "auto"), default="cpu",
+                   help="decode the source on the CPU (default), on the GPU's hardware decoder (NVDEC; falls back "
+                        "to the CPU, saying so in the log, where there is none), or auto (the CPU: on the machines "
+                        "measured the GPU decoder was slower once frames are copied back)")
     _op_options(p)
     batch = p.add_argument_group("batch variants, webhooks and frame fixing")
     batch.add_argument("--variants", metavar="FILE",
@@ -206,6 +210,7 @@ def build_request(args: argparse.Namespace, op: str) -> engine_pb2.EditRequest:
         sequence_rate=args.rate or "",
         sequence_start_timecode=args.start_timecode or "",
         overwrite=getattr(args, "overwrite", False),
+        decode=getattr(args, "decode", None) or "",
     )
     if args.range:
         request.range.CopyFrom(range_spec(args.range))

@@ -25,6 +25,7 @@ _FLAGS = {
     "keyframes": "--keyframe/--edited",
     "seed": "--seed",
     "device": "--device",
+    "decode": "--decode",
     "sequence_rate": "--rate",
     "rate": "--rate",
     "sequence_start_timecode": "--start-timecode",

@@ -20,7 +20,8 @@ import numpy as np
 from .media import KeyframeMasks
 from .ops.base import FrameSource
 from .timecode import FrameRange
-from .vision.tracker import TrackingReport
+from .vision.flow import FlowEstimator, torch_device
+from .vision.tracker import FlowTracker, TrackingReport
 
 
 def _anchors_for(keys: KeyframeMasks, frame_range: FrameRange) -> dict[int, np.ndarray]:
@@ -48,8 +49,11 @@ class KeyMasksOnly:
 
 class TrackedMasks:
     def __init__(self, source: FrameSource, frame_range: FrameRange, keys: KeyframeMasks, workdir: Path | None,
-                 progress=lambda stage, done, total: None, check_cancelled=lambda: None) -> None:
+                 progress=lambda stage, done, total: None, check_cancelled=lambda: None,
+                 device: str = "cpu") -> None:
         self.source = source
+        #: the job's device: on a GPU the tracker's flow runs there (vision.flow)
+        self.device = device
         self.anchors = _anchors_for(keys, frame_range)
         # The tracker needs the anchors inside the range it walks.
         self.frame_range = FrameRange(min(frame_range.start, min(self.anchors)),
@@ -67,8 +71,9 @@ class TrackedMasks:
 
         self._folder.mkdir(parents=True, exist_ok=True)
         confidence = np.ones(len(self.frame_range), np.float32)
+        tracker = FlowTracker(FlowEstimator(device=torch_device(self.device)))
         for item in track_anchors(self.source, self.frame_range, self.anchors, None, self._progress,
-                                  self._check_cancelled):
+                                  self._check_cancelled, tracker=tracker):
             cv2.imwrite(str(self._path(item.index)), item.mask)
             confidence[item.index - self.frame_range.start] = item.confidence
         np.save(self._folder / "confidence.npy", confidence)
@@ -97,11 +102,12 @@ class TrackedMasks:
 
 
 def keyframe_mask_provider(op_spec, params: dict, keys: KeyframeMasks, source: FrameSource,
-                           frame_range: FrameRange, workdir: Path | None, progress, check_cancelled):
+                           frame_range: FrameRange, workdir: Path | None, progress, check_cancelled,
+                           device: str = "cpu"):
     """Picks how an op receives the editor's mask images (see the module docstring)."""
     if any(p.name == "mask_frame" for p in op_spec.params):
         provider = KeyMasksOnly(keys, frame_range)
         if params.get("mask_frame") is None or params["mask_frame"] not in provider.anchors:
             params["mask_frame"] = min(provider.anchors)
         return provider
-    return TrackedMasks(source, frame_range, keys, workdir, progress, check_cancelled)
+    return TrackedMasks(source, frame_range, keys, workdir, progress, check_cancelled, device=device)

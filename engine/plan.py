@@ -35,6 +35,7 @@ from .media import (
     probe,
     resolve_codec,
 )
+from .media.decode import decode_where
 from .media.paths import check_input_path, check_path_text
 from .media.timing import FrameTiming, drift
 from .ops import Op, get_op
@@ -54,6 +55,8 @@ class EditPlan:
     params: dict[str, Any]
     device: str
     codec: CodecSpec | None = None
+    #: where the source is decoded: "cpu" or "gpu" (media.decode.decode_where)
+    decode: str = "cpu"
     output: Path | None = None
     masks: PerFrameMasks | KeyframeMasks | None = None
     keyframes: dict[int, np.ndarray] = field(default_factory=dict)
@@ -167,6 +170,7 @@ def plan_edit(
         params=params,
         device=device,
         seed=request.seed,
+        decode=decode_where(request.decode),
     )
     plan.masks = _plan_masks(request, op, source, frame_range, input_path)
     plan.keyframes = _plan_keyframes(request, op, source, frame_range, input_path)

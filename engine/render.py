@@ -99,7 +99,7 @@ def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hook
     masks = plan.masks
     if isinstance(masks, KeyframeMasks):
         masks = keyframe_mask_provider(plan.op.spec, params, masks, reader, frame_range,
-                                       workdir, progress, check_cancelled)
+                                       workdir, progress, check_cancelled, device=plan.device)
     return EditContext(
         source=reader,
         frame_range=frame_range,
@@ -194,7 +194,9 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     progress = _Progress(hooks, total, already)
     hooks.report("render", already, total)
 
-    with FrameReader(plan.source) as reader, FrameReader(plan.source) as analysis_reader:
+    # the streaming readers decode where the request asked (--decode); random access (a worker's
+    # op context, previews) stays on the CPU, where a seek costs no hardware decoder set-up
+    with FrameReader(plan.source) as reader, FrameReader(plan.source, decode=plan.decode) as analysis_reader:
         ctx = make_context(plan, reader, op_dir, hooks)
         op = plan.op()
         hooks.check_cancelled()
@@ -306,7 +308,8 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
         encoder = BackgroundConsumer(encode)
         kept = _kept_frames(plan, chunk, alpha)
         try:
-            with FrameReader(plan.source, thread_count=decode_threads, alpha=alpha) as chunk_reader:
+            with FrameReader(plan.source, thread_count=decode_threads, alpha=alpha,
+                             decode=plan.decode) as chunk_reader:
                 for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
                     hooks.check_cancelled()
                     if kept is not None and index not in plan.fix.frames:

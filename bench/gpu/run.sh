@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|models|vace|ray]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|models|vace|ray|sidebyside|quality]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
@@ -34,6 +34,13 @@
 # lacks: msgpack, jsonschema, referencing, rpds-py, jsonschema-specifications) in .whl/.
 # cvthreads: propagate and relight end to end on real footage with OpenCV's own thread pool
 # (cv2.setNumThreads) at its default, 1 and 4, interleaved, twice.
+# sidebyside: issue 16's table: a davis-dev clip (carried in .davis/, SBS_CLIP=NAME, default
+# blackswan) at 1080p, 300 frames (SBS_FRAMES), H.264; the plain PyAV ProRes transcode in 1 and 4
+# processes, then every op through the CLI with --device cuda --codec prores_422hq, interleaved,
+# twice (bench/gpu/side_by_side.py); then the one-frame preview latency of every op at 1080p.
+# quality and the GPU op tests: `tests` mode (RETAKES_TEST_TORCH_DEVICE=cuda) covers the torch flow.
+# quality: bench/quality.py with the DIS (CPU) and torch (GPU) flow paths in one run, on the
+# GPU, on the clips in .davis/ (the generated ones too).
 set -uo pipefail
 mode=${1:-full}
 out=${OUT:-bench/out}
@@ -110,6 +117,23 @@ if [ "$mode" = vace ]; then
   run python3 bench/gpu/vace.py --parts "${VACE_PARTS:-step}" --steps "${VACE_STEPS:-20}" \
       --window-steps "${VACE_WINDOW_STEPS:-4}" ${VACE_E2E_VARIANTS:+--e2e-variants "$VACE_E2E_VARIANTS"} \
       --out "$out/vace_${VACE_PARTS:-step}.json"
+  exit 0
+fi
+if [ "$mode" = sidebyside ]; then
+  # SBS_DECODE=gpu decodes the edits' source with NVDEC (--decode gpu);
+  # SBS_OPS=relight,recolor,... runs a subset (each call must end within the device's 10 minutes);
+  # SBS_PREVIEW=0 skips the preview latencies
+  ops=${SBS_OPS:-relight,recolor,restyle,background,propagate,track,remove}
+  run python3 bench/gpu/side_by_side.py --clip ".davis/${SBS_CLIP:-blackswan}" --frames "${SBS_FRAMES:-300}" \
+      --height 1080 --device cuda --processes 1,4 --repeat 2 --ops "$ops" --decode "${SBS_DECODE:-cpu}" \
+      --json "$out/gpu_side_by_side_${SBS_DECODE:-cpu}_${ops//,/-}.json"
+  [ "${SBS_PREVIEW:-1}" = 1 ] && run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview_all_ops.json"
+  [ "${SBS_PREVIEW:-1}" = 1 ] && run python3 bench/gpu/flow_speed.py --clip ".davis/${SBS_CLIP:-blackswan}" --device cuda \
+      --json "$out/gpu_flow_speed.json"
+  exit 0
+fi
+if [ "$mode" = quality ]; then
+  run python3 bench/quality.py --flows dis,torch --torch-device cuda --davis .davis --json "$out/gpu_quality.json"
   exit 0
 fi
 if [ "$mode" = ceiling ]; then

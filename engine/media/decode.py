@@ -14,11 +14,20 @@ media uses BT.709 when it is HD-sized (height >= 720) and BT.601 otherwise, and 
 ("tv") range unless the pixel format is a full-range yuvj one; that is what players and
 Resolve assume for untagged files. Sources of 8 bits or less decode to uint8 RGB,
 deeper ones to uint16 RGB (rgb48le), full scale.
+
+Where: `decode="gpu"` asks FFmpeg's hardware acceleration (PyAV's HWAccel, NVDEC on NVIDIA)
+to decode; the frames come back to memory and go through the same colour conversion, so the
+pixels are the software decoder's. Where the machine has no such decoder, or the codec has
+none (ProRes, DNxHR), the reader falls back to the software decoder and logs it once per
+file. It is opt-in (`--decode gpu`): on the H200 measured, NVDEC with the copy back was
+slower than FFmpeg's frame-threaded software decoder on 16 cores (docs/BENCHMARKS.md), so
+"auto" means the CPU.
 """
 
 from __future__ import annotations
 
 import bisect
+import logging
 import math
 from collections.abc import Iterator
 from fractions import Fraction
@@ -48,6 +57,38 @@ _SWS_MATRIX = {
 _SWS_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.BITEXACT
 # How far ahead a read may be served by decoding forward instead of seeking.
 _FORWARD_WINDOW = 64
+#: what `decode` may ask for; "auto" is the CPU until the GPU decoder measures faster
+DECODE_CHOICES = ("cpu", "gpu", "auto")
+
+log = logging.getLogger(__name__)
+
+
+def decode_where(requested: str, *, field: str = "decode") -> str:
+    """"cpu" or "gpu" for a request's `decode` ("" and "auto": cpu); else InvalidArgument."""
+    wanted = (requested or "cpu").strip().lower()
+    if wanted not in DECODE_CHOICES:
+        raise InvalidArgument(f"decode must be one of {', '.join(DECODE_CHOICES)}, got {requested!r}", field=field)
+    return "gpu" if wanted == "gpu" else "cpu"
+
+
+def open_decoding(path, *, field: str = "source", decode: str = "cpu") -> av.container.InputContainer:
+    """The container to decode from: with decode="gpu" through the GPU's hardware decoder where
+    there is one, else (and logged) FFmpeg's software decoder."""
+    if decode == "gpu":
+        from av.codec.hwaccel import HWAccel
+
+        try:
+            container = av.open(str(path), "r", hwaccel=HWAccel(device_type="cuda", allow_software_fallback=True))
+        except (av.error.FFmpegError, OSError) as exc:  # no device, no driver: EPERM, ENODEV, ...
+            log.info("decode: no GPU decoder for %s (%s); decoding on the CPU", path.name, exc)
+        else:
+            stream = container.streams.video[0] if container.streams.video else None
+            if stream is not None and stream.codec_context.is_hwaccel:
+                return container
+            codec = stream.codec_context.name if stream is not None else "no video"
+            log.info("decode: the GPU has no decoder for %s (%s); decoding on the CPU", path.name, codec)
+            container.close()
+    return open_container(path, field=field)
 
 
 def rgb_format(bit_depth: int) -> str:
@@ -191,18 +232,20 @@ class FrameReader:
 
     def __init__(
         self, info: MediaInfo, *, field: str = "source", threads: str = "AUTO", thread_count: int = 0,
-        alpha: bool = False,
+        alpha: bool = False, decode: str = "cpu",
     ) -> None:  # fmt: skip
         """`threads`: FFmpeg's decoder threading. "AUTO" (frame threads) is fastest for
         streaming; "SLICE" has no frame-thread delay, for one frame after a seek (preview).
         `thread_count`: how many (0: FFmpeg's choice, one per core). Each frame thread holds
         a frame in flight: readers decoding side by side share the cores, and their memory adds up.
-        `alpha`: RGBA frames (H, W, 4), opaque where the source has no alpha."""
+        `alpha`: RGBA frames (H, W, 4), opaque where the source has no alpha.
+        `decode`: "cpu" or "gpu" (`decode_where`; the module docstring says what gpu does)."""
         self.info = info
         self.field = field
         self.alpha = alpha
         self.threads = threads
         self.thread_count = thread_count
+        self.decode = decode
         self._container: av.container.InputContainer | None = None
         self._iter: Iterator[av.VideoFrame] | None = None
         self._pending: tuple[int, av.VideoFrame] | None = None
@@ -281,7 +324,7 @@ class FrameReader:
 
     def _seek(self, target: int) -> None:
         if self._container is None:
-            self._container = open_container(self.info.path, field=self.field)
+            self._container = open_decoding(self.info.path, field=self.field, decode=self.decode)
             self._container.streams.video[0].thread_type = self.threads
             self._container.streams.video[0].thread_count = self.thread_count
         stream = self._container.streams.video[0]

@@ -225,7 +225,7 @@ class PropagateOp(Op):
             if k not in ctx.frame_range:
                 raise InvalidArgument(f"keyframe {k} lies outside the range {ctx.frame_range}", field="keyframes")
         workdir = self.scratch_dir(ctx)
-        est = FlowEstimator.from_params(ctx.params, 480)
+        est = FlowEstimator.from_params(ctx.params, 480, ctx.device)
         self._given = ctx.masks if len(getattr(ctx.masks, "anchors", None) or ()) > 1 else None
         if self._given is not None and hasattr(self._given, "track"):
             self._given.track()  # here, before the walks' thread reads the masks: they share a reader

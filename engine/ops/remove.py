@@ -97,7 +97,7 @@ class RemoveOp(Op):
         # its analysis folder is named by the range alone: the params it reads must match
         analysis_params=("mask_frame", "grow", "preset", "flow_width"),
         temporal=True,
-        gpu=False,  # optical flow (DIS) and OpenCV's inpainting: CPU only
+        gpu=False,  # optical flow (DIS: the torch flow costs quality here, see prepare) and OpenCV's inpainting
     )
 
     def __init__(self) -> None:
@@ -126,6 +126,8 @@ class RemoveOp(Op):
         if ctx.masks is None:
             raise InvalidArgument("remove needs a mask of what to remove", field="mask")
         work = self.scratch_dir(ctx)
+        # DIS on the CPU whatever the device: with the torch flow (vision.flow_torch) removal lost
+        # 4 dB on davis-dev's car-shadow (31.10 -> 27.14, docs/BENCHMARKS.md, issue 16)
         est = FlowEstimator.from_params(ctx.params, 960)
         key = ctx.params.get("mask_frame")
         if key is not None:

@@ -151,9 +151,9 @@ class TrackOp(Op):
         ),
         mask=MaskUse.REQUIRED,
         temporal=True,
-        # The classical tracker is the optical-flow walk (DIS), CPU only. The learned one takes the
-        # first GPU there is by itself (learned.track_backend), whatever the job's device says.
-        gpu=False,
+        # The classical tracker is the optical-flow walk: DIS on the CPU, the torch flow on the job's
+        # GPU. The learned one takes the first GPU there is by itself (learned.track_backend).
+        gpu=True,
         writes_mask=True,
     )
 
@@ -174,7 +174,7 @@ class TrackOp(Op):
                 f"mask frame {key} lies outside the range {ctx.frame_range}", field="mask_frame"
             )
         workdir = self.scratch_dir(ctx)
-        tracker = make_tracker(ctx.params, 960, learned.chosen(ctx.params))
+        tracker = make_tracker(ctx.params, 960, learned.chosen(ctx.params), device=ctx.device)
         anchors = anchors_of(ctx, key)
         for _ in track_anchors(ctx.source, ctx.frame_range, anchors, workdir, ctx.progress, ctx.check_cancelled,
                                tracker=tracker):

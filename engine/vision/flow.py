@@ -9,6 +9,10 @@ Conventions (used by every module in `vision`):
 Flow is estimated with OpenCV's DIS (Kroeger et al. 2016: MEDIUM ~0.6 px EPE on
 Middlebury, engine.md section 2) at a working resolution capped in width, because DIS
 cost grows with pixel count while editing ops only need the flow to be locally right.
+On a torch device (a job's GPU) the estimator uses `flow_torch`'s classical CLG flow
+instead, batched over pairs, with the occlusion test on the device too: DIS runs on the
+CPU only, where it competes with decode and encode for the cores. The CPU path is DIS,
+unchanged; the two agree within the tolerances tests/engine/vision/test_flow_torch.py states.
 """
 
 from __future__ import annotations
@@ -36,10 +40,14 @@ def working_size(width: int, height: int, max_width: int) -> tuple[int, int]:
 
 @dataclass
 class FlowEstimator:
-    """DIS flow between frames, at a working resolution (`max_width` wide at most)."""
+    """Flow between frames, at a working resolution (`max_width` wide at most): OpenCV's DIS,
+    or with `device` (a torch device: "cuda:0", or "cpu" to run the GPU path on the CPU)
+    `flow_torch`'s CLG flow on that device."""
 
     preset: str = "medium"
     max_width: int = 960
+    #: None: DIS on the CPU (the reference path); else the torch device the flow runs on
+    device: str | None = None
     #: one DIS object per thread: it keeps per-call buffers, so it cannot be shared
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False, compare=False)
 
@@ -48,9 +56,16 @@ class FlowEstimator:
             raise ValueError(f"unknown DIS preset {self.preset!r}; one of {', '.join(PRESETS)}")
 
     @classmethod
-    def from_params(cls, params: dict, default_width: int) -> FlowEstimator:
-        """From an op's `preset` and `flow_width` parameters (None: the defaults)."""
-        return cls(params.get("preset") or "medium", int(params.get("flow_width") or default_width))
+    def from_params(cls, params: dict, default_width: int, device: str | None = None) -> FlowEstimator:
+        """From an op's `preset` and `flow_width` parameters (None: the defaults) and the job's
+        device ("cpu" or None: DIS; a torch device such as "cuda:0" or "torch:cpu": torch flow)."""
+        return cls(params.get("preset") or "medium", int(params.get("flow_width") or default_width),
+                   torch_device(device))
+
+    @property
+    def backend(self) -> str:
+        """"dis" or "torch": which estimator computes the flow (cache keys include it)."""
+        return "dis" if self.device is None else "torch"
 
     def size_for(self, frame: np.ndarray) -> tuple[int, int]:
         h, w = frame.shape[:2]
@@ -67,10 +82,44 @@ class FlowEstimator:
 
     def flow(self, gray_a: np.ndarray, gray_b: np.ndarray) -> np.ndarray:
         """flow_ab on a's grid, from two uint8 gray images of the working size. Thread-safe."""
+        if self.device is not None:
+            return self.flows([(gray_a, gray_b)])[0]
         dis = getattr(self._local, "dis", None)
         if dis is None:
             dis = self._local.dis = cv2.DISOpticalFlow_create(PRESETS[self.preset])
         return dis.calc(gray_a, gray_b, None)
+
+    def flows(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        """flow_ab for each (gray_a, gray_b) pair of one size; on a torch device in one batch."""
+        if self.device is None:
+            return [self.flow(a, b) for a, b in pairs]
+        return [f.permute(1, 2, 0).cpu().numpy() for f in self._torch_flows(pairs)]
+
+    def flows_and_occlusion(
+        self, gray_a: np.ndarray, gray_b: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(flow_ab, flow_ba, `occlusion(flow_ab, flow_ba)`): on a torch device both flows run as
+        one batch and the test runs there too; only the results come back."""
+        if self.device is None:
+            ab, ba = self.flow(gray_a, gray_b), self.flow(gray_b, gray_a)
+            return ab, ba, occlusion(ab, ba)
+        from .flow_torch import occlusion_torch
+
+        both = self._torch_flows([(gray_a, gray_b), (gray_b, gray_a)])
+        occluded = occlusion_torch(both[:1], both[1:])[0]
+        ab, ba = both.permute(0, 2, 3, 1).cpu().numpy()
+        return ab, ba, occluded.cpu().numpy()
+
+    def _torch_flows(self, pairs: list[tuple[np.ndarray, np.ndarray]]):
+        """(N, 2, H, W) tensor on the device: the gray images go up as uint8 (a quarter of float)."""
+        import torch
+
+        from .flow_torch import clg_flow, config_for
+
+        dev = torch.device(self.device)
+        a = torch.from_numpy(np.stack([p[0] for p in pairs])).to(dev)[:, None]
+        b = torch.from_numpy(np.stack([p[1] for p in pairs])).to(dev)[:, None]
+        return clg_flow(a, b, config_for(self.preset))
 
 
 def gray(rgb: np.ndarray) -> np.ndarray:

@@ -78,11 +78,12 @@ class FlowTracker:
 
     @property
     def tag(self) -> str:
-        return f"{self.estimator.preset}:{self.estimator.max_width}:{self.config}"
+        backend = "" if self.estimator.backend == "dis" else f":{self.estimator.backend}"  # DIS caches stay valid
+        return f"{self.estimator.preset}:{self.estimator.max_width}:{self.config}{backend}"
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], default_width: int = 960) -> FlowTracker:
-        return cls(FlowEstimator.from_params(dict(params), default_width))
+    def from_params(cls, params: Mapping[str, Any], default_width: int = 960, device: str | None = None) -> FlowTracker:
+        return cls(FlowEstimator.from_params(dict(params), default_width, device))
 
     def track(self, source, span, anchors, progress=lambda stage, done, total: None,
               check_cancelled=lambda: None) -> Iterator[TrackedMask]:
@@ -166,8 +167,12 @@ def _upscale(mask_small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 TRACKERS: dict[str, Callable[[Mapping[str, Any], int], Tracker]] = {"classical": FlowTracker.from_params}
 
 
-def make_tracker(params: Mapping[str, Any], default_width: int = 960, backend: str = "classical") -> Tracker:
-    """The tracker an op's parameters ask for (`preset`, `flow_width`, ...)."""
+def make_tracker(params: Mapping[str, Any], default_width: int = 960, backend: str = "classical",
+                 device: str = "cpu") -> Tracker:
+    """The tracker an op's parameters ask for (`preset`, `flow_width`, ...); the classical one's
+    flow runs on `device` (a torch device: the GPU flow, vision.flow_torch)."""
+    if backend == "classical":
+        return FlowTracker.from_params(params, default_width, device)
     return TRACKERS[backend](params, default_width)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..pipeline import prefetch
 from ..timecode import FrameRange
-from .flow import FlowEstimator, gray, occlusion
+from .flow import FlowEstimator, gray
 
 if TYPE_CHECKING:  # ops imports vision at load time; a runtime import here would be circular
     from ..ops.base import FrameSource
@@ -91,7 +91,10 @@ def walk(
     decoded = _scaled(frames_outward(source, span, key, direction), estimator)
     if DECODE_AHEAD > 0:
         decoded = prefetch(decoded, DECODE_AHEAD, name="retakes-walk-decode")
-    with ThreadPoolExecutor(max_workers=max(LOOKAHEAD, 1), thread_name_prefix="retakes-flow") as pool:
+    # torch flow: one thread feeds the device (each call is already a batch; more threads would
+    # only contend for the device, or on a CPU oversubscribe torch's own thread pool)
+    workers = 1 if estimator.backend == "torch" else max(LOOKAHEAD, 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retakes-flow") as pool:
         try:
             prev_gray: np.ndarray | None = None
             prev_index: int | None = None
@@ -128,11 +131,10 @@ def _scaled(
 def _flows(
     estimator: FlowEstimator, g: np.ndarray, prev_gray: np.ndarray, both: bool
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    to_prev = estimator.flow(g, prev_gray)
     if not both:
-        return to_prev, None, None
-    from_prev = estimator.flow(prev_gray, g)
-    return to_prev, from_prev, occlusion(to_prev, from_prev)
+        return estimator.flow(g, prev_gray), None, None
+    # on a torch device: both directions as one batch, the occlusion test on the device
+    return estimator.flows_and_occlusion(g, prev_gray)
 
 
 def _finished(step: Step, flows: Future | None) -> Step:

@@ -73,6 +73,24 @@ def test_bad_input_is_one_line_naming_the_field_and_nothing_is_written(clip, sho
     assert not out.exists() and not list(short_tmp.glob(".never*"))
 
 
+def test_decode_on_the_gpu_writes_the_same_frames_as_the_cpu(clip, short_tmp):
+    """--decode gpu uses the hardware decoder where there is one and falls back where not:
+    the output is the same either way (here, with no GPU, the fallback)."""
+    outs = {}
+    for where in ("cpu", "gpu"):
+        out = short_tmp / f"relight-{where}.mkv"
+        run = retakes("edit", str(clip), "-o", str(out), "--op", "relight", "--exposure", "0.3", "--range", "0:6",
+                      "--codec", "ffv1", "--decode", where, home=short_tmp / "home")
+        assert run.returncode == 0, run.stderr
+        with FrameReader(probe(out)) as reader:
+            outs[where] = [f for _, f in reader.frames(FrameRange(0, 6))]
+    for a, b in zip(outs["cpu"], outs["gpu"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    run = retakes("edit", str(clip), "-o", str(short_tmp / "never.mkv"), "--op", "relight", "--decode", "nvdec",
+                  home=short_tmp / "home")
+    assert run.returncode != 0 and "--decode" in run.stderr and not (short_tmp / "never.mkv").exists()
+
+
 def test_missing_source_is_reported(short_tmp):
     run = retakes("edit", str(short_tmp / "missing.mov"), "-o", str(short_tmp / "o.mov"), "--op", "relight",
                   home=short_tmp / "home")

@@ -147,3 +147,38 @@ def test_a_dpx_sequence_is_read_at_its_depth(tmp_path, dtype):
     with FrameReader(info) as reader:
         for i, rgb in reader.frames(FrameRange(0, 3)):
             np.testing.assert_array_equal(rgb, frames[i])
+
+
+def test_gpu_decode_gives_the_software_decoders_pixels_or_falls_back_saying_so(clips, caplog):
+    """--decode gpu: NVDEC where there is one (frames copied back, same colour conversion), else
+    the software decoder and one log line; either way the same frames, exactly."""
+    import logging
+
+    from retakes.engine.media.decode import open_decoding
+
+    info = probe(clips[next(iter(CLIPS))])
+    with caplog.at_level(logging.INFO, logger="retakes.engine.media.decode"):
+        with FrameReader(info) as cpu, FrameReader(info, decode="gpu") as gpu:
+            for (i, a), (j, b) in zip(cpu.frames(FrameRange(3, 9)), gpu.frames(FrameRange(3, 9)), strict=True):
+                assert i == j
+                np.testing.assert_array_equal(a, b)
+        container = open_decoding(info.path, decode="gpu")
+        hardware = container.streams.video[0].codec_context.is_hwaccel
+        container.close()
+    said = [r.getMessage() for r in caplog.records if "decoding on the CPU" in r.getMessage()]
+    assert hardware or said, "a fallback to the CPU decoder must be logged"
+
+
+@pytest.mark.parametrize(("given", "where"), [("", "cpu"), ("cpu", "cpu"), ("auto", "cpu"), ("GPU", "gpu")])
+def test_decode_choice_auto_is_the_cpu(given, where):
+    from retakes.engine.media.decode import decode_where
+
+    assert decode_where(given) == where
+
+
+def test_an_unknown_decode_choice_names_the_field():
+    from retakes.engine.media.decode import decode_where
+
+    with pytest.raises(InvalidArgument) as err:
+        decode_where("nvdec")
+    assert err.value.field == "decode" and "cpu, gpu, auto" in str(err.value)

@@ -8,7 +8,10 @@ from retakes.engine.ops import get_op
 from retakes.engine.ops.base import EditContext
 from retakes.engine.ops.track import track_masks
 from retakes.engine.vision import walk
+from retakes.engine.vision.flow import FlowEstimator
 from retakes.engine.vision.scenes import ArrayMasks, ArraySource, make_scene
+
+from .torch_device import TORCH_DEVICE
 
 
 def iou(a, b):
@@ -21,10 +24,15 @@ def scene():
     return make_scene(192, 144, 16, seed=0)
 
 
-def test_track_follows_the_object_forward_and_backward(scene):
+@pytest.mark.parametrize("device", ["cpu", TORCH_DEVICE])
+def test_track_follows_the_object_forward_and_backward(scene, device):
+    """The same thresholds for the CPU path (DIS) and the GPU path (torch flow, vision.flow_torch)."""
+    if device != "cpu":
+        pytest.importorskip("torch")
     src = ArraySource(scene.frames)
     key = 8
-    got = dict(track_masks(src, src.frame_range, key, scene.masks[key], None))
+    est = FlowEstimator.from_params({}, 960, device)
+    got = dict(track_masks(src, src.frame_range, key, scene.masks[key], None, estimator=est))
     assert sorted(got) == list(range(16))
     js = [iou(got[i], scene.masks[i]) for i in range(16) if i != key]
     assert np.mean(js) > 0.8, js

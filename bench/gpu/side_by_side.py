@@ -1,0 +1,259 @@
+"""Every op against the ProRes transcode floor, side by side in one run (issue 16).
+
+    python bench/gpu/side_by_side.py --clip .davis/blackswan [--frames 300] [--height 1080]
+        [--device cuda] [--processes 1,4] [--repeat 2] [--ops relight,...] [--json OUT]
+
+The source is real footage: a davis-dev clip (frames/*.jpg, masks/*.png) scaled to --height
+(16:9) and played back and forth to --frames frames, written as H.264. The floor is a plain
+PyAV transcode of it to ProRes 422 HQ (`prores_ks` profile 3, yuv422p10le, decoded with
+FFmpeg's frame threads and encoded straight from YUV: no RGB round trip), the range split
+into N processes, each writing its own segment. Then each op runs through the real CLI,
+`retakes edit SRC -o OUT.mov --op OP --device DEV --codec prores_422hq`, as a user runs it.
+Transcodes and ops are interleaved, and the whole round repeated (--repeat), so drift hits
+them alike. Recorded per run: fps, the ratio to the last --processes transcode of the same
+round (4 processes: the issue's floor), the host's peak RSS of the CLI and everything it
+started, and the GPU's peak memory in use while it ran (nvidia-smi, polled; none without it).
+
+The per-op inputs: relight, recolor, background and remove get the clip's exact per-frame masks
+(a folder of PNGs); track gets the first frame's mask; propagate gets the first frame edited
+(the object's hue turned 90 degrees), no mask; restyle edits the whole frame.
+Run on a CPU with tiny sizes (--frames 20 --height 270 --device cpu) as a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import machine  # noqa: E402
+from edit_speed import FootageScene  # noqa: E402
+
+from retakes.engine.vision.scenes import hue_rotate  # noqa: E402
+
+OPS = ("relight", "recolor", "restyle", "background", "propagate", "track", "remove")
+#: runs the CLI and records the peak RSS of it and its children (a fresh process per run, so
+#: RUSAGE_CHILDREN is this run's alone); the figure goes to the file named by the first argument
+_RSS_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[2:]).returncode\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
+@dataclass
+class Run:
+    name: str
+    round: int
+    frames: int
+    seconds: float
+    fps: float
+    #: fps over the round's floor transcode's fps (None for the transcodes themselves)
+    ratio: float | None
+    host_peak_rss_mb: float | None
+    gpu_peak_mb: float | None
+
+
+class GpuPeak:
+    """Polls nvidia-smi while a run goes on: the most memory in use on the GPU(s), in MiB."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def used() -> float | None:
+        if shutil.which("nvidia-smi") is None:
+            return None
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=5).stdout
+            return float(sum(float(x) for x in out.split()))
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return None
+
+    def __enter__(self) -> GpuPeak:
+        base = self.used()
+        if base is not None:
+            self._base = base
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            now = self.used()
+            if now is not None:
+                self.peak = max(self.peak or 0.0, now - self._base)
+            self._stop.wait(self.interval)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def transcode_part(source: str, out: str, start: int, end: int) -> None:
+    """Frames [start, end) of `source` to ProRes 422 HQ, from YUV (no RGB), as one process does."""
+    with av.open(source) as src, av.open(out, "w") as dst:
+        stream = src.streams.video[0]
+        stream.thread_type = "AUTO"
+        enc = dst.add_stream("prores_ks", rate=stream.average_rate)
+        enc.width, enc.height, enc.pix_fmt = stream.width, stream.height, "yuv422p10le"
+        enc.options = {"profile": "3"}
+        enc.thread_count = 0
+        for n, frame in enumerate(src.decode(stream)):
+            if n >= end:
+                break
+            if n >= start:
+                for packet in enc.encode(frame.reformat(format="yuv422p10le")):
+                    dst.mux(packet)
+        for packet in enc.encode():
+            dst.mux(packet)
+
+
+def transcode(source: Path, frames: int, processes: int, tmp: Path) -> float:
+    """Seconds for the whole range transcoded by `processes` processes side by side."""
+    bounds = np.linspace(0, frames, processes + 1).round().astype(int)
+    ctx = multiprocessing.get_context("spawn")  # a clean interpreter each: no inherited threads
+    started = time.perf_counter()
+    procs = [ctx.Process(target=transcode_part, args=(str(source), str(tmp / f"part{i}.mov"), int(a), int(b)))
+             for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))]  # fmt: skip
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            raise SystemExit(f"transcode process exited with {p.exitcode}")
+    return time.perf_counter() - started
+
+
+def op_args(op: str, inputs: dict[str, Path]) -> list[str]:
+    masks, first = str(inputs["masks"]), str(inputs["first_mask"])
+    return {
+        "relight": ["--look", "golden-hour", "--mask", masks],
+        "recolor": ["--hue", "140", "--mask", masks],
+        "restyle": ["--style", "film-1970s"],
+        "background": ["--plate", str(inputs["plate"]), "--mask", masks],
+        "propagate": ["--keyframe", "0", "--edited", str(inputs["edited"])],
+        "track": [],  # `retakes track` below
+        "remove": ["--mask", masks],
+    }[op] + (["--mask", first, "--keyframe", "0"] if op == "track" else [])
+
+
+def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Path], home: Path,
+            decode: str = "cpu") -> tuple[float, float]:
+    """(seconds, host peak RSS MiB) of one op through the real CLI."""
+    retakes = [sys.executable, "-m", "retakes.cli"]
+    if op == "track":
+        cmd = [*retakes, "track", str(source), "-o", str(out.with_suffix(".mov")), "--device", device,
+               "--backend", "classical", *op_args(op, inputs)]  # fmt: skip
+    else:
+        cmd = [*retakes, "edit", str(source), "-o", str(out), "--op", op, "--device", device, "--codec",
+               "prores_422hq", "--decode", decode, *op_args(op, inputs)]  # fmt: skip
+    rss_file = out.with_suffix(".rss")
+    env = {**os.environ, "RETAKES_HOME": str(home)}
+    env.pop("RETAKES_ENGINE", None)  # a private engine for each run, as a user without one gets
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, str(rss_file), *cmd], env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    seconds = time.perf_counter() - started
+    if run.returncode != 0:
+        raise SystemExit(f"{op} failed:\n{run.stderr[-3000:]}")
+    return seconds, int(rss_file.read_text()) / 1024
+
+
+def make_inputs(clip: Path, frames: int, height: int, tmp: Path) -> tuple[Path, dict[str, Path]]:
+    width = int(round(height * 16 / 9 / 2)) * 2
+    scene = FootageScene(clip, width, height, frames, Fraction(24000, 1001))
+    source = scene.write(tmp / "source.mp4", codec="h264", start_timecode="01:00:00:00")
+    masks = tmp / "masks"
+    masks.mkdir()
+    for i in range(frames):
+        cv2.imwrite(str(masks / f"{i:05d}.png"), scene.mask(i))
+    first = tmp / "first_mask.png"
+    cv2.imwrite(str(first), scene.mask(0))
+    edited = tmp / "edited.png"
+    cv2.imwrite(str(edited), cv2.cvtColor(hue_rotate(scene.frame(0), 90, scene.mask(0)), cv2.COLOR_RGB2BGR))
+    plate = tmp / "plate.png"
+    cv2.imwrite(str(plate), np.full((height // 2, width // 2, 3), (60, 120, 200), np.uint8))
+    return source, {"masks": masks, "first_mask": first, "edited": edited, "plate": plate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clip", type=Path, required=True, help="a folder of frames/*.jpg and masks/*.png")
+    ap.add_argument("--frames", type=int, default=300)
+    ap.add_argument("--height", type=int, default=1080)
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--processes", default="1,4", help="transcode process counts; the last is the floor")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--ops", default=",".join(OPS))
+    ap.add_argument("--decode", default="cpu", choices=("cpu", "gpu"), help="the edits' --decode (track: cpu)")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    ops = [o for o in args.ops.split(",") if o]
+    unknown = sorted(set(ops) - set(OPS))
+    if unknown:
+        raise SystemExit(f"--ops: unknown {', '.join(unknown)}; known: {', '.join(OPS)}")
+    processes = [int(n) for n in args.processes.split(",")]
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="rtk-sbs-") as tmp:
+        tmp = Path(tmp)
+        source, inputs = make_inputs(args.clip, args.frames, args.height, tmp)
+        print(f"source {source.name}: {args.frames} frames at {args.height}p, H.264; {machine()}", flush=True)
+        for round_ in range(1, args.repeat + 1):
+            floor = None
+            # interleaved: each round is every transcode, then every op, in the same order
+            for n in processes:
+                with GpuPeak() as gpu:
+                    seconds = transcode(source, args.frames, n, tmp)
+                floor = args.frames / seconds
+                runs.append(Run(f"transcode, {n} process{'es' * (n != 1)}", round_, args.frames, seconds, floor,
+                                None, None, gpu.peak))  # fmt: skip
+                print(f"round {round_}  {runs[-1].name:<26} {floor:7.2f} fps", flush=True)
+            for op in ops:
+                out = tmp / f"{op}-{round_}.mov"
+                with GpuPeak() as gpu:
+                    seconds, rss = cli_run(op, source, out, args.device, inputs, tmp / "home", args.decode)
+                fps = args.frames / seconds
+                runs.append(Run(op, round_, args.frames, seconds, fps, fps / floor, rss, gpu.peak))
+                gpu_text = "" if gpu.peak is None else f", GPU peak {gpu.peak:.0f} MiB"
+                print(f"round {round_}  {op:<26} {fps:7.2f} fps  ratio {fps / floor:.2f}  RSS {rss:.0f} MiB"
+                      f"{gpu_text}", flush=True)  # fmt: skip
+                for leftover in tmp.glob(f"{op}-{round_}.*"):
+                    leftover.unlink()  # 300 frames of 1080p ProRes each: keep the disk free
+    report = {
+        "title": f"ops against the {processes[-1]}-process ProRes transcode, {args.clip.name} at {args.height}p, "
+                 f"{args.frames} frames, device {args.device}",
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+        "runs": [asdict(r) for r in runs],
+    }
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
