@@ -61,6 +61,7 @@ def add_edit_parser(subparsers) -> None:
     p = subparsers.add_parser("edit", help="edit a clip (or a range of it) with one operation",
                               description="retakes edit SOURCE -o OUT --op OP [--range A:B] [--codec C] [op options]\n"
                                           "retakes edit --fix VERSION --range A:B -o OUT [new op options]",
+                              epilog=_tracker_states("--op track --backend"),
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", metavar="SOURCE", nargs="?",
                    help="video file (mov, mp4, mxf, mkv) or image-sequence folder (with --fix: the version's own)")
@@ -116,7 +117,8 @@ def add_edit_parser(subparsers) -> None:
 
 def add_track_parser(subparsers) -> None:
     p = subparsers.add_parser("track", help="carry a keyframe mask through the clip (mask propagation only)",
-                              description="retakes track SOURCE -o MASKS_OUT --mask KEYMASK --keyframe K")
+                              description="retakes track SOURCE -o MASKS_OUT --mask KEYMASK --keyframe K",
+                              epilog=_tracker_states("--backend"))
     p.add_argument("source", metavar="SOURCE")
     p.add_argument("-o", "--output", required=True, metavar="MASKS_OUT",
                    help="folder for the per-frame masks (8-bit grayscale PNGs 00000.png...; white = object), "
@@ -136,6 +138,14 @@ def add_track_parser(subparsers) -> None:
     p.add_argument("--model", metavar="NAME", help="the learned tracker's model (default: the store's)")
     add_engine_options(p)
     p.set_defaults(run=run_track)
+
+
+def _tracker_states(flag: str) -> str:
+    """Which tracker backends this machine has, for --help: classical always, learned with its weights."""
+    from .models_cmd import backends_here
+
+    other = "" if flag == "--backend" else "; the other ops that track a keyframe mask use the classical tracker"
+    return (f"Tracker backends here ({flag}): classical: always available; {backends_here('track')}{other}.")
 
 
 def _overwrite_option(p: argparse.ArgumentParser) -> None:

@@ -22,6 +22,17 @@ def _store() -> ModelStore:
     return ModelStore(default_state_dir() / "models")
 
 
+def backends_here(op: str) -> str:
+    """The learned backends of `op` and their state in the store here, for a command's --help
+    ("learned: ready (NAME)" or "learned: needs weights: retakes models pull NAME ...")."""
+    from ..engine.models import backend_states, runtime
+
+    try:
+        return "; ".join(f"{s.op} {s.backend}: {s.message}" for s in backend_states(runtime()) if s.op == op)
+    except (OSError, ValueError) as error:
+        return f"the model store cannot be read ({error})"
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("models", help="the model store: weights for the learned backends (local only)",
                               description="retakes models list|add|verify|remove|pull")

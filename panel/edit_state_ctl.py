@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ class EditStateController:
         self.host = host
         self.window = w = host.window
         self._applying = False
+        self._grouping = False  # inside `one_step`: the changes are recorded together when it ends
         self._pending: dict[str, Any] | None = None  # read from disk before the engine's ops were known
         self._last = self.snapshot()
         self.save_timer = QTimer(w)
@@ -58,9 +61,27 @@ class EditStateController:
         self.host.update_ready()
         self.save_timer.start()
 
+    @contextmanager
+    def one_step(self, what: str, key: str = "prompt") -> Iterator[None]:
+        """Changes made inside are one step of the history (a prompt that picks an op and fills its
+        controls is undone at once, with the words that did it)."""
+        before = self._last
+        self._grouping = True
+        try:
+            yield
+        finally:
+            self._grouping = False
+        now = self.snapshot()
+        if now == before:
+            return
+        self._last = now
+        self.save_timer.start()
+        if self.host.session is not None:
+            self.host.history.record(what, lambda: self.apply(before), lambda: self.apply(now), merge_key=key)
+
     def _changed(self, *_: object) -> None:
         e = self.window.edit
-        if self._applying or e.ops.setting_ops:
+        if self._applying or self._grouping or e.ops.setting_ops:
             return
         before, now = self._last, self.snapshot()
         if now == before:

@@ -45,6 +45,7 @@ class _Step(QUndoCommand):
         if not isinstance(other, _Step) or other.merge_key != self.merge_key:
             return False
         self._redo = other._redo
+        self.setText(other.text())  # the step says what it now does (the prompt's last words)
         return True
 
 

@@ -23,7 +23,6 @@ from .host import Host
 from .model import clips
 from .model.edit import backend_states, edit_request
 from .model.mask import write_png
-from .model.prompt import check, suggest_op
 from .model.queue import QueueEntry, RenderQueue
 from .shortcuts import KEYS
 
@@ -67,7 +66,6 @@ class JobsController:
         e.preview.clicked.connect(self.preview)
         e.generate.clicked.connect(self.generate)
         e.cancel.clicked.connect(lambda: self.cancel(self.active_job))
-        e.prompt.textChanged.connect(self._prompt_changed)
         e.ops.changed.connect(self.update_ready)
         self.window.queue.cancel_requested.connect(self.cancel)
         self.window.banner.reconnect.connect(self.reconnect)
@@ -120,15 +118,7 @@ class JobsController:
         self.window.engine_state.setText(f"engine: connecting to {address}…")
         self.host.link.connect_to(address, token)
 
-    # ---- readiness and prompt
-    def _prompt_changed(self, text: str) -> None:
-        hint = check(text)
-        e = self.window.edit
-        op = suggest_op(text, list(e.ops.ops)) if not hint else None
-        if op and op != e.ops.picker.currentText():
-            e.ops.select(op)
-        e.prompt_hint.setText(hint or (f"→ {op}" if op else "One change. Good."))
-
+    # ---- readiness
     def update_ready(self) -> None:
         s, e = self.host.session, self.window.edit
         choice = e.ops.choice()

@@ -77,19 +77,23 @@ class EditedFramesController:
         width, height, tc = s.info.width, s.info.height, self.host.timecode(frame)
 
         def attach(_: None) -> None:
-            if self.host.session is not s:
-                return
-            resolved = str(Path(path).resolve())
-            self.host.frames.forget(edited_source(resolved))  # a file re-saved under its old name is read anew
-            before = s.edited.get(frame)
-            s.attach_edited(frame, resolved)
-            self._changed(s)
-            self._record(s, frame, f"Edited frame {Path(resolved).name} at {tc}", before, resolved)
-            self.host.status(f"Edited frame attached at {tc}: Edited ({KEYS['toggle_edited']}) shows it")
+            if self.host.session is s:
+                self.attach(frame, path, f"Edited frame {Path(path).name} at {tc}")
+                self.host.status(f"Edited frame attached at {tc}: Edited ({KEYS['toggle_edited']}) shows it")
 
         def refused(exc: BaseException) -> None:
             self.host.error(f"Edited frame not attached at {tc}: {exc}")
         self.host.tasks.run(lambda: check_edited(path, width, height), attach, refused)
+
+    def attach(self, frame: int, path: str, what: str) -> None:
+        """Makes `path` (checked to be the clip's size) the edited keyframe of `frame`, as one undoable step."""
+        s = self.host.session
+        resolved = str(Path(path).resolve())
+        self.host.frames.forget(edited_source(resolved))  # a file re-saved under its old name is read anew
+        before = s.edited.get(frame)
+        s.attach_edited(frame, resolved)
+        self._changed(s)
+        self._record(s, frame, what, before, resolved)
 
     def remove_selected(self) -> None:
         s = self.host.session

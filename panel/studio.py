@@ -30,6 +30,7 @@ from .keyframes_ctl import EditedFramesController
 from .masks_ctl import MasksController
 from .model.presets import Preset
 from .model.session import ClipSession, View
+from .prompt_ctl import PromptController
 from .review_ctl import ReviewController
 from .review_link import FrameioConfig, ReviewLink
 from .settings import PanelSettings
@@ -57,6 +58,9 @@ class Studio(QObject):
         self.masks = MasksController(self)
         self.clips = ClipsController(self, self._take_up)
         self.jobs = JobsController(self)
+        # Before the edit state: the prompt's own fill of the op's controls must be inside its one step
+        # when the edit state sees the prompt change.
+        self.prompt = PromptController(self, lambda what: self.edit_state.one_step(what))
         self.versions = VersionsController(self)
         self.flows = FlowsController(self, self.jobs, self.versions)  # variants and frame fixing
         self.edited = EditedFramesController(self)
@@ -193,6 +197,10 @@ class Studio(QObject):
 
     def update_ready(self) -> None:
         self.jobs.update_ready()
+        self.prompt.update_ready()
+
+    def attach_edited(self, frame: int, path: str, what: str) -> None:
+        self.edited.attach(frame, path, what)
 
     def preview_for(self, frame: int) -> np.ndarray | None:
         return self.jobs.preview_for(frame)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +43,7 @@ class EditPanel(QFrame):
         self.prompt_hint.setWordWrap(True)
         self.prompt_hint.setProperty("role", "dim")
         layout.addWidget(self.prompt_hint)
+        self._prompt_edit(layout)
         layout.addWidget(section("Operation"))
         self.ops = OpPanel()
         layout.addWidget(self.ops)
@@ -125,6 +128,55 @@ class EditPanel(QFrame):
             widget.setSizePolicy(policy)
         self.show_job(None)
 
+    def _prompt_edit(self, layout: QVBoxLayout) -> None:
+        """The learned half of the prompt box: the words (and the painted mask) to a model, as variants."""
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        self.variant_count = _spin(row, "Variants", 1, 8, 2, "How many versions of the frame to choose from")
+        self.seed = _spin(row, "Seed", 0, 2**31 - 1, 0, "Variant i uses seed + i: the same seed gives the same frame")
+        self.steps = _spin(row, "Steps", 1, 200, 30, "Denoising steps: fewer is faster, more is finer")
+        layout.addLayout(row)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        self.edit_from_prompt = QPushButton("Edit frame from prompt")
+        self.edit_from_prompt.setToolTip("Send this frame, the prompt and the painted mask to the engine's model; "
+                                         "pick one of the variants as this frame's edited keyframe")
+        row.addWidget(self.edit_from_prompt, 1)
+        self.prompt_cancel = QPushButton("Cancel")
+        self.prompt_cancel.setToolTip("Stop the edit (between two denoising steps)")
+        row.addWidget(self.prompt_cancel)
+        layout.addLayout(row)
+        self.prompt_progress = QProgressBar()
+        self.prompt_progress.setRange(0, 1000)
+        self.prompt_progress.setFixedHeight(14)
+        layout.addWidget(self.prompt_progress)
+        self.model_state = QLabel()
+        self.model_state.setWordWrap(True)
+        self.model_state.setProperty("role", "dim")
+        self.model_state.setTextInteractionFlags(Qt.TextSelectableByMouse)  # the command, to copy
+        layout.addWidget(self.model_state)
+        self.variants = QListWidget()
+        self.variants.setViewMode(QListView.IconMode)
+        self.variants.setIconSize(QSize(112, 64))
+        self.variants.setMovement(QListView.Static)
+        self.variants.setFlow(QListView.LeftToRight)
+        self.variants.setWrapping(False)
+        self.variants.setFixedHeight(98)
+        self.variants.setToolTip("Click a variant to make it this frame's edited keyframe")
+        layout.addWidget(self.variants)
+        self.show_prompt_edit(None)
+        self.variants.setVisible(False)
+
+    def show_prompt_edit(self, text: str | None, fraction: float = 0.0) -> None:
+        """The prompt edit's progress (None: not running)."""
+        running = text is not None
+        self.prompt_progress.setVisible(running)
+        self.prompt_cancel.setVisible(running)
+        self.edit_from_prompt.setVisible(not running)
+        if running:
+            self.prompt_progress.setValue(int(fraction * 1000))
+            self.prompt_progress.setFormat(text)
+
     def show_job(self, text: str | None, fraction: float = 0.0, eta: str = "") -> None:
         running = text is not None
         self.progress.setVisible(running)
@@ -134,3 +186,16 @@ class EditPanel(QFrame):
             self.progress.setValue(int(fraction * 1000))
             self.progress.setFormat(f"{fraction * 100:.0f}%")
             self.job_label.setText(f"{text}   {eta}".strip())
+
+
+def _spin(row: QHBoxLayout, text: str, low: int, high: int, value: int, tip: str) -> QSpinBox:
+    label = QLabel(text)
+    label.setProperty("role", "dim")
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    label.setToolTip(tip)
+    row.addWidget(label)
+    row.addWidget(box, 1)
+    return box
