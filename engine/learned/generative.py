@@ -93,13 +93,13 @@ class GenerativeRun:
         return self.stored.final(index, base)
 
 
-def read_reference(path: str | None) -> np.ndarray | None:
-    """A style or content reference image as uint8 RGB; InvalidArgument naming params.reference."""
+def read_reference(path: str | None, field: str = "params.reference") -> np.ndarray | None:
+    """A style or content reference image as uint8 RGB; InvalidArgument naming `field`."""
     if not path:
         return None
     if not Path(path).is_file():
-        raise InvalidArgument(f"no such image: {path}", field="params.reference")
+        raise InvalidArgument(f"no such image: {path}", field=field)
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
-        raise InvalidArgument(f"{path} is not an image OpenCV reads (PNG, JPEG, TIFF, ...)", field="params.reference")
+        raise InvalidArgument(f"{path} is not an image OpenCV reads (PNG, JPEG, TIFF, ...)", field=field)
     return np.ascontiguousarray(image[..., ::-1])

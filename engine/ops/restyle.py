@@ -17,8 +17,8 @@ result (its starting point).
 `--prompt TEXT` restyles with a video model (`learned.generative`): video to video with the source
 as the model's condition, so structure and motion stay; the whole frame, or the masked region.
 `--strength S` then mixes the model's output with the source (1: all of it; a mix of pictures, not a
-noise level: diffusers' VACE pipeline starts every window from pure noise), and `--reference IMG`
-is the model's style reference image instead of a classical look.
+noise level: diffusers' VACE pipeline starts every window from pure noise), and `--style-image IMG`
+gives the model a style reference image.
 """
 
 from __future__ import annotations
@@ -190,12 +190,13 @@ class Restyle(Op):
         name="restyle",
         summary="Change the look, keep structure and motion: 1970s film, bleach bypass, ink.",
         params=(
-            # One look: a named --style, a --reference image, or a --prompt for a video model (which may
-            # take the --reference as its style image). check_params says which combinations stand.
-            ParamSpec("style", ParamType.CHOICE, "The look.", choices=tuple(STYLES)),
+            # One look: a named --style, a --reference image (classical), or a --prompt (a video model).
+            ParamSpec("style", ParamType.CHOICE, "The look.", choices=tuple(STYLES), exclusive_group="look"),
             ParamSpec("reference", ParamType.PATH, "Take the look from this image (colour and tone, per "
-                      "luminance band); with --prompt, the video model's style reference."),
-            ParamSpec("prompt", ParamType.TEXT, "a look in words, made by a video model (e.g. '16 mm film')"),
+                      "luminance band).", exclusive_group="look"),
+            ParamSpec("prompt", ParamType.TEXT, "a look in words, made by a video model (e.g. '16 mm film')",
+                      exclusive_group="look"),
+            ParamSpec("style_image", ParamType.PATH, "with --prompt: a style reference image for the video model"),
             ParamSpec("bands", ParamType.INTEGER, "Luminance bands matched to the reference's (1: the whole "
                       "image; 3: shadows, mids, highlights).", default=3, minimum=1, maximum=8),
             ParamSpec("strength", ParamType.NUMBER, "How far to go towards the reference's look (with --prompt: "
@@ -218,19 +219,17 @@ class Restyle(Op):
 
     @classmethod
     def check_params(cls, params: dict) -> None:
-        given = [n for n in ("style", "reference", "prompt") if params.get(n) not in (None, "")]
-        if not given:
-            raise InvalidArgument("op 'restyle' needs a look: --style, --reference or --prompt (none given)",
-                                  field="params.style")
-        if "style" in given and len(given) > 1:
-            raise InvalidArgument(f"--style or --{given[1]}, not both: one look", field="params.style")
         if params.get("prompt") not in (None, ""):
             from ..learned import generative
 
             generative.check(params, prompt_required=True)
-            generative.read_reference(params.get("reference"))  # at submit: a bad image never starts a job
-        elif params.get("model") not in (None, ""):  # what only the model reads would be ignored without a word
-            raise InvalidArgument("--model goes with --prompt (the video model's restyle)", field="params.model")
+            # at submit: a bad image never starts a job
+            generative.read_reference(params.get("style_image"), field="params.style_image")
+        else:  # what only the model reads would be ignored without a word
+            for name in ("style_image", "model"):
+                if params.get(name) not in (None, ""):
+                    raise InvalidArgument(f"--{name.replace('_', '-')} goes with --prompt (the video model's "
+                                          "restyle)", field=f"params.{name}")
         name = params.get("conditioner") or ""
         if name and name not in REFERENCE_CONDITIONERS:
             have = ", ".join(sorted(REFERENCE_CONDITIONERS)) or "none is installed"
@@ -272,7 +271,7 @@ class Restyle(Op):
         from ..learned import generative, video
 
         masks = ctx.masks
-        reference = generative.read_reference(ctx.params.get("reference"))
+        reference = generative.read_reference(ctx.params.get("style_image"), field="params.style_image")
 
         def inputs(index: int) -> video.FrameInput:
             return video.FrameInput(ctx.source.frame(index), masks.mask(index) if masks is not None else None)

@@ -348,14 +348,14 @@ def test_generative_remove_keeps_what_frames_reveal_and_generates_only_the_rest(
 def test_restyle_with_a_reference_image_and_a_bad_reference(studio, tmp_path):
     size = (48, 32)
     reference = _edited_key(studio, size, tmp_path)
-    run = _edit(studio, size, "restyle", tmp_path / "out", "--prompt", "16 mm film", "--reference", str(reference))
+    run = _edit(studio, size, "restyle", tmp_path / "out", "--prompt", "16 mm film", "--style-image", str(reference))
     assert run.returncode == 0, run.stderr
     clip, masks, _ = studio["clips"][size]
     for i, (s, e) in enumerate(zip(_frames(clip), _frames(tmp_path / "out"), strict=True)):
         outside = _outside(masks[i], 5)
         np.testing.assert_array_equal(e[outside], s[outside])
     (tmp_path / "not-an-image.png").write_text("no")
-    run = _edit(studio, size, "restyle", tmp_path / "bad", "--prompt", "film", "--reference",
+    run = _edit(studio, size, "restyle", tmp_path / "bad", "--prompt", "film", "--style-image",
                 str(tmp_path / "not-an-image.png"))
-    assert run.returncode != 0 and "reference" in run.stderr, run.stderr
+    assert run.returncode != 0 and "style-image" in run.stderr, run.stderr
     assert not (tmp_path / "bad").exists()

@@ -76,6 +76,7 @@ def test_bad_params_name_the_field():
     bad.append(({"style": "ink", "feather": -1}, "params.feather"))
     bad.append(({"style": "ink", "prompt": "16 mm film"}, "params.style"))
     bad.append(({"style": "ink", "model": "wan"}, "params.model"))
+    bad.append(({"style": "ink", "style_image": "look.png"}, "params.style_image"))
     op = get_op("restyle")
     for params, field in bad:
         with pytest.raises(InvalidArgument) as e:
