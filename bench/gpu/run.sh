@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|models|vace|ray|sidebyside|quality]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [install|quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|models|vace|ray|sidebyside|quality]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
@@ -31,7 +31,9 @@
 # ray: the Ray executor (a local Ray, one worker per GPU workload: each chunk task asks for a
 # whole GPU) against the local executor, same job, interleaved (bench/ray_speedup.py), on the GPU
 # and on the CPU. Ray comes from the path: its wheel (and those of its dependencies the machine
-# lacks: msgpack, jsonschema, referencing, rpds-py, jsonschema-specifications) in .whl/.
+# lacks: msgpack, jsonschema, referencing, rpds-py, jsonschema-specifications) in .whl/raylite, the
+# wheel without its Java jars, rllib and source maps (79 MB whole; bench/gpu/slim_wheel.py), after
+# `install` has put .whl/base there in an earlier call.
 # cvthreads: propagate and relight end to end on real footage with OpenCV's own thread pool
 # (cv2.setNumThreads) at its default, 1 and 4, interleaved, twice.
 # sidebyside: issue 16's table: a davis-dev clip (carried in .davis/, SBS_CLIP=NAME, default
@@ -66,6 +68,9 @@ nproc
 python3 -c "import torch, cv2, av; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'cv2', cv2.__version__, 'av', av.__version__)"
 
 run() { echo; echo "== $*"; "$@" 2>&1 | tee -a "$out/gpu.log"; }
+# install: only the wheels, for a mode whose wheels exceed one call's carry (ray: .whl/base in one
+# call, then .whl/raylite and `ray` in the next, while the machine is still warm).
+if [ "$mode" = install ]; then python3 -c "import av, grpc; print('installed: av', av.__version__)"; exit 0; fi
 if [ "$mode" = tests ] || [ "$mode" = verify ]; then
   # -P and append mode: the checkout's own retakes/ (version only) must not shadow the linked package
   run python3 -P -m pytest -q -p no:cacheprovider --import-mode=append -o addopts= tests/engine/ops tests/engine/vision tests/engine/test_analysis.py \
