@@ -87,9 +87,12 @@ fi
 if [ "$mode" = ray ]; then
   python3 -c "import ray; print('ray', ray.__version__, ray.__file__)" \
       || { echo "ray is not importable: put its wheel in .whl/"; exit 1; }
-  run python3 bench/ray_speedup.py --device cuda --op relight --size 1920x1080 --frames 192 --chunk-frames 24 \
+  # From /tmp: Ray puts the driver's folder first on its workers' paths, where the checkout's own
+  # retakes/ (version only) would shadow the linked package.
+  repo=$PWD; cd /tmp || exit 1
+  run python3 "$repo/bench/ray_speedup.py" --device cuda --op relight --size 1920x1080 --frames 192 --chunk-frames 24 \
       --workers 4 --runs 2 --json "$out/gpu_ray_cuda.json"
-  run python3 bench/ray_speedup.py --device cpu --op relight --size 1920x1080 --frames 192 --chunk-frames 24 \
+  run python3 "$repo/bench/ray_speedup.py" --device cpu --op relight --size 1920x1080 --frames 192 --chunk-frames 24 \
       --workers 8 --runs 2 --json "$out/gpu_ray_cpu.json"
   exit 0
 fi

@@ -162,7 +162,7 @@ def op_args(op: str, inputs: dict[str, Path]) -> list[str]:
 def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Path], home: Path,
             decode: str = "cpu") -> tuple[float, float]:
     """(seconds, host peak RSS MiB) of one op through the real CLI."""
-    retakes = [sys.executable, "-m", "retakes.cli"]
+    retakes = [sys.executable, "-P", "-m", "retakes.cli"]  # -P: not the checkout's version-only retakes/
     if op == "track":
         cmd = [*retakes, "track", str(source), "-o", str(out.with_suffix(".mov")), "--device", device,
                "--backend", "classical", *op_args(op, inputs)]  # fmt: skip
