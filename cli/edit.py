@@ -84,6 +84,11 @@ def add_edit_parser(subparsers) -> None:
     p.add_argument("--keyframe", type=values.frame, action="append", default=[], metavar="K",
                    help="source frame K that --edited shows edited (repeat for several)")
     p.add_argument("--edited", action="append", default=[], metavar="IMG", help="the edited version of --keyframe")
+    p.add_argument("--tracker", choices=("classical", "learned", "auto"),
+                   help="how a single-image --mask is carried through the clip: classical (optical flow), learned "
+                        "(SAM 2 from `retakes models`), auto (learned when its weights are here; the default). "
+                        "`--op track` picks with --backend instead")
+    p.add_argument("--tracker-model", metavar="NAME", help="the learned tracker's model (default: the store's)")
     p.add_argument("--seed", type=values.seed, default=0, help="seed for ops that draw random numbers (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--decode", choices=("cpu", "gpu", "auto"), default="cpu",
@@ -144,7 +149,7 @@ def _tracker_states(flag: str) -> str:
     """Which tracker backends this machine has, for --help: classical always, learned with its weights."""
     from .models_cmd import backends_here
 
-    other = "" if flag == "--backend" else "; the other ops that track a keyframe mask use the classical tracker"
+    other = "" if flag == "--backend" else "; the other ops that track a keyframe mask: --tracker, the same choice"
     return (f"Tracker backends here ({flag}): classical: always available; {backends_here('track')}{other}.")
 
 
@@ -221,6 +226,8 @@ def build_request(args: argparse.Namespace, op: str) -> engine_pb2.EditRequest:
         sequence_start_timecode=args.start_timecode or "",
         overwrite=getattr(args, "overwrite", False),
         decode=getattr(args, "decode", None) or "",
+        tracker=getattr(args, "tracker", None) or "",
+        tracker_model=getattr(args, "tracker_model", None) or "",
     )
     if args.range:
         request.range.CopyFrom(range_spec(args.range))

@@ -26,6 +26,8 @@ _FLAGS = {
     "seed": "--seed",
     "device": "--device",
     "decode": "--decode",
+    "tracker": "--tracker",
+    "tracker_model": "--tracker-model",
     "sequence_rate": "--rate",
     "rate": "--rate",
     "sequence_start_timecode": "--start-timecode",

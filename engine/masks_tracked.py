@@ -17,11 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .learned.track_backend import CLASSICAL_TRACKER, TrackerChoice
 from .media import KeyframeMasks
 from .ops.base import FrameSource
 from .timecode import FrameRange
-from .vision.flow import FlowEstimator, torch_device
-from .vision.tracker import FlowTracker, TrackingReport
+from .vision.tracker import TrackingReport
 
 
 def _anchors_for(keys: KeyframeMasks, frame_range: FrameRange) -> dict[int, np.ndarray]:
@@ -38,8 +38,11 @@ def _anchors_for(keys: KeyframeMasks, frame_range: FrameRange) -> dict[int, np.n
 class KeyMasksOnly:
     """The mask images as a provider, for ops that track them themselves."""
 
-    def __init__(self, keys: KeyframeMasks, frame_range: FrameRange) -> None:
+    def __init__(self, keys: KeyframeMasks, frame_range: FrameRange,
+                 tracker: TrackerChoice = CLASSICAL_TRACKER) -> None:
         self.anchors = _anchors_for(keys, frame_range)
+        #: the tracker the request chose, for the op to track them with
+        self.tracker = tracker
 
     def mask(self, frame: int) -> np.ndarray:
         if frame in self.anchors:
@@ -50,10 +53,11 @@ class KeyMasksOnly:
 class TrackedMasks:
     def __init__(self, source: FrameSource, frame_range: FrameRange, keys: KeyframeMasks, workdir: Path | None,
                  progress=lambda stage, done, total: None, check_cancelled=lambda: None,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", tracker: TrackerChoice = CLASSICAL_TRACKER) -> None:
         self.source = source
-        #: the job's device: on a GPU the tracker's flow runs there (vision.flow)
+        #: the job's device: on a GPU the classical tracker's flow runs there (vision.flow)
         self.device = device
+        self.tracker = tracker
         self.anchors = _anchors_for(keys, frame_range)
         # The tracker needs the anchors inside the range it walks.
         self.frame_range = FrameRange(min(frame_range.start, min(self.anchors)),
@@ -71,9 +75,8 @@ class TrackedMasks:
 
         self._folder.mkdir(parents=True, exist_ok=True)
         confidence = np.ones(len(self.frame_range), np.float32)
-        tracker = FlowTracker(FlowEstimator(device=torch_device(self.device)))
         for item in track_anchors(self.source, self.frame_range, self.anchors, None, self._progress,
-                                  self._check_cancelled, tracker=tracker):
+                                  self._check_cancelled, tracker=self.tracker.make({}, self.device)):
             cv2.imwrite(str(self._path(item.index)), item.mask)
             confidence[item.index - self.frame_range.start] = item.confidence
         np.save(self._folder / "confidence.npy", confidence)
@@ -103,11 +106,13 @@ class TrackedMasks:
 
 def keyframe_mask_provider(op_spec, params: dict, keys: KeyframeMasks, source: FrameSource,
                            frame_range: FrameRange, workdir: Path | None, progress, check_cancelled,
-                           device: str = "cpu"):
-    """Picks how an op receives the editor's mask images (see the module docstring)."""
+                           device: str = "cpu", tracker: TrackerChoice = CLASSICAL_TRACKER):
+    """Picks how an op receives the editor's mask images (see the module docstring); `tracker`:
+    which tracker carries them (EditRequest.tracker), for the provider or the op that tracks."""
     if any(p.name == "mask_frame" for p in op_spec.params):
-        provider = KeyMasksOnly(keys, frame_range)
+        provider = KeyMasksOnly(keys, frame_range, tracker)
         if params.get("mask_frame") is None or params["mask_frame"] not in provider.anchors:
             params["mask_frame"] = min(provider.anchors)
         return provider
-    return TrackedMasks(source, frame_range, keys, workdir, progress, check_cancelled, device=device)
+    return TrackedMasks(source, frame_range, keys, workdir, progress, check_cancelled, device=device,
+                        tracker=tracker)

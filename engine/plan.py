@@ -24,6 +24,7 @@ from ..v1 import engine_pb2
 from .devices import resolve_device
 from .errors import InvalidArgument, MediaNotFound, shown
 from .fix import FixPlan, plan_fix
+from .learned.track_backend import CLASSICAL, LEARNED, TrackerChoice
 from .media import (
     CodecSpec,
     KeyframeMask,
@@ -63,6 +64,8 @@ class EditPlan:
     seed: int = 0
     #: frame fixing (EditRequest.fix): which frames are rendered again, over which old version
     fix: FixPlan | None = None
+    #: which tracker carries a keyframe mask through the clip (EditRequest.tracker, resolved)
+    tracker: TrackerChoice = field(default_factory=TrackerChoice)
 
     @property
     def keeps_alpha(self) -> bool:
@@ -88,6 +91,8 @@ class EditPlan:
                 f"{source.path.name} has an alpha channel that {self.codec.name} cannot hold: the output has the "
                 "colour alone (prores_4444, ffv1 and png keep alpha)"
             )
+        if self.tracker.backend == LEARNED:
+            notes.append(f"the keyframe mask was carried through the clip by {self.tracker.describe()}")
         return notes
 
 
@@ -138,6 +143,9 @@ def plan_edit(
             checked[field] = check_input_path(resolve(ref, field), field=field)
         return checked[field]
 
+    # The params first: a request refused for them is refused without opening its media.
+    params = op.spec.validate_params({k: param_value(v) for k, v in request.params.items()})
+    op.check_params(params)
     source_path = input_path(request.source, "source")
     rate = _sequence_rate(request.sequence_rate) if request.sequence_rate else None
     source = probe(
@@ -148,8 +156,6 @@ def plan_edit(
     frame_range = _plan_range(request, source)
     _check_timecode_rate(source, "sequence_rate" if source.kind == "sequence" else "source")
 
-    params = op.spec.validate_params({k: param_value(v) for k, v in request.params.items()})
-    op.check_params(params)
     inputs: list[tuple[Path, str]] = [(source_path, "the source")]
     for spec in op.spec.params:
         if spec.type.value == "path" and params.get(spec.name):
@@ -174,6 +180,7 @@ def plan_edit(
     )
     plan.masks = _plan_masks(request, op, source, frame_range, input_path)
     plan.keyframes = _plan_keyframes(request, op, source, frame_range, input_path)
+    plan.tracker = _plan_tracker(request, op, plan.masks)
     if not for_preview:
         if request.HasField("mask"):
             inputs.append((input_path(request.mask, "mask"), "the mask (--mask)"))
@@ -270,6 +277,20 @@ def _plan_range(request: engine_pb2.EditRequest, source: MediaInfo) -> FrameRang
     tc = request.range.timecodes
     given = f"{tc.start.strip()}-{tc.end.strip()}"
     return range_within(parse_range(given, source.timebase), source.frame_count, source.timebase, given=given)
+
+
+def _plan_tracker(request: engine_pb2.EditRequest, op: type[Op], masks) -> TrackerChoice:
+    """EditRequest.tracker resolved against the model store; a learned tracker asked for where no
+    keyframe mask is tracked is refused rather than ignored."""
+    if op.spec.name == "track" and (request.tracker or request.tracker_model):
+        raise InvalidArgument("track picks its tracker with its own backend param (--backend, --model)",
+                              field="tracker_model" if request.tracker_model and not request.tracker else "tracker")
+    choice = TrackerChoice.of_request(request.tracker, request.tracker_model)
+    asked = request.tracker == LEARNED or bool(request.tracker_model)
+    if asked and not isinstance(masks, KeyframeMasks):
+        raise InvalidArgument("there is no keyframe mask to track: the learned tracker carries a single-image "
+                              "--mask through the clip", field="tracker")
+    return choice if isinstance(masks, KeyframeMasks) else TrackerChoice(CLASSICAL)
 
 
 def _plan_masks(request, op, source, frame_range, resolve):

@@ -99,7 +99,7 @@ def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hook
     masks = plan.masks
     if isinstance(masks, KeyframeMasks):
         masks = keyframe_mask_provider(plan.op.spec, params, masks, reader, frame_range,
-                                       workdir, progress, check_cancelled, device=plan.device)
+                                       workdir, progress, check_cancelled, device=plan.device, tracker=plan.tracker)
     return EditContext(
         source=reader,
         frame_range=frame_range,

@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from ..devices import resolve_device
+from ..errors import InvalidArgument
 from ..models import TRACK, runtime
 from ..models.memory import choose
 from ..models.store import ModelEntry
-from ..vision.tracker import TRACKERS, TrackedMask
+from ..vision.tracker import TRACKERS, TrackedMask, Tracker, make_tracker
 
 CLASSICAL, LEARNED, AUTO = "classical", "learned", "auto"
 BACKENDS = (CLASSICAL, LEARNED, AUTO)
@@ -39,6 +40,45 @@ def check(params: dict) -> None:
     if chosen(params) == LEARNED:
         runtime().require(TRACK, params.get("model") or "",
                           field="params.model" if params.get("model") else "params.backend")
+
+
+@dataclass(frozen=True)
+class TrackerChoice:
+    """Which tracker carries an op's keyframe masks through the clip (EditRequest.tracker and
+    tracker_model), resolved when the job is planned: `classical`, or `learned` with its model."""
+
+    backend: str = CLASSICAL
+    model: str = ""
+
+    @classmethod
+    def of_request(cls, backend: str, model: str) -> TrackerChoice:
+        """`backend` as a request gives it ("" is auto); raises naming `tracker` or `tracker_model`."""
+        backend = backend or AUTO
+        if backend not in BACKENDS:
+            raise InvalidArgument(f"expected one of {', '.join(BACKENDS)}, got {backend!r}", field="tracker")
+        if model and backend == CLASSICAL:
+            raise InvalidArgument("a model is for the learned tracker; give --tracker learned (or auto)",
+                                  field="tracker_model")
+        if backend == AUTO and not (model or runtime().store.for_task(TRACK)):
+            return cls(CLASSICAL)
+        if backend == CLASSICAL:
+            return cls(CLASSICAL)
+        entry = runtime().require(TRACK, model, field="tracker_model" if model else "tracker")
+        return cls(LEARNED, entry.name)
+
+    def make(self, params: Mapping[str, Any], device: str = "cpu") -> Tracker:
+        """The tracker itself: the classical one's flow on `device` (a torch device), or the store's model."""
+        if self.backend == CLASSICAL:
+            return make_tracker(params, 960, CLASSICAL, device=device)
+        return LearnedTracker.from_params({"model": self.model})
+
+    def describe(self) -> str:
+        return "the classical tracker (optical flow)" if self.backend == CLASSICAL else \
+            f"the learned tracker ({self.model})"
+
+
+#: the default: what every job used before the learned tracker existed
+CLASSICAL_TRACKER = TrackerChoice()
 
 
 @dataclass(frozen=True)

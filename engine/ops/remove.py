@@ -48,6 +48,7 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..learned.track_backend import LEARNED
 from ..media.paths import require_free_space
 from ..vision.camera import fit_camera_motion, rescale
 from ..vision.fill import push_pull, seam_correction
@@ -134,7 +135,9 @@ class RemoveOp(Op):
             tracked = work / "remove-masks"
             tracked.mkdir(parents=True, exist_ok=True)
             self._track = {}
-            tracker, anchors = FlowTracker(est), anchors_of(ctx, int(key))
+            chosen = getattr(ctx.masks, "tracker", None)  # EditRequest.tracker (masks_tracked.KeyMasksOnly)
+            tracker = chosen.make(ctx.params) if chosen is not None and chosen.backend == LEARNED else FlowTracker(est)
+            anchors = anchors_of(ctx, int(key))
             for item in track_anchors(ctx.source, ctx.frame_range, anchors, work, ctx.progress, ctx.check_cancelled,
                                       tracker=tracker):
                 cv2.imwrite(str(tracked / f"{item.index:06d}.png"), item.mask)

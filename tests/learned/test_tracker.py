@@ -7,6 +7,7 @@ memory held flat in clip length, the edge refinement at 4K, and what happens wit
 
 from __future__ import annotations
 
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -146,3 +147,88 @@ def test_without_weights_learned_is_refused_at_submit_and_auto_stays_classical(s
                   "--range", "0:4", home=empty)
     assert run.returncode == 0, run.stderr  # auto, with no weights: the classical tracker, as before
     assert len(list(out.iterdir())) == 4
+
+
+# --- every op that tracks a keyframe mask: EditRequest.tracker (--tracker) --------------------------
+
+
+def _edit(shot, out: Path, *extra: str, home: Path | None = None, op: str = "recolor"):
+    root, clip, own_home = shot
+    opts = ("--hue", "90") if op == "recolor" else ()
+    return retakes("edit", str(clip), "-o", str(out), "--op", op, *opts, "--codec", "ffv1",
+                   "--mask", str(root / "key.png"), "--mask-frame", "2", *extra, home=home or own_home)
+
+
+@pytest.mark.parametrize("op", ["recolor", "remove"])
+def test_an_op_carries_its_keyframe_mask_with_the_learned_tracker_through_the_cli(shot, tmp_path, op):
+    learned = _edit(shot, tmp_path / "learned.mkv", "--tracker", "learned", op=op)
+    assert learned.returncode == 0, learned.stderr
+    said = learned.stdout + learned.stderr
+    assert "carried through the clip by the learned tracker (tiny-sam)" in said
+    assert probe(tmp_path / "learned.mkv").frame_count == 10
+    classical = _edit(shot, tmp_path / "classical.mkv", "--tracker", "classical", op=op)
+    assert classical.returncode == 0, classical.stderr
+    assert "learned tracker" not in classical.stdout + classical.stderr
+    # the op's masks came from the other tracker (a tiny random SAM 2 does not follow the box as flow does)
+    assert (tmp_path / "learned.mkv").read_bytes() != (tmp_path / "classical.mkv").read_bytes()
+
+
+def test_auto_is_the_learned_tracker_with_weights_and_the_classical_one_without(shot, tmp_path):
+    with_weights = _edit(shot, tmp_path / "auto.mkv")
+    assert with_weights.returncode == 0, with_weights.stderr
+    assert "by the learned tracker (tiny-sam)" in with_weights.stdout + with_weights.stderr
+    empty = tmp_path / "home"
+    without = _edit(shot, tmp_path / "plain.mkv", home=empty)
+    classical = _edit(shot, tmp_path / "classical.mkv", "--tracker", "classical", home=empty)
+    assert without.returncode == classical.returncode == 0, without.stderr + classical.stderr
+    assert "learned tracker" not in without.stdout + without.stderr
+    # with no weights, auto is exactly the classical tracker as before
+    assert (tmp_path / "plain.mkv").read_bytes() == (tmp_path / "classical.mkv").read_bytes()
+
+
+def test_the_learned_tracker_through_grpc_for_a_recolor(shot, tmp_path, one_thread):
+    root, clip, home = shot
+    config = EngineConfig(state_dir=home, socket_path=home / "e2.sock")
+    with engine_in_thread(config) as running, EngineClient(f"unix://{running.socket_path}") as client:
+        request = pb.EditRequest(source=pb.MediaRef(path=str(clip)), output_path=str(tmp_path / "out.mkv"),
+                                 op="recolor", mask=pb.MediaRef(path=str(root / "key.png")), mask_frame=3,
+                                 tracker="learned", tracker_model="tiny-sam")
+        request.params["hue"].number_value = 45
+        job = client.run_edit(request)
+        assert job.state == pb.JOB_STATE_SUCCEEDED, job.error.message
+        assert any("learned tracker (tiny-sam)" in note for note in job.result.notes), job.result.notes
+        assert running.engine.learned.cache.loaded() == ["tiny-sam"]
+
+
+@pytest.mark.parametrize(("extra", "home_kind", "expected"), [
+    (("--tracker", "learned"), "empty",
+     "--tracker: needs weights: retakes models pull sam2.1-hiera-tiny"),
+    (("--tracker-model", "nope"), "shot", "--tracker-model: "),
+    (("--tracker", "classical", "--tracker-model", "tiny-sam"), "shot",
+     "--tracker-model: a model is for the learned tracker"),
+])
+def test_a_tracker_that_cannot_run_is_one_line_naming_the_option_and_nothing_is_written(
+        shot, tmp_path, extra, home_kind, expected):
+    out = tmp_path / "out.mkv"
+    run = _edit(shot, out, *extra, home=tmp_path / "home" if home_kind == "empty" else None)
+    assert run.returncode == 1
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"retakes: error: {expected}"), run.stderr
+    assert not out.exists()
+
+
+def test_the_learned_tracker_where_nothing_is_tracked_is_refused(shot, tmp_path):
+    root, clip, home = shot
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for i in range(10):
+        shutil.copyfile(root / "key.png", masks / f"{i:05d}.png")
+    per_frame = retakes("edit", str(clip), "-o", str(tmp_path / "a.mkv"), "--op", "recolor", "--hue", "30",
+                        "--mask", str(masks), "--tracker", "learned", home=home)
+    assert per_frame.returncode == 1
+    assert "--tracker: there is no keyframe mask to track" in per_frame.stderr
+    track = retakes("edit", str(clip), "-o", str(tmp_path / "b.mkv"), "--op", "track", "--mask", str(root / "key.png"),
+                    "--tracker", "learned", home=home)
+    assert track.returncode == 1
+    assert "--tracker: track picks its tracker with its own backend param" in track.stderr
+    assert not (tmp_path / "a.mkv").exists() and not (tmp_path / "b.mkv").exists()

@@ -227,7 +227,7 @@ class Keyframe(_message.Message):
     def __init__(self, frame: _Optional[int] = ..., edited: _Optional[_Union[MediaRef, _Mapping]] = ...) -> None: ...
 
 class EditRequest(_message.Message):
-    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite", "key_masks", "mask_index", "variants", "webhook", "fix", "decode")
+    __slots__ = ("source", "output_path", "op", "range", "codec", "mask", "mask_frame", "keyframes", "params", "seed", "device", "sequence_rate", "sequence_start_timecode", "overwrite", "key_masks", "mask_index", "variants", "webhook", "fix", "decode", "tracker", "tracker_model")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +255,8 @@ class EditRequest(_message.Message):
     WEBHOOK_FIELD_NUMBER: _ClassVar[int]
     FIX_FIELD_NUMBER: _ClassVar[int]
     DECODE_FIELD_NUMBER: _ClassVar[int]
+    TRACKER_FIELD_NUMBER: _ClassVar[int]
+    TRACKER_MODEL_FIELD_NUMBER: _ClassVar[int]
     source: MediaRef
     output_path: str
     op: str
@@ -275,7 +277,9 @@ class EditRequest(_message.Message):
     webhook: Webhook
     fix: FixSpec
     decode: str
-    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ..., key_masks: _Optional[_Iterable[_Union[KeyMask, _Mapping]]] = ..., mask_index: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[Variant, _Mapping]]] = ..., webhook: _Optional[_Union[Webhook, _Mapping]] = ..., fix: _Optional[_Union[FixSpec, _Mapping]] = ..., decode: _Optional[str] = ...) -> None: ...
+    tracker: str
+    tracker_model: str
+    def __init__(self, source: _Optional[_Union[MediaRef, _Mapping]] = ..., output_path: _Optional[str] = ..., op: _Optional[str] = ..., range: _Optional[_Union[RangeSpec, _Mapping]] = ..., codec: _Optional[str] = ..., mask: _Optional[_Union[MediaRef, _Mapping]] = ..., mask_frame: _Optional[int] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., params: _Optional[_Mapping[str, ParamValue]] = ..., seed: _Optional[int] = ..., device: _Optional[str] = ..., sequence_rate: _Optional[str] = ..., sequence_start_timecode: _Optional[str] = ..., overwrite: _Optional[bool] = ..., key_masks: _Optional[_Iterable[_Union[KeyMask, _Mapping]]] = ..., mask_index: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[Variant, _Mapping]]] = ..., webhook: _Optional[_Union[Webhook, _Mapping]] = ..., fix: _Optional[_Union[FixSpec, _Mapping]] = ..., decode: _Optional[str] = ..., tracker: _Optional[str] = ..., tracker_model: _Optional[str] = ...) -> None: ...
 
 class Variant(_message.Message):
     __slots__ = ("name", "output_path", "params")
