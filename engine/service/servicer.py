@@ -8,6 +8,7 @@ one place (`_rpc`), so no handler has its own error handling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import threading
@@ -159,7 +160,8 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
                 raise Cancelled("the keyframe edit was cancelled")
 
         def emit(event: engine_pb2.KeyframeEvent) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
+            with contextlib.suppress(RuntimeError):  # the loop closed (engine stopping): nobody listens
+                loop.call_soon_threadsafe(queue.put_nowait, event)
 
         work = asyncio.ensure_future(asyncio.to_thread(self.engine.run_keyframe, plan, check_cancelled, emit))
         try:
@@ -176,3 +178,6 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
                 return
         finally:
             stop.set()
+            # A client that went away leaves the edit to end by itself (Cancelled at its next step):
+            # its outcome is retrieved here, not logged as "Task exception was never retrieved".
+            work.add_done_callback(lambda ended: ended.cancelled() or ended.exception())
