@@ -18,7 +18,9 @@ def test_help_names_the_tracker_backends_and_the_command_for_weights(tiny, tmp_p
         assert "classical: always available" in text
         assert "track learned: needs weights: retakes models pull sam2" in text
         assert "retakes models add NAME PATH" in text
-    assert "the other ops that track a keyframe mask use the classical tracker" in _help("edit", home)
+    edit_help = _help("edit", home)
+    assert "the other ops that track a keyframe mask: --tracker, the same choice" in edit_help
+    assert "--tracker {classical,learned,auto}" in edit_help and "--tracker-model NAME" in edit_help
     added = retakes("models", "add", "tiny-sam", str(tiny["sam2"]), home=home)
     assert added.returncode == 0, added.stderr
     for command in ("track", "edit"):

@@ -108,7 +108,8 @@ def test_prompt_edits_the_frame_and_the_picked_variant_drives_generate(qtbot, op
     e.steps.setValue(200)
     qtbot.mouseClick(e.edit_from_prompt, Qt.LeftButton)
     qtbot.waitUntil(lambda: any(ev.progress.step >= 1 for ev in events), timeout=60000)
-    assert e.prompt_progress.isVisible() and "step" in e.prompt_progress.format()
+    # the event reaches the bar through the GUI thread's queue: wait for the bar, not just the event
+    qtbot.waitUntil(lambda: e.prompt_progress.isVisible() and "step" in e.prompt_progress.format(), timeout=10000)
     qtbot.mouseClick(e.prompt_cancel, Qt.LeftButton)
     qtbot.waitUntil(lambda: s.prompt.running is None, timeout=30000)
     assert "cancelled" in w.statusBar().currentMessage()
