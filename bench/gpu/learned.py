@@ -68,19 +68,22 @@ class Row:
     error: str = ""
 
 
-def _sync(device: str) -> None:
+def sync(device: str) -> None:
+    """Waits for the GPU's queued work, so a timer reads the work and not its launch."""
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
-def _reset(device: str) -> None:
+def reset_peak(device: str) -> None:
+    """Frees what the last part left and restarts the GPU's peak-memory count."""
     gc.collect()
     if device.startswith("cuda"):
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
 
 
-def _peak(device: str) -> float | None:
+def peak_gib(device: str) -> float | None:
+    """The GPU's peak allocated memory since `reset_peak`, in GiB (None on the CPU)."""
     return torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else None
 
 
@@ -100,16 +103,16 @@ def timed(fn, device: str, warmup: int, repeat: int) -> tuple[list[float], float
     start = time.perf_counter()
     with torch.inference_mode():
         fn()
-        _sync(device)
+        sync(device)
         first = time.perf_counter() - start
         for _ in range(max(0, warmup - 1)):
             fn()
-        _sync(device)
+        sync(device)
         runs = []
         for _ in range(repeat):
             t = time.perf_counter()
             fn()
-            _sync(device)
+            sync(device)
             runs.append(time.perf_counter() - t)
     return runs, first
 
@@ -197,7 +200,7 @@ def run_unet(rows, args, device, sizes):
     for variant in args.variants:
         dtype_name, attn, compiled = VARIANTS[variant]
         dtype = getattr(torch, dtype_name)
-        _reset(device)
+        reset_peak(device)
         try:
             unet = _build(sdxl_inpaint_unet, args.tiny, device, dtype)
             params = _params(unet)
@@ -224,7 +227,7 @@ def run_vae(rows, args, device, sizes):
     for variant in [v for v in args.variants if not VARIANTS[v][2]]:
         dtype_name, attn, compiled = VARIANTS[variant]
         dtype = getattr(torch, dtype_name)
-        _reset(device)
+        reset_peak(device)
         try:
             vae = _build(sdxl_vae, args.tiny, device, dtype)
             scale = 2 ** (len(vae.config.block_out_channels) - 1)
@@ -243,7 +246,7 @@ def run_flux(rows, args, device, sizes):
     for variant in args.variants:
         dtype_name, attn, compiled = VARIANTS[variant]
         dtype = getattr(torch, dtype_name)
-        _reset(device)
+        reset_peak(device)
         try:
             model = _build(flux_fill, args.tiny, device, dtype)
             params = _params(model)
@@ -300,7 +303,7 @@ def run_sam2(rows, args, device, size):
     for variant in args.variants:
         dtype_name, attn, compiled = VARIANTS[variant]
         dtype = getattr(torch, dtype_name)
-        _reset(device)
+        reset_peak(device)
         try:
             model = _build(sam2_base_plus, args.tiny, device, dtype)
             if compiled:
@@ -311,14 +314,14 @@ def run_sam2(rows, args, device, size):
             for n in args.sam_frames:
                 row = Row(name, _params(model), f"{w}x{h}, {n} frames", variant, dtype_name, attn, compiled,
                           unit="s/frame")
-                _reset(device)
+                reset_peak(device)
                 stats = TrackStats()
                 frames = _Frames(n, w, h)
                 with attention(attn):
                     start = time.perf_counter()
                     times, last = [], start
                     for _ in tracker.track(frames, frames.frame_range, {0: key}, stats=stats):
-                        _sync(device)
+                        sync(device)
                         now = time.perf_counter()
                         times.append(now - last)
                         last = now
@@ -326,7 +329,7 @@ def run_sam2(rows, args, device, size):
                 row.runs = times[skip:]
                 row.seconds = statistics.median(row.runs)
                 row.compile_seconds = sum(times[:skip]) if compiled else None
-                row.peak_gib = _peak(device)
+                row.peak_gib = peak_gib(device)
                 row.note = f"session held {stats.peak_held_bytes / 2**20:.1f} MiB at most"
                 rows.append(row)
             model = tracker = None
@@ -340,7 +343,7 @@ def _measure(row: Row, fn, attn: str, device: str, args) -> None:
     row.runs = runs
     row.seconds = statistics.median(runs)
     row.compile_seconds = first if row.compiled else None
-    row.peak_gib = _peak(device)
+    row.peak_gib = peak_gib(device)
 
 
 def _err(error: BaseException) -> str:

@@ -46,6 +46,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
+from learned import peak_gib, reset_peak, sync  # this folder's own bench (run as a script)
 
 PARTS = ("step", "e2e", "crop1080", "windows")
 STEP_VARIANTS = ("fp32-sdpa", "bf16-sdpa", "bf16-math", "bf16-sdpa-compile")
@@ -70,20 +71,8 @@ class Row:
     runs: list[float] = field(default_factory=list)
 
 
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def _reset(device: str) -> None:
-    gc.collect()
-    if device.startswith("cuda"):
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
-
-
-def _peak(device: str) -> float | None:
-    return round(torch.cuda.max_memory_allocated() / 2**30, 3) if device.startswith("cuda") else None
+def _rounded(gib: float | None) -> float | None:
+    return None if gib is None else round(gib, 3)
 
 
 # ------------------------------------------------------------------------------ the model, built in code
@@ -178,7 +167,7 @@ def part_step(args, sizes: Sizes) -> list[Row]:
     for variant in args.step_variants:
         dtype = torch.float32 if variant.startswith("fp32") else torch.bfloat16
         row = Row("step", variant, f"{sizes.width}x{sizes.height}", sizes.frames, 1)
-        _reset(args.device)
+        reset_peak(args.device)
         try:
             with torch.device(args.device):
                 torch.manual_seed(0)
@@ -207,14 +196,14 @@ def part_step(args, sizes: Sizes) -> list[Row]:
             with torch.inference_mode(), kernel:
                 started = time.perf_counter()
                 step()
-                _sync(args.device)
+                sync(args.device)
                 row.compile_seconds = round(time.perf_counter() - started, 3)
                 step()
-                _sync(args.device)
+                sync(args.device)
                 for _ in range(args.repeat):
                     started = time.perf_counter()
                     step()
-                    _sync(args.device)
+                    sync(args.device)
                     row.runs.append(round(time.perf_counter() - started, 4))
             row.seconds = row.seconds_per_step = float(np.median(row.runs))
             row.note = f"{sum(p.numel() for p in model.parameters()):,} parameters"
@@ -222,7 +211,7 @@ def part_step(args, sizes: Sizes) -> list[Row]:
         except Exception as error:  # noqa: BLE001 - a row says why it has no figure; the others still run
             row.error = f"{type(error).__name__}: {error}"
             traceback.print_exc()
-        row.peak_gpu_gib = _peak(args.device)
+        row.peak_gpu_gib = _rounded(peak_gib(args.device))
         rows.append(row)
     return rows
 
@@ -260,7 +249,7 @@ def part_e2e(args, sizes: Sizes) -> list[Row]:
     masks = [Image.fromarray(mask)] * sizes.frames
     for variant in args.e2e_variants:
         row = Row("e2e", variant, f"{sizes.width}x{sizes.height}", sizes.frames, args.steps)
-        _reset(args.device)
+        reset_peak(args.device)
         try:
             pipe = pipeline(args.tiny, args.device, torch.bfloat16 if "bf16" in variant else torch.float32)
             if variant.endswith("compile"):
@@ -277,17 +266,17 @@ def part_e2e(args, sizes: Sizes) -> list[Row]:
                          height=sizes.height, width=sizes.width, num_frames=sizes.frames, num_inference_steps=steps,
                          guidance_scale=5.0, generator=torch.Generator("cpu").manual_seed(0), output_type="np",
                          max_sequence_length=512 if not args.tiny else 16)
-                _sync(args.device)
+                sync(args.device)
 
             started = time.perf_counter()
             run(2)  # warm-up (and compilation)
             row.compile_seconds = round(time.perf_counter() - started, 3)
-            _reset(args.device)
+            reset_peak(args.device)
             started = time.perf_counter()
             run(args.steps)
             row.seconds = round(time.perf_counter() - started, 3)
             row.seconds_per_step = round(row.seconds / args.steps, 4)
-            row.peak_gpu_gib = _peak(args.device)
+            row.peak_gpu_gib = _rounded(peak_gib(args.device))
             del pipe
         except Exception as error:  # noqa: BLE001
             row.error = f"{type(error).__name__}: {error}"
@@ -313,7 +302,7 @@ def _through_windows(args, pipe, part: str, count: int, height: int, width: int,
     model = _vace_model(pipe, steps, window)
     overlap = min(8, window // 2)
     row = Row(part, "bf16-sdpa", f"{width}x{height}", count, steps, windows=len(plan_windows(count, window, overlap)))
-    _reset(args.device)
+    reset_peak(args.device)
     tracemalloc.start()
     try:
         with tempfile.TemporaryDirectory(prefix="vace-bench-") as folder:
@@ -323,7 +312,7 @@ def _through_windows(args, pipe, part: str, count: int, height: int, width: int,
             # read every frame back as the render does (crop-and-stitch's other half)
             for i in range(count):
                 stored.final(i, frame(i))
-            _sync(args.device)
+            sync(args.device)
             row.seconds = round(time.perf_counter() - started, 3)
             row.seconds_per_step = round(row.seconds / (row.windows * steps), 4)
     except Exception as error:  # noqa: BLE001
@@ -331,7 +320,7 @@ def _through_windows(args, pipe, part: str, count: int, height: int, width: int,
         traceback.print_exc()
     row.peak_host_mib = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
     tracemalloc.stop()
-    row.peak_gpu_gib = _peak(args.device)
+    row.peak_gpu_gib = _rounded(peak_gib(args.device))
     return row
 
 
