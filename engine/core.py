@@ -30,7 +30,7 @@ from .media import CODECS
 from .models import backend_states, configure
 from .ops import REGISTRY
 from .plan import EditPlan, local_path, plan_edit
-from .render import render_plan, render_preview
+from .render import RenderResult, render_plan, render_preview
 from .uploads import UploadState, UploadStore
 from .vision.tracker import TrackingReport
 from .webhooks import WebhookSender, check_webhook
@@ -70,6 +70,14 @@ def tracking_proto(report: TrackingReport | None) -> engine_pb2.TrackingReport |
         confidence=report.confidence,
         lost=[engine_pb2.FrameRange(start=r.start, end=r.end) for r in report.lost()],
     )
+
+
+def log_timing(job_id: str, plan: EditPlan, plan_seconds: float, render_seconds: float, result: RenderResult) -> None:
+    """Where a job's time went, in the engine log: the wall time of planning and of the render
+    (chunks and the final assembly), and each stage's busy time summed over its threads."""
+    busy = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in sorted(result.stage_seconds.items()))
+    log.info("job %s: timing: plan %.2f s, render %.2f s for %d frames on %s; busy s: %s", job_id, plan_seconds,
+             render_seconds, result.frames_written, plan.device, busy)
 
 
 class _Hooks:
@@ -303,7 +311,9 @@ class Engine:
         # (the engine died between the rename and recording the result): that one is its own.
         if request.variants:
             return self._run_variants(record, request, ctx)
+        started = time.perf_counter()
         plan = self.plan(request, existing_output_ok=ctx.attempt > 1)
+        planned = time.perf_counter()
         # Ray runs a job's chunks on the cluster; a frame fix (a few frames spliced into an old
         # version by packet copy) stays here, where the old version's file is.
         runner = (self.executor.chunk_runner(record.id)
@@ -314,6 +324,7 @@ class Engine:
         finally:
             if runner is not None:
                 self.executor.done_with(record.id)
+        log_timing(record.id, plan, planned - started, time.perf_counter() - planned, result)
         return engine_pb2.JobResult(
             outputs=result.outputs,
             frames_written=result.frames_written,

@@ -11,9 +11,12 @@ assembly writes a temp name beside it and renames.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import ctypes
 import dataclasses
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -88,6 +91,45 @@ def sha256_of(path: Path) -> str:
 
 def size_of(path: Path) -> int:
     return sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
+
+
+#: Where a job's work folder keeps the chunk size its first attempt chose: a resumed attempt must
+#: cut the range the same way, whatever its own engine's worker count, or a recorded segment would
+#: be taken for frames it does not hold.
+LAYOUT_FILE = "chunking.json"
+
+
+def chunk_size(total: int, most: int, workers: int) -> int:
+    """Frames per chunk for `total` frames rendered by `workers` at once.
+
+    At most `most` (what a restarted engine may redo). With several workers the chunks come in
+    a multiple of `workers`, all the same size but the last, so no worker idles through the
+    last round: 300 frames on 4 workers are 8 chunks of 38, not 7 of 48 (two rounds of four
+    chunks, the second with three, the third of them 12 frames).
+    """
+    if workers <= 1 or total <= 0:
+        return most
+    count = -(-total // most)
+    count = min(-(-count // workers) * workers, total)
+    return -(-total // count)
+
+
+def chunk_layout(workdir: Path, total: int, most: int, workers: int, resuming: bool) -> int:
+    """The chunk size of this job: the one its first attempt recorded in `workdir`, else chosen
+    now (`chunk_size`) and recorded. A job resumed from an engine that predates the record
+    (`resuming` with no record) cut its range in chunks of `most`."""
+    record = workdir / LAYOUT_FILE
+    try:
+        saved = json.loads(record.read_text())
+        if saved.get("total") == total and int(saved["chunk_frames"]) > 0:
+            return int(saved["chunk_frames"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    size = most if resuming else chunk_size(total, most, workers)
+    partial = record.with_name(record.name + ".partial")
+    partial.write_text(json.dumps({"total": total, "chunk_frames": size}))
+    partial.replace(record)
+    return size
 
 
 def make_context(plan: EditPlan, reader: FrameReader, workdir: Path | None, hooks: JobHooks | None,
@@ -182,7 +224,8 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
     already = 0
     if plan.fix is not None and encoded.start > plan.frame_range.start:
         segments.append(PacketSlice(plan.fix.base.path, 0, encoded.start - plan.frame_range.start))
-    for index, chunk in enumerate(encoded.chunks(chunk_frames)):
+    size = chunk_layout(workdir, total, chunk_frames, 1 if runner is not None else workers, bool(finished))
+    for index, chunk in enumerate(encoded.chunks(size)):
         segment = segments_dir / f"{index:05d}{suffix}"
         segments.append(segment)
         if index in finished and segment.exists() and sha256_of(segment) == finished[index]:
@@ -217,9 +260,10 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
             if runner is not None:
                 runner.run(plan, todo, op_dir, hooks, progress)
             elif workers <= 1 or len(todo) <= 1:
-                for index, chunk, segment in todo:
-                    _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis)
-                    hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
+                with _chunk_reader(plan) as chunk_reader:  # one decoder through every chunk: no seek between
+                    for index, chunk, segment in todo:
+                        _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis, chunk_reader)
+                        hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
             else:
                 _render_parallel(plan, todo, op_dir, hooks, progress, workers, analysis)
             if analysis is not None:
@@ -250,42 +294,78 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
 
 def _render_parallel(plan: EditPlan, todo, op_dir: Path, hooks: JobHooks, progress: _Progress, workers: int,
                      analysis: BackgroundAnalysis | None) -> None:
-    local = threading.local()
-    readers: list[FrameReader] = []
-    lock = threading.Lock()
+    """`workers` threads, each with its own decoder, op instance and encoder.
 
-    def worker_op():
-        if not hasattr(local, "op"):
-            reader = FrameReader(plan.source)
-            with lock:
-                readers.append(reader)
-            local.ctx = make_context(plan, reader, op_dir, hooks)
-            local.op = plan.op()
-            if analysis is not None:
-                local.op.start_analysis(local.ctx)  # its quick part; the walk itself runs once, elsewhere
-            else:
-                local.op.prepare(local.ctx)  # reads back what the first prepare wrote
-        return local.op, local.ctx
-
-    def render(item) -> None:
-        index, chunk, segment = item
-        op, ctx = worker_op()
-        _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis, decode_threads)
-        hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
-
+    With no analysis streaming beside the render, each worker takes a contiguous span of the
+    chunks and decodes straight through it, as a split transcode does: a long-GOP source is
+    then sought (and decoded from its keyframe) once per worker, not once per chunk. While an
+    analysis walks the clip, the chunks go in order to whichever worker is free instead, so
+    every worker renders just behind the walk rather than most of them waiting for its end.
+    """
+    if analysis is None:
+        queues = [collections.deque(span) for span in contiguous_spans(todo, workers)]
+    else:
+        shared = collections.deque(todo)
+        queues = [shared] * workers
     decode_threads = max(2, (os.cpu_count() or 2) // workers) if CHUNK_DECODE_THREADS is None else CHUNK_DECODE_THREADS
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retakes-chunk")
-    try:
-        for future in as_completed([pool.submit(render, item) for item in todo]):
+    failed = threading.Event()
+
+    def work(queue: collections.deque) -> None:
+        ctx = op = None
+        try:
+            with FrameReader(plan.source) as reader, _chunk_reader(plan, decode_threads) as chunk_reader:
+                while not failed.is_set():
+                    try:
+                        index, chunk, segment = queue.popleft()  # atomic: workers may share the queue
+                    except IndexError:
+                        return
+                    if op is None:
+                        ctx = make_context(plan, reader, op_dir, hooks)
+                        op = plan.op()
+                        if analysis is not None:
+                            op.start_analysis(ctx)  # its quick part; the walk itself runs once, elsewhere
+                        else:
+                            op.prepare(ctx)  # reads back what the first prepare wrote
+                    _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis, chunk_reader)
+                    hooks.record_chunk(index, str(segment), sha256_of(segment), len(chunk))
+        except BaseException:
+            failed.set()  # the others stop at their next chunk
+            raise
+
+    with ThreadPoolExecutor(max_workers=len(queues), thread_name_prefix="retakes-chunk") as pool:
+        futures = [pool.submit(work, queue) for queue in queues]
+        for future in as_completed(futures):
             future.result()  # the first failure (or Cancelled) ends the render
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        for reader in readers:
-            reader.close()
+
+
+def contiguous_spans(todo: list, workers: int) -> list[list]:
+    """`todo`'s chunks, in order, cut into at most `workers` runs of about equal frame counts."""
+    total = sum(len(chunk) for _, chunk, _ in todo)
+    spans: list[list] = [[] for _ in range(min(workers, len(todo)))]
+    done = 0
+    for item in todo:
+        # the span whose share of the frames this chunk's middle falls in
+        middle = done + len(item[1]) / 2
+        spans[min(int(middle * len(spans) / total), len(spans) - 1)].append(item)
+        done += len(item[1])
+    return [span for span in spans if span]
+
+
+@contextlib.contextmanager
+def _chunk_reader(plan: EditPlan, decode_threads: int = 0):
+    with FrameReader(plan.source, thread_count=decode_threads, alpha=plan.keeps_alpha, decode=plan.decode) as reader:
+        yield reader
 
 
 def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hooks: JobHooks,
-                  progress: _Progress, analysis: BackgroundAnalysis | None = None, decode_threads: int = 0) -> None:
+                  progress: _Progress, analysis: BackgroundAnalysis | None = None,
+                  chunk_reader: FrameReader | None = None) -> None:
+    """Renders `chunk` into `segment`, decoding with `chunk_reader` (a worker's own, kept from its
+    previous chunk so that a contiguous next chunk needs no seek) or a reader of its own."""
+    if chunk_reader is None:
+        with _chunk_reader(plan) as own:
+            _render_chunk(op, ctx, plan, chunk, segment, hooks, progress, analysis, own)
+        return
     partial = segment.with_name(f"{segment.stem}.partial{segment.suffix}")
     if partial.is_dir():
         shutil.rmtree(partial)
@@ -299,7 +379,8 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
                        sample_aspect_ratio=plan.source.sample_aspect_ratio,
                        field_order=plan.source.field_order, alpha=alpha) as writer:
         # Decode runs ahead and encode behind the op, each on its own thread (engine.pipeline).
-        # The chunk gets its own decoder: the op may read other frames through ctx.source meanwhile.
+        # The chunk decodes with its worker's own reader: the op may read other frames through
+        # ctx.source meanwhile.
         def encode(frame) -> None:
             started = time.perf_counter()
             writer.write(frame)
@@ -308,27 +389,25 @@ def _render_chunk(op, ctx, plan: EditPlan, chunk: FrameRange, segment: Path, hoo
         encoder = BackgroundConsumer(encode)
         kept = _kept_frames(plan, chunk, alpha)
         try:
-            with FrameReader(plan.source, thread_count=decode_threads, alpha=alpha,
-                             decode=plan.decode) as chunk_reader:
-                for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
-                    hooks.check_cancelled()
-                    if kept is not None and index not in plan.fix.frames:
-                        # a frame a long-GOP fix takes in beside the asked ones: the old version's
-                        encoder.put(next(kept)[1])
-                        progress.advance()
-                        continue
-                    if analysis is not None:
-                        started = time.perf_counter()
-                        analysis.wait(op, index, hooks.check_cancelled)
-                        progress.add_time("wait for analysis", time.perf_counter() - started)
-                    started = time.perf_counter()
-                    if alpha:  # the op edits the colour; the alpha goes to the output as it came
-                        edited = np.dstack([op.render(index, np.ascontiguousarray(frame[..., :3]), ctx), frame[..., 3]])
-                    else:
-                        edited = op.render(index, frame, ctx)
-                    progress.add_time("op", time.perf_counter() - started)
-                    encoder.put(edited)
+            for index, frame in prefetch(progress.timed("decode", chunk_reader.frames(chunk))):
+                hooks.check_cancelled()
+                if kept is not None and index not in plan.fix.frames:
+                    # a frame a long-GOP fix takes in beside the asked ones: the old version's
+                    encoder.put(next(kept)[1])
                     progress.advance()
+                    continue
+                if analysis is not None:
+                    started = time.perf_counter()
+                    analysis.wait(op, index, hooks.check_cancelled)
+                    progress.add_time("wait for analysis", time.perf_counter() - started)
+                started = time.perf_counter()
+                if alpha:  # the op edits the colour; the alpha goes to the output as it came
+                    edited = np.dstack([op.render(index, np.ascontiguousarray(frame[..., :3]), ctx), frame[..., 3]])
+                else:
+                    edited = op.render(index, frame, ctx)
+                progress.add_time("op", time.perf_counter() - started)
+                encoder.put(edited)
+                progress.advance()
         finally:
             encoder.close()
             if kept is not None:

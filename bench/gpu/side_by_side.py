@@ -26,6 +26,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,11 @@ class Run:
     ratio: float | None
     host_peak_rss_mb: float | None
     gpu_peak_mb: float | None
+    #: from the private engine's log (engine.core.log_timing): planning and render wall seconds (the
+    #: rest of `seconds` is the CLI's and the engine's start and stop), and each stage's busy seconds
+    plan_seconds: float | None = None
+    render_seconds: float | None = None
+    busy_seconds: dict[str, float] | None = None
 
 
 class GpuPeak:
@@ -181,6 +187,23 @@ def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Pat
     return seconds, int(rss_file.read_text()) / 1024
 
 
+_TIMING = re.compile(r"timing: plan ([0-9.]+) s, render ([0-9.]+) s for \d+ frames on \S+; busy s: (.*)$")
+
+
+def engine_timing(home: Path, since: float) -> tuple[float, float, dict[str, float]] | None:
+    """(plan s, render s, busy s per stage) of the last job in the private engine logs written since `since`."""
+    found = None
+    for log in sorted((home / "logs").glob("engine-*.log"), key=lambda p: p.stat().st_mtime):
+        if log.stat().st_mtime < since:
+            continue
+        for line in log.read_text(errors="replace").splitlines():
+            match = _TIMING.search(line)
+            if match:
+                busy = {k: float(v) for k, v in (item.rsplit(" ", 1) for item in match[3].split(", ") if item)}
+                found = float(match[1]), float(match[2]), busy
+    return found
+
+
 def make_inputs(clip: Path, frames: int, height: int, tmp: Path) -> tuple[Path, dict[str, Path]]:
     width = int(round(height * 16 / 9 / 2)) * 2
     scene = FootageScene(clip, width, height, frames, Fraction(24000, 1001))
@@ -232,13 +255,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"round {round_}  {runs[-1].name:<26} {floor:7.2f} fps", flush=True)
             for op in ops:
                 out = tmp / f"{op}-{round_}.mov"
+                began = time.time()
                 with GpuPeak() as gpu:
                     seconds, rss = cli_run(op, source, out, args.device, inputs, tmp / "home", args.decode)
                 fps = args.frames / seconds
-                runs.append(Run(op, round_, args.frames, seconds, fps, fps / floor, rss, gpu.peak))
+                timing = engine_timing(tmp / "home", began)
+                runs.append(Run(op, round_, args.frames, seconds, fps, fps / floor, rss, gpu.peak,
+                                *(timing or (None, None, None))))  # fmt: skip
                 gpu_text = "" if gpu.peak is None else f", GPU peak {gpu.peak:.0f} MiB"
+                timing_text = "" if timing is None else (
+                    f"; plan {timing[0]:.1f} s, render {timing[1]:.1f} s, start and stop "
+                    f"{seconds - timing[0] - timing[1]:.1f} s")
                 print(f"round {round_}  {op:<26} {fps:7.2f} fps  ratio {fps / floor:.2f}  RSS {rss:.0f} MiB"
-                      f"{gpu_text}", flush=True)  # fmt: skip
+                      f"{gpu_text}{timing_text}", flush=True)  # fmt: skip
                 for leftover in tmp.glob(f"{op}-{round_}.*"):
                     leftover.unlink()  # 300 frames of 1080p ProRes each: keep the disk free
     report = {

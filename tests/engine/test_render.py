@@ -12,7 +12,7 @@ from retakes.engine.errors import Cancelled
 from retakes.engine.media.synthetic import write_index_clip
 from retakes.engine.pipeline import BackgroundConsumer, prefetch
 from retakes.engine.plan import plan_edit
-from retakes.engine.render import render_plan
+from retakes.engine.render import chunk_size, contiguous_spans, render_plan
 from retakes.engine.timecode import FrameRate
 from retakes.v1 import engine_pb2
 
@@ -61,8 +61,44 @@ def test_parallel_chunks_give_the_same_bytes_as_one_worker(clip, tmp_path, ext):
     hooks = Hooks()
     render_plan(plan(clip, parallel), tmp_path / "w3", hooks, chunk_frames=6, workers=3)
     assert serial.read_bytes() == parallel.read_bytes()
-    assert sorted(hooks.recorded) == list(range(7))
+    assert sorted(hooks.recorded) == list(range(8))  # 8 chunks of 5 frames: no worker idles in the last round
     assert max(done for stage, done, _ in hooks.reports if stage == "render") == 40
+
+
+@pytest.mark.parametrize(("total", "most", "workers", "expected"), [
+    (300, 48, 4, 38),  # 8 chunks: two full rounds of four, instead of 7 of 48 (the last of 12 frames)
+    (120, 48, 4, 30),  # every worker busy, instead of three chunks of 48, 48 and 24
+    (40, 6, 3, 5),
+    (300, 48, 1, 48),  # one worker: the plain cut
+    (3, 48, 4, 1),  # fewer frames than workers: a frame a chunk
+])
+def test_chunks_come_in_rounds_that_keep_every_worker_busy(total, most, workers, expected):
+    size = chunk_size(total, most, workers)
+    assert size == expected
+    assert size <= most  # what a restarted engine may redo is still bounded by the setting
+
+
+def test_spans_are_contiguous_in_order_and_about_equal():
+    todo = [(i, range(i * 38, min(i * 38 + 38, 300)), f"seg{i}") for i in range(8)]
+    spans = contiguous_spans(todo, 4)
+    assert [item for span in spans for item in span] == todo
+    assert [[i for i, _, _ in span] for span in spans] == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    assert contiguous_spans(todo[:3], 4) == [[todo[0]], [todo[1]], [todo[2]]]
+
+
+def test_a_job_resumed_by_an_engine_with_other_workers_cuts_its_range_as_the_first_attempt_did(clip, tmp_path):
+    whole = tmp_path / "whole.mov"
+    render_plan(plan(clip, whole), tmp_path / "w0", Hooks(), chunk_frames=6, workers=1)
+    out = tmp_path / "resumed.mov"
+    first = Hooks(cancel_after=12)
+    with pytest.raises(Cancelled):  # the first attempt: 3 workers, chunks of 5
+        render_plan(plan(clip, out), tmp_path / "w", first, chunk_frames=6, workers=3)
+    assert first.recorded, "the test needs some chunks finished before the interruption"
+    again = Hooks()
+    again.recorded = dict(first.recorded)
+    render_plan(plan(clip, out), tmp_path / "w", again, chunk_frames=6, workers=1)  # one worker would cut by 6
+    assert out.read_bytes() == whole.read_bytes()
+    assert max(again.recorded) == 7  # the first attempt's 8 chunks of 5, not 7 of 6
 
 
 def test_a_cancel_in_parallel_rendering_stops_and_publishes_nothing(clip, tmp_path):
