@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import sys
@@ -89,7 +90,23 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         if args.private_for is not None and args.socket is not None:
             _remove_private_folder(args.socket)
+    if args.private_for is not None:
+        _exit_without_teardown()
     return 0
+
+
+def _exit_without_teardown() -> None:
+    """Ends a private engine that has stopped cleanly, skipping the interpreter's teardown.
+
+    Its listeners, jobs, job store and folder are closed by now, and the command that started
+    it waits for it to exit: unloading what its jobs loaded (torch and a CUDA context) took
+    0.35-0.5 s of every such command's time with the CPU build of torch alone (0.57-0.72 s
+    against 0.22 s without torch), and more with a GPU's.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _stop_with_parent(parent: int, running, loop: asyncio.AbstractEventLoop) -> None:

@@ -45,6 +45,9 @@
 # GPU, on the clips in .davis/ (the generated ones too).
 set -uo pipefail
 mode=${1:-full}
+modes=" install quick full memory tests decode workers ceiling gil ab abmemory sample cvthreads verify decoders learned models vace ray sidebyside quality "
+# a mistyped mode would fall through to the quick benches and spend minutes of device time on them
+case "$modes" in *" $mode "*) ;; *) echo "run.sh: no mode '$mode'; one of:$modes" >&2; exit 2 ;; esac
 out=${OUT:-bench/out}
 mkdir -p "$out"
 # Wheels travel in parts (.whl/base, .whl/learned, ...: one call carries at most 64 MiB); a part
