@@ -74,6 +74,15 @@ class EditPlan:
         return self.source.alpha and self.codec is not None and self.codec.keeps_alpha and not self.op.spec.writes_mask
 
     @property
+    def _tracks_past_its_keyframes(self) -> bool:
+        """Whether any frame of the range takes its mask from a tracker (a range of only the drawn
+        frames tracks nothing)."""
+        if not isinstance(self.masks, KeyframeMasks):
+            return False
+        drawn = set(self.masks.frames)
+        return any(i not in drawn for i in self.frame_range)
+
+    @property
     def notes(self) -> list[str]:
         """What the editor should know about how the source was read (JobResult.notes)."""
         notes = self.fix.notes(self.frame_range.start) if self.fix is not None else []
@@ -91,7 +100,7 @@ class EditPlan:
                 f"{source.path.name} has an alpha channel that {self.codec.name} cannot hold: the output has the "
                 "colour alone (prores_4444, ffv1 and png keep alpha)"
             )
-        if self.tracker.backend == LEARNED:
+        if self.tracker.backend == LEARNED and self._tracks_past_its_keyframes:
             notes.append(f"the keyframe mask was carried through the clip by {self.tracker.describe()}")
         return notes
 

@@ -173,6 +173,13 @@ def test_an_op_carries_its_keyframe_mask_with_the_learned_tracker_through_the_cl
     assert (tmp_path / "learned.mkv").read_bytes() != (tmp_path / "classical.mkv").read_bytes()
 
 
+def test_a_range_of_only_the_drawn_frame_does_not_say_a_tracker_carried_it(shot, tmp_path):
+    only_key = _edit(shot, tmp_path / "key.mkv", "--tracker", "learned", "--range", "2:3")
+    assert only_key.returncode == 0, only_key.stderr
+    assert "learned tracker" not in only_key.stdout + only_key.stderr
+    assert probe(tmp_path / "key.mkv").frame_count == 1
+
+
 def test_auto_is_the_learned_tracker_with_weights_and_the_classical_one_without(shot, tmp_path):
     with_weights = _edit(shot, tmp_path / "auto.mkv")
     assert with_weights.returncode == 0, with_weights.stderr
