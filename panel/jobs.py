@@ -81,7 +81,11 @@ class JobsController:
     # ---- connection
     def _connected(self, caps: pb.Capabilities) -> None:
         ops = [op for op in caps.ops]
-        self.window.edit.ops.set_ops(ops, hidden=("track",), learned=backend_states(caps))
+        learned = backend_states(caps)
+        self.window.edit.ops.set_ops(ops, hidden=("track",), learned=learned)
+        tracker = learned.get(("track", "learned"))
+        state = tracker.state if tracker is not None else "this engine has no learned tracker"
+        self.window.edit.set_learned_tracker(tracker is not None and tracker.ready, state)
         self.window.engine_state.setText(f"engine {caps.engine_version} · {self.host.link.address}")
         self.window.banner.hide()
         self.host.status("Engine connected")
@@ -157,6 +161,11 @@ class JobsController:
         request = edit_request(clip, op, params, output_path=output_path, mask_path=mask_path,
                                mask_frame=key, seed=0, keyframes=keyframes)
         wanted = mask_path and not Path(mask_path).is_dir() and key is not None
+        tracker = self.window.edit.tracker_choice()
+        if tracker and op == "track":
+            request.params["backend"].text_value = tracker  # track picks its tracker with its own param
+        elif tracker and wanted:
+            request.tracker = tracker  # the keyframe mask alone: the engine tracks it with this one
         return request, (Path(mask_path) if wanted else None)
 
     def _mask_writer(self, path: Path | None) -> Any:

@@ -21,6 +21,11 @@ from PySide6.QtWidgets import (
 from ..model.prompt import HINT
 from .op_panel import OpPanel
 
+#: the tracker menu: (text, EditRequest.tracker); "" is auto, the engine's choice
+TRACKERS = (("Auto", ""), ("Classical", "classical"), ("Learned", "learned"))
+TRACKER_HINT = ("Tracker that carries the keyframe mask through the clip: Auto (learned when its weights are "
+                "installed, else classical), Classical (optical flow), Learned (SAM 2)")
+
 
 def section(text: str) -> QLabel:
     label = QLabel(text.upper())
@@ -89,6 +94,12 @@ class EditPanel(QFrame):
         strip.addLayout(export)
         row = QHBoxLayout()
         row.setSpacing(4)
+        # Which tracker carries the keyframe mask: for Track, and for an op given the keyframe mask alone
+        self.tracker = QComboBox()
+        for text, value in TRACKERS:
+            self.tracker.addItem(text, value)
+        self.tracker.setToolTip(TRACKER_HINT)
+        row.addWidget(self.tracker)
         self.track = QPushButton("Track mask")
         self.track.setToolTip(f"Carry the keyframe mask through the clip ({keys['track']})")
         self.preview = QPushButton("Preview frame")
@@ -176,6 +187,20 @@ class EditPanel(QFrame):
         if running:
             self.prompt_progress.setValue(int(fraction * 1000))
             self.prompt_progress.setFormat(text)
+
+    def tracker_choice(self) -> str:
+        """EditRequest.tracker as picked: "" (auto), "classical" or "learned"."""
+        return self.tracker.currentData() or ""
+
+    def set_learned_tracker(self, ready: bool, state: str) -> None:
+        """The Learned item as the engine's capabilities say: pickable with its weights installed,
+        otherwise greyed out with the command that installs them (and Auto picked instead)."""
+        index = self.tracker.findData("learned")
+        item = self.tracker.model().item(index)
+        item.setEnabled(ready)
+        item.setToolTip(state)
+        if not ready and self.tracker.currentIndex() == index:
+            self.tracker.setCurrentIndex(self.tracker.findData(""))
 
     def show_job(self, text: str | None, fraction: float = 0.0, eta: str = "") -> None:
         running = text is not None
