@@ -22,7 +22,8 @@ from ..model.prompt import HINT
 from .op_panel import OpPanel
 
 #: the tracker menu: (text, EditRequest.tracker); "" is auto, the engine's choice
-TRACKERS = (("Auto", ""), ("Classical", "classical"), ("Learned", "learned"))
+TRACKERS = (("Auto (learned if installed)", ""), ("Classical (optical flow)", "classical"),
+            ("Learned (SAM 2)", "learned"))
 TRACKER_HINT = ("Tracker that carries the keyframe mask through the clip: Auto (learned when its weights are "
                 "installed, else classical), Classical (optical flow), Learned (SAM 2)")
 
@@ -92,14 +93,20 @@ class EditPanel(QFrame):
         self.edit_presets.setToolTip("Export presets: name, add, change or remove them; they are remembered")
         export.addWidget(self.edit_presets)
         strip.addLayout(export)
-        row = QHBoxLayout()
-        row.setSpacing(4)
         # Which tracker carries the keyframe mask: for Track, and for an op given the keyframe mask alone
+        tracking = QHBoxLayout()
+        tracking.setSpacing(4)
+        label = QLabel("Tracker")
+        label.setProperty("role", "dim")
+        tracking.addWidget(label)
         self.tracker = QComboBox()
         for text, value in TRACKERS:
             self.tracker.addItem(text, value)
         self.tracker.setToolTip(TRACKER_HINT)
-        row.addWidget(self.tracker)
+        tracking.addWidget(self.tracker, 1)
+        strip.addLayout(tracking)
+        row = QHBoxLayout()
+        row.setSpacing(4)
         self.track = QPushButton("Track mask")
         self.track.setToolTip(f"Carry the keyframe mask through the clip ({keys['track']})")
         self.preview = QPushButton("Preview frame")
