@@ -17,6 +17,8 @@ from ..engine.config import EngineConfig, RaySettings
 from ..engine.logs import configure as configure_logging
 from . import values
 
+log = logging.getLogger("retakes.engine")
+
 
 def add_engine_parser(subparsers) -> None:
     p = subparsers.add_parser("engine", help="run the engine service")
@@ -80,6 +82,7 @@ def run_serve(args: argparse.Namespace) -> int:
                 f.write(running.token)
             print(f"token written to {token_path}", flush=True)
         print(f"retakes engine listening on {', '.join(running.targets)}", flush=True)
+        log.info("ready: listening on %s", ", ".join(running.targets))  # timestamped, unlike the line above
 
     if args.gateway_port is not None:
         from ..bridge.gateway.cli import run_with_engine
@@ -90,6 +93,7 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         if args.private_for is not None and args.socket is not None:
             _remove_private_folder(args.socket)
+    log.info("stopped")
     if args.private_for is not None:
         _exit_without_teardown()
     return 0

@@ -23,6 +23,7 @@ Run on a CPU with tiny sizes (--frames 20 --height 270 --device cpu) as a smoke 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import multiprocessing
 import os
@@ -74,6 +75,12 @@ class Run:
     plan_seconds: float | None = None
     render_seconds: float | None = None
     busy_seconds: dict[str, float] | None = None
+    #: the rest, from the log's timestamps: the CLI's start to the engine answering, then to the job
+    #: running (connect, submit, claim), and from the job's end to the CLI's exit (the result's way
+    #: back, the version recorded, the engine's stop)
+    start_seconds: float | None = None
+    submit_seconds: float | None = None
+    finish_seconds: float | None = None
 
 
 class GpuPeak:
@@ -166,8 +173,8 @@ def op_args(op: str, inputs: dict[str, Path]) -> list[str]:
 
 
 def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Path], home: Path,
-            decode: str = "cpu") -> tuple[float, float]:
-    """(seconds, host peak RSS MiB) of one op through the real CLI."""
+            decode: str = "cpu") -> tuple[float, float, float]:
+    """(seconds, host peak RSS MiB, epoch seconds at its start) of one op through the real CLI."""
     retakes = [sys.executable, "-P", "-m", "retakes.cli"]  # -P: not the checkout's version-only retakes/
     if op == "track":
         cmd = [*retakes, "track", str(source), "-o", str(out.with_suffix(".mov")), "--device", device,
@@ -178,30 +185,54 @@ def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Pat
     rss_file = out.with_suffix(".rss")
     env = {**os.environ, "RETAKES_HOME": str(home)}
     env.pop("RETAKES_ENGINE", None)  # a private engine for each run, as a user without one gets
-    started = time.perf_counter()
+    began, started = time.time(), time.perf_counter()
     run = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, str(rss_file), *cmd], env=env, capture_output=True,
                          text=True)  # fmt: skip
     seconds = time.perf_counter() - started
     if run.returncode != 0:
         raise SystemExit(f"{op} failed:\n{run.stderr[-3000:]}")
-    return seconds, int(rss_file.read_text()) / 1024
+    return seconds, int(rss_file.read_text()) / 1024, began
 
 
 _TIMING = re.compile(r"timing: plan ([0-9.]+) s, render ([0-9.]+) s for \d+ frames on \S+; busy s: (.*)$")
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 
 
-def engine_timing(home: Path, since: float) -> tuple[float, float, dict[str, float]] | None:
-    """(plan s, render s, busy s per stage) of the last job in the private engine logs written since `since`."""
-    found = None
+@dataclass
+class EngineTimeline:
+    """A private engine's run, read from its log: wall-clock stamps and the job's timing line."""
+
+    ready: float | None = None
+    running: float | None = None
+    succeeded: float | None = None
+    plan: float | None = None
+    render: float | None = None
+    busy: dict[str, float] | None = None
+
+
+def engine_timeline(home: Path, since: float) -> EngineTimeline:
+    """The last job's timeline in the private engine logs written since `since` (epoch seconds)."""
+    found = EngineTimeline()
     for log in sorted((home / "logs").glob("engine-*.log"), key=lambda p: p.stat().st_mtime):
         if log.stat().st_mtime < since:
             continue
         for line in log.read_text(errors="replace").splitlines():
-            match = _TIMING.search(line)
-            if match:
-                busy = {k: float(v) for k, v in (item.rsplit(" ", 1) for item in match[3].split(", ") if item)}
-                found = float(match[1]), float(match[2]), busy
+            stamp = _STAMP.match(line)
+            at = (datetime.datetime.strptime(stamp[1], "%Y-%m-%d %H:%M:%S,%f").timestamp() if stamp else None)
+            if match := _TIMING.search(line):
+                found.plan, found.render = float(match[1]), float(match[2])
+                found.busy = {k: float(v) for k, v in (item.rsplit(" ", 1) for item in match[3].split(", ") if item)}
+            elif "ready: listening on" in line:
+                found.ready = at
+            elif line.endswith("running (attempt 1)"):
+                found.running = at
+            elif line.endswith(": succeeded"):
+                found.succeeded = at
     return found
+
+
+def _apart(start: float | None, end: float | None) -> float | None:
+    return None if start is None or end is None else round(end - start, 3)
 
 
 def make_inputs(clip: Path, frames: int, height: int, tmp: Path) -> tuple[Path, dict[str, Path]]:
@@ -255,17 +286,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"round {round_}  {runs[-1].name:<26} {floor:7.2f} fps", flush=True)
             for op in ops:
                 out = tmp / f"{op}-{round_}.mov"
-                began = time.time()
                 with GpuPeak() as gpu:
-                    seconds, rss = cli_run(op, source, out, args.device, inputs, tmp / "home", args.decode)
+                    seconds, rss, began = cli_run(op, source, out, args.device, inputs, tmp / "home", args.decode)
                 fps = args.frames / seconds
-                timing = engine_timing(tmp / "home", began)
-                runs.append(Run(op, round_, args.frames, seconds, fps, fps / floor, rss, gpu.peak,
-                                *(timing or (None, None, None))))  # fmt: skip
+                ended = began + seconds
+                t = engine_timeline(tmp / "home", began)
+                runs.append(Run(op, round_, args.frames, seconds, fps, fps / floor, rss, gpu.peak, t.plan, t.render,
+                                t.busy, _apart(began, t.ready), _apart(t.ready, t.running),
+                                _apart(t.succeeded, ended)))  # fmt: skip
                 gpu_text = "" if gpu.peak is None else f", GPU peak {gpu.peak:.0f} MiB"
-                timing_text = "" if timing is None else (
-                    f"; plan {timing[0]:.1f} s, render {timing[1]:.1f} s, start and stop "
-                    f"{seconds - timing[0] - timing[1]:.1f} s")
+                run = runs[-1]
+                timing_text = "" if t.render is None else (
+                    f"; plan {t.plan:.1f} s, render {t.render:.1f} s; before: start {run.start_seconds} s, "
+                    f"submit {run.submit_seconds} s; after: {run.finish_seconds} s")
                 print(f"round {round_}  {op:<26} {fps:7.2f} fps  ratio {fps / floor:.2f}  RSS {rss:.0f} MiB"
                       f"{gpu_text}{timing_text}", flush=True)  # fmt: skip
                 for leftover in tmp.glob(f"{op}-{round_}.*"):
