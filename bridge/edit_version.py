@@ -72,8 +72,9 @@ def record_edit(store: VersionStore, request: engine_pb2.EditRequest, job: engin
         fixed = _version_at(store, Path(request.fix.base.path))
         parent_id = fixed.id if fixed else None
         params["fixed_frames"] = f"{request.fix.frames.start}:{request.fix.frames.end}"
+    hashed = job.result.outputs[output].sha256 if output < len(job.result.outputs) else ""
     new = NewVersion(clip=clip, op=request.op, output_path=str(target if linked else out),
-                     params=params, seed=request.seed, job_id=job.id, parent_id=parent_id)
+                     params=params, seed=request.seed, job_id=job.id, parent_id=parent_id, output_sha256=hashed)
     try:
         return RecordedEdit(store.record(new), linked)
     except BaseException:

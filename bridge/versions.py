@@ -206,6 +206,9 @@ class NewVersion:
     job_id: str = ""
     #: the version this one was made from when it is not the clip's media (a frame fix)
     parent_id: int | None = None
+    #: the engine's sha256 of a single-file output (JobResult's), so a large file is not read again;
+    #: empty, or a folder's (the engine hashes a PNG sequence another way): hashed here
+    output_sha256: str = ""
 
 
 def reservation_of(output: Path) -> Path:
@@ -311,7 +314,8 @@ class VersionStore:
             "source_end": clip.source_range.end, "source_rate": str(clip.source_rate), "op": new.op,
             "params": json.dumps(new.params, sort_keys=True), "seed": new.seed, "model": new.model,
             "engine_version": new.engine_version, "output_path": str(out),
-            "output_sha256": file_sha256(out), "output_frames": len(rendered),
+            "output_sha256": new.output_sha256 if new.output_sha256 and out.is_file() else file_sha256(out),
+            "output_frames": len(rendered),
             "output_start_timecode": start_tc, "handle_head": clip.handles[0],
             "parent_id": parent.id if parent else None, "job_id": new.job_id, "created_at": time.time(),
         }

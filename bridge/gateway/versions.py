@@ -78,8 +78,10 @@ def record(root: Path, clip: ClipRef, job: engine_pb2.Job, engine_version: str) 
             return _proto(store, existing[0])
         params = {name: json_format.MessageToDict(value).popitem()[1] if value.WhichOneof("kind") else None
                   for name, value in job.request.params.items()}
+        hashed = next((o.sha256 for o in job.result.outputs if o.path == output), "")
         version = store.record(NewVersion(clip=clip, op=job.request.op, output_path=output, params=params,
-                                          seed=job.request.seed, engine_version=engine_version, job_id=job.id))
+                                          seed=job.request.seed, engine_version=engine_version, job_id=job.id,
+                                          output_sha256=hashed))
         return _proto(store, version)
 
 

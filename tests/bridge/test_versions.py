@@ -42,6 +42,28 @@ def media(tmp_path: Path) -> Path:
     return path
 
 
+def test_the_engines_hash_of_a_file_is_kept_without_reading_it_again_a_folders_is_not(tmp_path, media,
+                                                                                      monkeypatch) -> None:
+    import retakes.bridge.versions as versions
+
+    with VersionStore.open(tmp_path / "retakes") as store:
+        engine_hash = file_sha256(media)  # what JobResult.outputs[].sha256 holds for this file
+        clip = _clip(media)
+        out = store.output_path_for(clip)
+        out.write_bytes(media.read_bytes())
+        real = versions.file_sha256
+        monkeypatch.setattr(versions, "file_sha256", lambda path: pytest.fail(f"{path} was read again"))
+        kept = store.record(NewVersion(clip=clip, op="recolor", output_path=str(out), output_sha256=engine_hash))
+        assert kept.output_sha256 == engine_hash
+        # a PNG sequence: the engine hashes a folder its own way, so the store hashes it as it always has
+        folder = store.output_path_for(clip, extension="")
+        folder.mkdir()
+        (folder / "00000.png").write_bytes(b"frame")
+        monkeypatch.setattr(versions, "file_sha256", real)
+        made = store.record(NewVersion(clip=clip, op="recolor", output_path=str(folder), output_sha256="e" * 64))
+        assert made.output_sha256 == real(folder) != "e" * 64
+
+
 def test_numbering_per_source_clip_and_full_provenance(tmp_path: Path, media: Path) -> None:
     with VersionStore.open(tmp_path / "retakes") as store:
         a = _make(store, _clip(media), params={"hue": 30.0}, seed=5, model="cpu-lab", engine_version="0.1.0",
