@@ -1,6 +1,8 @@
 """Runs a planned edit: decode the range, apply the op, encode, in checkpointed chunks.
 
-The range is cut into chunks of `chunk_frames`. Each chunk is rendered into its own
+The range is cut into chunks of at most `chunk_frames` (fewer frames each when that keeps every
+render worker busy to the end: `chunk_size`; the size is recorded in the work folder, so a
+resumed job is cut the same way). Each chunk is rendered into its own
 segment file in the job's work folder and recorded in the job store once it is fully
 on disk (fsync'd and hashed). A restarted engine skips recorded chunks whose segment is
 intact, so it redoes at most one chunk. The final file is always assembled from the
