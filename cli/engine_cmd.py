@@ -33,7 +33,8 @@ def add_engine_parser(subparsers) -> None:
                             "<state>/engine.token, readable by you only)")
     serve.add_argument("--state-dir", type=Path, help="jobs database, uploads and work files (default: $RETAKES_HOME)")
     serve.add_argument("--max-jobs", type=values.count, default=1, help="jobs running at once (default 1)")
-    serve.add_argument("--chunk-frames", type=values.count, default=48, help="frames per checkpointed chunk")
+    serve.add_argument("--chunk-frames", type=values.count, default=48,
+                       help="most frames per checkpointed chunk (fewer when that keeps every render worker busy)")
     serve.add_argument("--lease-seconds", type=values.seconds, default=10.0,
                        help="how long a job stays claimed by an engine that stopped answering")
     serve.add_argument("--log-file", type=Path, metavar="PATH",
