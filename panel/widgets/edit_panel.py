@@ -81,30 +81,19 @@ class EditPanel(QFrame):
         strip.setContentsMargins(10, 0, 10, 6)
         strip.setSpacing(4)
         strip.addWidget(section("Run"))
-        export = QHBoxLayout()
-        export.setSpacing(4)
-        label = QLabel("Export")
-        label.setProperty("role", "dim")
-        export.addWidget(label)
         self.preset = QComboBox()
         self.preset.setToolTip("What Generate writes: codec and container (Export presets… to change the list)")
-        export.addWidget(self.preset, 1)
+        export = _labelled_row("Export", self.preset)
         self.edit_presets = QPushButton("Presets…")
         self.edit_presets.setToolTip("Export presets: name, add, change or remove them; they are remembered")
         export.addWidget(self.edit_presets)
         strip.addLayout(export)
         # Which tracker carries the keyframe mask: for Track, and for an op given the keyframe mask alone
-        tracking = QHBoxLayout()
-        tracking.setSpacing(4)
-        label = QLabel("Tracker")
-        label.setProperty("role", "dim")
-        tracking.addWidget(label)
         self.tracker = QComboBox()
         for text, value in TRACKERS:
             self.tracker.addItem(text, value)
         self.tracker.setToolTip(TRACKER_HINT)
-        tracking.addWidget(self.tracker, 1)
-        strip.addLayout(tracking)
+        strip.addLayout(_labelled_row("Tracker", self.tracker))
         row = QHBoxLayout()
         row.setSpacing(4)
         self.track = QPushButton("Track mask")
@@ -218,6 +207,17 @@ class EditPanel(QFrame):
             self.progress.setValue(int(fraction * 1000))
             self.progress.setFormat(f"{fraction * 100:.0f}%")
             self.job_label.setText(f"{text}   {eta}".strip())
+
+
+def _labelled_row(text: str, widget: QWidget) -> QHBoxLayout:
+    """A dim label, then `widget` taking the row's width."""
+    row = QHBoxLayout()
+    row.setSpacing(4)
+    label = QLabel(text)
+    label.setProperty("role", "dim")
+    row.addWidget(label)
+    row.addWidget(widget, 1)
+    return row
 
 
 def _spin(row: QHBoxLayout, text: str, low: int, high: int, value: int, tip: str) -> QSpinBox:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 
 from retakes.bridge.resolve.double import MediaInfo as DoubleMedia
-from tests.support.panel import FRAMES, connect, wait_loaded
+from tests.support.panel import FRAMES, open_from_resolve
 
 
 def paint(qtbot, viewer, x0: float, y0: float, x1: float, y1: float) -> None:
@@ -20,10 +20,7 @@ def paint(qtbot, viewer, x0: float, y0: float, x1: float, y1: float) -> None:
 
 
 def test_mask_track_preview_generate_cancel_compare_place(qtbot, studio, engine, resolve_scene) -> None:
-    studio.resolve = resolve_scene.resolve
-    connect(qtbot, studio, engine)
-    studio.load_from_resolve()
-    wait_loaded(qtbot, studio)
+    open_from_resolve(qtbot, studio, engine, resolve_scene)
     w = studio.window
     clip = studio.session.clip
     assert w.header.name.text() == clip.name

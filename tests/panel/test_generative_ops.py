@@ -3,19 +3,14 @@ then ready once a model is in the store), and `replace` run end to end with the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-
 from tests.support.learned import retakes
-from tests.support.panel import connect, wait_loaded
+from tests.support.panel import open_from_resolve, run_to_the_end
 
 from .test_end_to_end import paint
 
 
 def test_generative_ops_show_needs_weights_then_run_when_ready(qtbot, studio, engine, resolve_scene, tmp_path):
-    studio.resolve = resolve_scene.resolve
-    connect(qtbot, studio, engine)
-    studio.load_from_resolve()
-    wait_loaded(qtbot, studio)
+    open_from_resolve(qtbot, studio, engine, resolve_scene)
     w = studio.window
     paint(qtbot, w.viewer, 0.1, 0.3, 0.3, 0.5)
     ops = w.edit.ops
@@ -45,9 +40,4 @@ def test_generative_ops_show_needs_weights_then_run_when_ready(qtbot, studio, en
         ops.set_value(name, value)
     assert ops.backend_state.text() == "generative: ready (tiny-vace)"
     qtbot.waitUntil(lambda: w.edit.generate.isEnabled(), timeout=5000)
-    before = len(studio.jobs.queue.entries)
-    qtbot.mouseClick(w.edit.generate, Qt.LeftButton)
-    qtbot.waitUntil(lambda: len(studio.jobs.queue.entries) == before + 1, timeout=10000)
-    entry = studio.jobs.queue.entries[-1]
-    qtbot.waitUntil(lambda: entry.state in ("done", "failed", "cancelled"), timeout=120000)
-    assert entry.state == "done", getattr(entry, "error", "")
+    run_to_the_end(qtbot, studio, w.edit.generate)  # and it finished

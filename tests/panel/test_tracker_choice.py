@@ -4,31 +4,16 @@ the keyframe mask alone."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-
 from retakes.engine.client import EngineClient
 from tests.support.learned import retakes
-from tests.support.panel import connect, wait_loaded
+from tests.support.panel import open_from_resolve, run_to_the_end
 
 from .test_end_to_end import paint
 
 
-def _run(qtbot, studio, button):
-    before = len(studio.jobs.queue.entries)
-    qtbot.mouseClick(button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: len(studio.jobs.queue.entries) == before + 1, timeout=10000)
-    entry = studio.jobs.queue.entries[-1]
-    qtbot.waitUntil(lambda: entry.state in ("done", "failed", "cancelled"), timeout=120000)
-    assert entry.state == "done", getattr(entry, "error", "")
-    return entry
-
-
 def test_the_tracker_menu_follows_the_engines_weights_and_goes_into_each_request(
         qtbot, studio, engine, resolve_scene, tmp_path):
-    studio.resolve = resolve_scene.resolve
-    connect(qtbot, studio, engine)
-    studio.load_from_resolve()
-    wait_loaded(qtbot, studio)
+    open_from_resolve(qtbot, studio, engine, resolve_scene)
     w = studio.window
     paint(qtbot, w.viewer, 0.1, 0.3, 0.3, 0.5)
     menu = w.edit.tracker
@@ -52,7 +37,7 @@ def test_the_tracker_menu_follows_the_engines_weights_and_goes_into_each_request
     assert w.edit.ops.select("recolor")
     w.edit.ops.set_value("hue", 90)
     qtbot.waitUntil(w.edit.generate.isEnabled, timeout=5000)
-    entry = _run(qtbot, studio, w.edit.generate)
+    entry = run_to_the_end(qtbot, studio, w.edit.generate)
     with EngineClient(f"unix://{engine.address}") as client:
         job = client.get(entry.job_id)
     assert job.request.tracker == "learned"
@@ -60,7 +45,7 @@ def test_the_tracker_menu_follows_the_engines_weights_and_goes_into_each_request
 
     # Classical for Track: the track job asks for the classical backend, and is given no tracker field
     menu.setCurrentIndex(menu.findData("classical"))
-    entry = _run(qtbot, studio, w.edit.track)
+    entry = run_to_the_end(qtbot, studio, w.edit.track)
     with EngineClient(f"unix://{engine.address}") as client:
         job = client.get(entry.job_id)
     assert job.request.op == "track"
@@ -70,7 +55,7 @@ def test_the_tracker_menu_follows_the_engines_weights_and_goes_into_each_request
 
     # with the mask tracked for the whole clip the op gets it per frame: nothing left to track, so no
     # tracker is sent even with one picked (the engine refuses a tracker where nothing is tracked)
-    entry = _run(qtbot, studio, w.edit.generate)
+    entry = run_to_the_end(qtbot, studio, w.edit.generate)
     with EngineClient(f"unix://{engine.address}") as client:
         job = client.get(entry.job_id)
     assert job.request.tracker == ""

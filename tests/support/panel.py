@@ -42,3 +42,25 @@ def wait_loaded(qtbot, studio: Studio) -> None:
 def connect(qtbot, studio: Studio, engine: Engine) -> None:
     studio.connect_engine(engine.address)
     qtbot.waitUntil(lambda: studio.link.online and studio.window.edit.ops.picker.count() > 0, timeout=10000)
+
+
+def open_from_resolve(qtbot, studio: Studio, engine: Engine, resolve_scene) -> None:
+    """The panel online, with the Resolve double's current clip loaded, as an editor starts."""
+    studio.resolve = resolve_scene.resolve
+    connect(qtbot, studio, engine)
+    studio.load_from_resolve()
+    wait_loaded(qtbot, studio)
+
+
+def run_to_the_end(qtbot, studio: Studio, button):
+    """Clicks `button` (Generate, Track) and waits for the job it queues to end; returns its entry,
+    which must have finished."""
+    from PySide6.QtCore import Qt
+
+    before = len(studio.jobs.queue.entries)
+    qtbot.mouseClick(button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(studio.jobs.queue.entries) == before + 1, timeout=10000)
+    entry = studio.jobs.queue.entries[-1]
+    qtbot.waitUntil(lambda: entry.state in ("done", "failed", "cancelled"), timeout=120000)
+    assert entry.state == "done", getattr(entry, "error", "")
+    return entry
