@@ -4,7 +4,9 @@
         [--pairs 24] [--json OUT]
 
 Each figure is what the walk asks per frame: flow both ways and the occlusion test
-(`FlowEstimator.flows_and_occlusion`), frames scaled to each working width. DIS runs on one
+(`FlowEstimator.flows_and_occlusion`), frames scaled to each working width. The torch flow is
+timed as the engine runs it (its solver replayed from a CUDA graph on a CUDA device) and op by
+op (every kernel launched from Python), side by side. DIS runs on one
 thread per call, as each of the walk's look-ahead workers does. Run on a CPU with
 --device cpu --pairs 2 as a smoke test.
 """
@@ -39,14 +41,16 @@ def main(argv: list[str] | None = None) -> int:
         h, w = frames[0].shape
         size = working_size(w * 4, h * 4, width)  # from a 4x larger source: the width is always reached
         small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
-        for name, est in (("DIS medium", FlowEstimator(max_width=width)),
-                          (f"torch CLG on {args.device}", FlowEstimator(max_width=width, device=args.device))):
-            est.flows_and_occlusion(small[0], small[1])  # warm-up (cuDNN, allocator)
-            sync = _sync(est.device)
+        torch_flow = FlowEstimator(max_width=width, device=args.device)
+        for name, run in (("DIS medium", FlowEstimator(max_width=width).flows_and_occlusion),
+                          (f"torch CLG on {args.device}", torch_flow.flows_and_occlusion),
+                          (f"torch CLG on {args.device}, op by op", _op_by_op(torch_flow))):
+            run(small[0], small[1])  # warm-up (cuDNN, allocator; the CUDA graph's capture)
+            sync = _sync(None if name.startswith("DIS") else args.device)
             times = []
             for a, b in zip(small, small[1:], strict=False):
                 started = time.perf_counter()
-                est.flows_and_occlusion(a, b)
+                run(a, b)
                 sync()
                 times.append(time.perf_counter() - started)
             ms = sorted(times)[len(times) // 2] * 1000
@@ -54,6 +58,24 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(Figure(label, ms, "ms", [t * 1000 for t in times]))
     write_report(args.json, f"flow per frame pair ({args.clip.name})", figures)
     return 0
+
+
+def _op_by_op(est: FlowEstimator):
+    """`est.flows_and_occlusion` with every kernel launched from Python (no CUDA graph): what the
+    torch flow cost before its solver was captured."""
+    import numpy as np
+    import torch
+
+    from retakes.engine.vision.flow_torch import clg_flow, config_for, occlusion_torch
+
+    def run(a: np.ndarray, b: np.ndarray):
+        dev = torch.device(est.device)
+        up = torch.from_numpy(np.stack([a, b])).to(dev)[:, None]
+        both = clg_flow(up, up.flip(0), config_for(est.preset))
+        occluded = occlusion_torch(both[:1], both[1:])[0]
+        return both.cpu().numpy(), occluded.cpu().numpy()
+
+    return run
 
 
 def _sync(device: str | None):

@@ -17,6 +17,12 @@ started, and the GPU's peak memory in use while it ran (nvidia-smi, polled; none
 The per-op inputs: relight, recolor, background and remove get the clip's exact per-frame masks
 (a folder of PNGs); track gets the first frame's mask; propagate gets the first frame edited
 (the object's hue turned 90 degrees), no mask; restyle edits the whole frame.
+With --engine running (or private,running) each op also goes to an engine already serving, as
+the panel and a pipeline keep one: `retakes engine serve` started once, warmed with one small job,
+and found by the CLI through RETAKES_ENGINE. A private engine (the default, and what a user without
+one gets) is started and stopped by every command, and its start (torch, the GPU's context) is
+part of each run. Running-engine rows count only the CLI in the host RSS; the engine's own peak
+(VmHWM) is recorded beside them.
 Run on a CPU with tiny sizes (--frames 20 --height 270 --device cpu) as a smoke test.
 """
 
@@ -62,6 +68,8 @@ _RSS_WRAPPER = (
 @dataclass
 class Run:
     name: str
+    #: "private" (an engine started and stopped by the command) or "running" (one already serving)
+    engine: str
     round: int
     frames: int
     seconds: float
@@ -81,6 +89,8 @@ class Run:
     start_seconds: float | None = None
     submit_seconds: float | None = None
     finish_seconds: float | None = None
+    #: a running engine's peak resident memory so far (VmHWM), MiB
+    engine_peak_rss_mb: float | None = None
 
 
 class GpuPeak:
@@ -173,7 +183,7 @@ def op_args(op: str, inputs: dict[str, Path]) -> list[str]:
 
 
 def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Path], home: Path,
-            decode: str = "cpu") -> tuple[float, float, float]:
+            decode: str = "cpu", engine: str | None = None) -> tuple[float, float, float]:
     """(seconds, host peak RSS MiB, epoch seconds at its start) of one op through the real CLI."""
     retakes = [sys.executable, "-P", "-m", "retakes.cli"]  # -P: not the checkout's version-only retakes/
     if op == "track":
@@ -185,6 +195,8 @@ def cli_run(op: str, source: Path, out: Path, device: str, inputs: dict[str, Pat
     rss_file = out.with_suffix(".rss")
     env = {**os.environ, "RETAKES_HOME": str(home)}
     env.pop("RETAKES_ENGINE", None)  # a private engine for each run, as a user without one gets
+    if engine is not None:
+        env["RETAKES_ENGINE"] = engine
     began, started = time.time(), time.perf_counter()
     run = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, str(rss_file), *cmd], env=env, capture_output=True,
                          text=True)  # fmt: skip
@@ -231,6 +243,37 @@ def engine_timeline(home: Path, since: float) -> EngineTimeline:
     return found
 
 
+class RunningEngine:
+    """`retakes engine serve` on a socket of its own for the whole benchmark, warmed by one small job."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.socket = home / "serving.sock"
+        self.log = home / "logs" / "engine-serving.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-P", "-m", "retakes.cli", "engine", "serve", "--socket", str(self.socket),
+               "--state-dir", str(home), "--log-file", str(self.log)]  # fmt: skip
+        self.process = subprocess.Popen(cmd, env={**os.environ, "RETAKES_HOME": str(home)},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+        deadline = time.monotonic() + 120
+        while "ready: listening on" not in (self.log.read_text(errors="replace") if self.log.exists() else ""):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else "(no log)"
+                raise SystemExit(f"the serving engine did not start (exit {self.process.poll()}); its log:\n{tail}")
+            time.sleep(0.1)
+        self.target = f"unix://{self.socket}"
+
+    def peak_rss_mb(self) -> float | None:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
 def _apart(start: float | None, end: float | None) -> float | None:
     return None if start is None or end is None else round(end - start, 3)
 
@@ -252,6 +295,44 @@ def make_inputs(clip: Path, frames: int, height: int, tmp: Path) -> tuple[Path, 
     return source, {"masks": masks, "first_mask": first, "edited": edited, "plate": plate}
 
 
+def _rounds(args: argparse.Namespace, ops: list[str], engines: list[str], serving: RunningEngine | None,
+            source: Path, inputs: dict[str, Path], processes: list[int], tmp: Path, runs: list[Run]) -> None:
+    """Each round: every transcode, then every op on each engine, in the same order."""
+    for round_ in range(1, args.repeat + 1):
+        floor = None
+        for n in processes:
+            with GpuPeak() as gpu:
+                seconds = transcode(source, args.frames, n, tmp)
+            floor = args.frames / seconds
+            runs.append(Run(f"transcode, {n} process{'es' * (n != 1)}", "", round_, args.frames, seconds, floor,
+                            None, None, gpu.peak))  # fmt: skip
+            print(f"round {round_}  {runs[-1].name:<26} {floor:7.2f} fps", flush=True)
+        for op in ops:
+            for engine in engines:
+                home = tmp / "home" if engine == "private" else serving.home
+                out = tmp / f"{op}-{round_}.mov"
+                with GpuPeak() as gpu:
+                    seconds, rss, began = cli_run(op, source, out, args.device, inputs, home, args.decode,
+                                                  None if engine == "private" else serving.target)
+                fps = args.frames / seconds
+                t = engine_timeline(home, began)
+                # a serving engine was ready long before: its rows have no start, only the submit
+                start = _apart(began, t.ready) if engine == "private" else None
+                submit = _apart(t.ready if engine == "private" else began, t.running)
+                runs.append(Run(op, engine, round_, args.frames, seconds, fps, fps / floor, rss, gpu.peak, t.plan,
+                                t.render, t.busy, start, submit, _apart(t.succeeded, began + seconds),
+                                serving.peak_rss_mb() if engine == "running" else None))  # fmt: skip
+                gpu_text = "" if gpu.peak is None else f", GPU peak {gpu.peak:.0f} MiB"
+                run = runs[-1]
+                timing_text = "" if t.render is None else (
+                    f"; plan {t.plan:.1f} s, render {t.render:.1f} s; before: start {run.start_seconds} s, "
+                    f"submit {run.submit_seconds} s; after: {run.finish_seconds} s")
+                print(f"round {round_}  {op + ' (' + engine + ')':<26} {fps:7.2f} fps  ratio {fps / floor:.2f}  "
+                      f"RSS {rss:.0f} MiB{gpu_text}{timing_text}", flush=True)  # fmt: skip
+                for leftover in tmp.glob(f"{op}-{round_}.*"):
+                    leftover.unlink()  # 300 frames of 1080p ProRes each: keep the disk free
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clip", type=Path, required=True, help="a folder of frames/*.jpg and masks/*.png")
@@ -262,8 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--ops", default=",".join(OPS))
     ap.add_argument("--decode", default="cpu", choices=("cpu", "gpu"), help="the edits' --decode (track: cpu)")
+    ap.add_argument("--engine", default="private",
+                    help="private, running or both (comma list): an engine per command, or one already serving")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
+    engines = [e for e in args.engine.split(",") if e]
+    if not engines or set(engines) - {"private", "running"}:
+        raise SystemExit(f"--engine: expected private, running or both, got {args.engine!r}")
     ops = [o for o in args.ops.split(",") if o]
     unknown = sorted(set(ops) - set(OPS))
     if unknown:
@@ -274,35 +360,18 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp)
         source, inputs = make_inputs(args.clip, args.frames, args.height, tmp)
         print(f"source {source.name}: {args.frames} frames at {args.height}p, H.264; {machine()}", flush=True)
-        for round_ in range(1, args.repeat + 1):
-            floor = None
-            # interleaved: each round is every transcode, then every op, in the same order
-            for n in processes:
-                with GpuPeak() as gpu:
-                    seconds = transcode(source, args.frames, n, tmp)
-                floor = args.frames / seconds
-                runs.append(Run(f"transcode, {n} process{'es' * (n != 1)}", round_, args.frames, seconds, floor,
-                                None, None, gpu.peak))  # fmt: skip
-                print(f"round {round_}  {runs[-1].name:<26} {floor:7.2f} fps", flush=True)
-            for op in ops:
-                out = tmp / f"{op}-{round_}.mov"
-                with GpuPeak() as gpu:
-                    seconds, rss, began = cli_run(op, source, out, args.device, inputs, tmp / "home", args.decode)
-                fps = args.frames / seconds
-                ended = began + seconds
-                t = engine_timeline(tmp / "home", began)
-                runs.append(Run(op, round_, args.frames, seconds, fps, fps / floor, rss, gpu.peak, t.plan, t.render,
-                                t.busy, _apart(began, t.ready), _apart(t.ready, t.running),
-                                _apart(t.succeeded, ended)))  # fmt: skip
-                gpu_text = "" if gpu.peak is None else f", GPU peak {gpu.peak:.0f} MiB"
-                run = runs[-1]
-                timing_text = "" if t.render is None else (
-                    f"; plan {t.plan:.1f} s, render {t.render:.1f} s; before: start {run.start_seconds} s, "
-                    f"submit {run.submit_seconds} s; after: {run.finish_seconds} s")
-                print(f"round {round_}  {op:<26} {fps:7.2f} fps  ratio {fps / floor:.2f}  RSS {rss:.0f} MiB"
-                      f"{gpu_text}{timing_text}", flush=True)  # fmt: skip
-                for leftover in tmp.glob(f"{op}-{round_}.*"):
-                    leftover.unlink()  # 300 frames of 1080p ProRes each: keep the disk free
+        serving = None
+        if "running" in engines:
+            serving = RunningEngine(tmp / "serving-home")
+            # its first job pays what a serving engine pays once: torch's import, the GPU's context
+            warm = tmp / "warm.mov"
+            cli_run("relight", source, warm, args.device, inputs, serving.home, args.decode, serving.target)
+            warm.unlink()
+        try:
+            _rounds(args, ops, engines, serving, source, inputs, processes, tmp, runs)
+        finally:
+            if serving is not None:
+                serving.stop()
     report = {
         "title": f"ops against the {processes[-1]}-process ProRes transcode, {args.clip.name} at {args.height}p, "
                  f"{args.frames} frames, device {args.device}",

@@ -114,12 +114,12 @@ class FlowEstimator:
         """(N, 2, H, W) tensor on the device: the gray images go up as uint8 (a quarter of float)."""
         import torch
 
-        from .flow_torch import clg_flow, config_for
+        from .flow_torch import batch_flow, config_for
 
         dev = torch.device(self.device)
         a = torch.from_numpy(np.stack([p[0] for p in pairs])).to(dev)[:, None]
         b = torch.from_numpy(np.stack([p[1] for p in pairs])).to(dev)[:, None]
-        return clg_flow(a, b, config_for(self.preset))
+        return batch_flow(a, b, config_for(self.preset))
 
 
 def gray(rgb: np.ndarray) -> np.ndarray:

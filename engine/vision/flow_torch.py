@@ -17,11 +17,16 @@ in pixels, pixel x of a corresponds to x + flow_ab(x) in b.
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,68 @@ def clg_flow(a: torch.Tensor, b: torch.Tensor, cfg: CLGConfig | None = None) -> 
         for _ in range(cfg.warps):
             flow = _refine(la, lb, flow, cfg)
     return flow
+
+
+#: input shapes whose captured solver is kept per process (each holds its own memory pool)
+CAPTURED_SHAPES = 4
+
+
+class _CapturedCLG:
+    """`clg_flow` for one input shape on one CUDA device, captured once as a CUDA graph.
+
+    The solver is thousands of small kernels per batch (Jacobi sweeps at every warp of every
+    level); launched one by one from Python, the launches, not the GPU, set its speed, and they
+    hold the interpreter lock the render threads need. A replay launches them all in one call.
+    """
+
+    def __init__(self, shape: torch.Size, dtype: torch.dtype, device: torch.device, cfg: CLGConfig) -> None:
+        self.a = torch.zeros(shape, dtype=dtype, device=device)
+        self.b = torch.zeros(shape, dtype=dtype, device=device)
+        with torch.cuda.device(device):
+            side = torch.cuda.Stream(device)
+            side.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(side):  # a run outside the capture first: lazy library set-up is not capturable
+                clg_flow(self.a, self.b, cfg)
+            torch.cuda.current_stream(device).wait_stream(side)
+            self.graph = torch.cuda.CUDAGraph()
+            # thread_local: the render threads go on using the device while this thread captures
+            with torch.cuda.graph(self.graph, capture_error_mode="thread_local"):
+                self.flow = clg_flow(self.a, self.b, cfg)
+        self.lock = threading.Lock()  # one set of input and output buffers: one replay at a time
+
+    def __call__(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        with self.lock:
+            self.a.copy_(a)
+            self.b.copy_(b)
+            self.graph.replay()
+            return self.flow.clone()
+
+
+_captured: OrderedDict[tuple, _CapturedCLG | None] = OrderedDict()
+_captured_lock = threading.Lock()
+
+
+def batch_flow(a: torch.Tensor, b: torch.Tensor, cfg: CLGConfig | None = None) -> torch.Tensor:
+    """`clg_flow`, replayed from a captured CUDA graph on a CUDA device (the same kernels, so the
+    same result); run op by op elsewhere, or where the capture failed (logged once per shape)."""
+    cfg = cfg or CLGConfig()
+    if a.device.type != "cuda":
+        return clg_flow(a, b, cfg)
+    key = (tuple(a.shape), a.dtype, a.device, cfg)
+    with _captured_lock:
+        if key in _captured:
+            _captured.move_to_end(key)
+            solver = _captured[key]
+        else:
+            try:
+                solver = _CapturedCLG(a.shape, a.dtype, a.device, cfg)
+            except RuntimeError as exc:  # a driver or library that cannot capture: correct, only slower
+                log.warning("optical flow on %s runs without a CUDA graph for %s: %s", a.device, tuple(a.shape), exc)
+                solver = None
+            _captured[key] = solver
+            while len(_captured) > CAPTURED_SHAPES:
+                _captured.popitem(last=False)
+    return clg_flow(a, b, cfg) if solver is None else solver(a, b)
 
 
 def _refine(a: torch.Tensor, b: torch.Tensor, flow: torch.Tensor, cfg: CLGConfig) -> torch.Tensor:

@@ -84,3 +84,38 @@ def test_the_job_device_picks_the_backend():
     assert FlowEstimator.from_params({}, 480, None).backend == "dis"
     est = FlowEstimator.from_params({"preset": "fast"}, 480, "torch:cpu")
     assert est.backend == "torch" and est.device == "cpu" and est.max_width == 480
+
+
+@pytest.mark.skipif(not DEVICE.startswith("cuda"), reason="CUDA graphs: RETAKES_TEST_TORCH_DEVICE=cuda")
+def test_the_captured_solver_gives_the_op_by_op_result_for_each_input_and_thread():
+    """batch_flow replays a CUDA graph captured on the first call of a shape: every later call must
+    solve its own inputs (not the captured ones), match clg_flow, and stay right under threads."""
+    import threading
+
+    from retakes.engine.vision import flow_torch
+
+    pairs = [moved_texture(160, 96, angle, shift, seed)[:2]
+             for angle, shift, seed in ((0.0, (1.5, -0.5), 1), (2.0, (-2.0, 1.0), 2), (-1.0, (0.5, 2.5), 3))]
+
+    def upload(img):
+        return torch.from_numpy(np.ascontiguousarray(img, np.uint8)).to(DEVICE)[None, None]
+
+    expected = [flow_torch.clg_flow(upload(a), upload(b)) for a, b in pairs]
+    for (a, b), want in zip(pairs, expected, strict=True):  # the first call captures, the others replay
+        got = flow_torch.batch_flow(upload(a), upload(b))
+        torch.testing.assert_close(got, want, atol=1e-4, rtol=0)
+    results: dict[int, torch.Tensor] = {}
+
+    def solve(i: int) -> None:
+        a, b = pairs[i % len(pairs)]
+        results[i] = flow_torch.batch_flow(upload(a), upload(b))
+        torch.cuda.current_stream().synchronize()
+
+    threads = [threading.Thread(target=solve, args=(i,)) for i in range(9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, got in results.items():
+        torch.testing.assert_close(got, expected[i % len(pairs)], atol=1e-4, rtol=0)
+    assert len(results) == 9
