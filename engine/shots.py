@@ -22,12 +22,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .errors import InvalidArgument, shown
 from .media import FrameReader, probe
-from .media.mask_image import read_mask
+from .media.mask_image import read_mask, write_png_atomically
 from .timecode import FrameRange
 from .vision.match import make_matcher
 from .vision.shots import Boundary, ShotList, detect_shots
@@ -249,15 +248,10 @@ def propose_masks(
                 frame = (shot.start + shot.end) // 2
                 got = found.find(reference, ref_mask, reader.frame(frame))
                 mask, score, method, status = got.mask, got.score, got.method, "proposed"
-            _write_png(path, np.where(mask > 127, 255, 0).astype(np.uint8))
+            write_png_atomically(path, np.where(mask > 127, 255, 0).astype(np.uint8))
             shot.frame, shot.score, shot.method, shot.status = frame, float(score), method, status
             shot.mask = plan._relative(path)
             progress("shots: match", n + 1, len(plan.shots))
     return plan
 
 
-def _write_png(path: Path, image: np.ndarray) -> None:
-    temp = path.with_name(f".{path.stem}.partial.png")
-    if not cv2.imwrite(str(temp), image):
-        raise OSError(f"cannot write {temp}")
-    os.replace(temp, path)

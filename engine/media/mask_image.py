@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import CorruptMedia, InvalidArgument
 from . import sequence
+from .paths import atomic_temp_path, publish
 
 #: more objects than this and the image is a picture, not a mask
 MAX_OBJECTS = 32
@@ -59,6 +60,15 @@ def read_mask(path: Path, *, field: str = "mask", pick: str = "") -> np.ndarray:
             objects, keys = _palette_objects(indices, palette)
             return _choose(objects, keys, path.name, field, pick, palette=True)
     return soft_of(sequence.read_image(path, field=field), path.name, field=field, pick=pick)
+
+
+def write_png_atomically(path: Path, image: np.ndarray) -> None:
+    """Writes `image` as a PNG at `path` whole or not at all: a mask a render may read while the
+    analysis that writes it goes on, or one a crash must not leave half-written."""
+    temp = atomic_temp_path(path)
+    if not cv2.imwrite(str(temp), image):
+        raise OSError(f"cannot write {temp}")
+    publish(temp, path)
 
 
 def pin_pick(path: Path, *, field: str = "mask", pick: str = "") -> str:

@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..media.mask_image import write_png_atomically
 from ..media.paths import atomic_temp_path, publish
 from ..timecode import FrameRange
 from ..vision.colour import ColourLUT, change_region, to_unit
@@ -315,8 +316,8 @@ class PropagateOp(Op):
                 conf = warp(conf, step.flow_to_prev) * ~step.occluded
             # written whole or not at all, the chain last: its presence says the frame is analysed
             # (frames are rendered while the walk goes on; see `analysed`)
-            _write_png_atomically(folder / f"m{step.index:06d}.png", mask.astype(np.uint8) * 255)
-            _write_png_atomically(folder / f"c{step.index:06d}.png", np.rint(conf * 255).astype(np.uint8))
+            write_png_atomically(folder / f"m{step.index:06d}.png", mask.astype(np.uint8) * 255)
+            write_png_atomically(folder / f"c{step.index:06d}.png", np.rint(conf * 255).astype(np.uint8))
             _save_atomically(folder / f"f{step.index:06d}.npy", chain.astype(np.float16))
             ctx.progress("propagate: analyse", step.index - span.start + 1, len(span))
         _save_atomically(folder / f"confidence{'+' if direction > 0 else '-'}.npy", np.float32(sure).reshape(-1, 2))
@@ -473,13 +474,6 @@ def _key_weight(index: int, key: _Key) -> float:
 def _save_atomically(path: Path, array: np.ndarray) -> None:
     temp = atomic_temp_path(path)
     np.save(temp, array)  # the temp name keeps the .npy suffix, so np.save adds none
-    publish(temp, path)
-
-
-def _write_png_atomically(path: Path, image: np.ndarray) -> None:
-    temp = atomic_temp_path(path)
-    if not cv2.imwrite(str(temp), image):
-        raise OSError(f"cannot write {temp}")
     publish(temp, path)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..learned import track_backend as learned
 from ..learned.track_backend import BACKENDS
+from ..media.mask_image import write_png_atomically
 from ..timecode import FrameRange
 from ..vision.flow import FlowEstimator
 from ..vision.segment import TrackerConfig
@@ -89,8 +90,8 @@ def track_anchors(
         folder.mkdir(parents=True, exist_ok=True)
     confidence = np.ones(len(frame_range), np.float32)
     for item in tracker.track(source, frame_range, anchors, progress, check_cancelled):
-        if folder is not None:
-            cv2.imwrite(str(mask_path(folder, item.index)), item.mask)
+        if folder is not None:  # whole or not at all: a render may read it while the tracking goes on
+            write_png_atomically(mask_path(folder, item.index), item.mask)
         confidence[item.index - frame_range.start] = item.confidence
         yield item
     if folder is not None:
@@ -165,6 +166,14 @@ class TrackOp(Op):
         learned.check(params)
 
     def prepare(self, ctx: EditContext) -> None:
+        run = self.start_analysis(ctx)
+        if run is not None:
+            run()
+
+    def start_analysis(self, ctx: EditContext) -> Callable[[], None] | None:
+        """Names the tracking's folder now; returns the tracking itself (None when a finished one
+        is there), which writes each frame's mask as it goes: the output's frames are its masks,
+        so each is encoded as soon as it is tracked rather than after the whole range."""
         if ctx.masks is None:
             raise InvalidArgument("track needs a mask of the key frame", field="mask")
         key = ctx.params.get("mask_frame")
@@ -176,10 +185,19 @@ class TrackOp(Op):
         workdir = self.scratch_dir(ctx)
         tracker = make_tracker(ctx.params, 960, learned.chosen(ctx.params), device=ctx.device)
         anchors = anchors_of(ctx, key)
-        for _ in track_anchors(ctx.source, ctx.frame_range, anchors, workdir, ctx.progress, ctx.check_cancelled,
-                               tracker=tracker):
-            pass
         self._folder = cache_folder(workdir, ctx.frame_range, anchors, tracker)
+        if (self._folder / DONE).exists():
+            return None
+
+        def run() -> None:
+            for _ in track_anchors(ctx.source, ctx.frame_range, anchors, workdir, ctx.progress, ctx.check_cancelled,
+                                   tracker=tracker):
+                pass
+
+        return run
+
+    def analysed(self, index: int) -> bool:
+        return self._folder is not None and ((self._folder / DONE).exists() or mask_path(self._folder, index).exists())
 
     def report(self, ctx: EditContext) -> OpReport:
         tracking = None if self._folder is None else read_report(self._folder, ctx.frame_range)

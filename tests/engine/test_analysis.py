@@ -34,7 +34,9 @@ def shot(tmp_path_factory) -> dict[str, Path]:
     edited[inside] = edited[inside][:, [2, 0, 1]]
     key = root / "key.png"
     cv2.imwrite(str(key), cv2.cvtColor(edited, cv2.COLOR_RGB2BGR))
-    return {"video": video, "key": key}
+    mask = root / "mask0.png"
+    cv2.imwrite(str(mask), scene.mask(0))
+    return {"video": video, "key": key, "mask": mask}
 
 
 def propagate_plan(shot: dict[str, Path], out: Path):
@@ -45,16 +47,25 @@ def propagate_plan(shot: dict[str, Path], out: Path):
     return plan_edit(request)
 
 
+def track_plan(shot: dict[str, Path], out: Path):
+    """`retakes track`: the output's frames are the tracked masks, each encoded once it is tracked."""
+    request = engine_pb2.EditRequest(source=engine_pb2.MediaRef(path=str(shot["video"])), output_path=str(out),
+                                     op="track", mask=engine_pb2.MediaRef(path=str(shot["mask"])), mask_frame=0)
+    request.params["backend"].text_value = "classical"
+    return plan_edit(request)
+
+
+@pytest.mark.parametrize("plan", [propagate_plan, track_plan], ids=["propagate", "track"])
 @pytest.mark.parametrize("workers", [1, 3])
-def test_streamed_analysis_gives_the_bytes_of_analysing_first(shot, tmp_path, monkeypatch, workers):
+def test_streamed_analysis_gives_the_bytes_of_analysing_first(shot, tmp_path, monkeypatch, workers, plan):
     streamed = tmp_path / "streamed.mkv"
     hooks = Hooks()
-    result = render_plan(propagate_plan(shot, streamed), tmp_path / "w1", hooks, chunk_frames=6, workers=workers)
+    result = render_plan(plan(shot, streamed), tmp_path / "w1", hooks, chunk_frames=6, workers=workers)
     assert "wait for analysis" in result.stage_seconds  # it did stream
     first = tmp_path / "first.mkv"
     # no streaming: the whole analysis first (prepare), then the render
     monkeypatch.setattr(BackgroundAnalysis, "start", classmethod(lambda cls, op, ctx: None))
-    render_plan(propagate_plan(shot, first), tmp_path / "w2", Hooks(), chunk_frames=6, workers=workers)
+    render_plan(plan(shot, first), tmp_path / "w2", Hooks(), chunk_frames=6, workers=workers)
     assert streamed.read_bytes() == first.read_bytes()
     assert max(done for stage, done, _ in hooks.reports if stage == "render") == 30
 
