@@ -64,6 +64,21 @@ def _disk(r: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
 
 
+#: radius (px) above which a disk dilation goes through the distance transform
+DISTANCE_DILATION_RADIUS = 20
+
+
+def dilate_disk(mask: np.ndarray, r: int) -> np.ndarray:
+    """`mask` (bool) grown by a disk of radius `r`: OpenCV's elliptical dilation where it is cheap,
+    and for large radii the pixels within r + 0.5 of the mask by the exact Euclidean distance
+    transform, whose cost does not grow with r (a 43 px dilation at 960x540: 2.6 ms against 29;
+    the two disks differ on a few boundary pixels, ~0.2% of the grown area)."""
+    m = mask.astype(np.uint8)
+    if r <= DISTANCE_DILATION_RADIUS:
+        return cv2.dilate(m, _disk(r)).astype(bool)
+    return cv2.distanceTransform(1 - m, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= r + 0.5
+
+
 def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
     """He et al. guided filter with a gray guide (float 0..1), box filters only."""
     k = (2 * radius + 1, 2 * radius + 1)
@@ -126,7 +141,7 @@ class MaskTracker:
         self.confidence = 1.0
 
     def _ring(self, m: np.ndarray) -> np.ndarray:
-        return cv2.dilate(m.astype(np.uint8), _disk(3 * self.radius)).astype(bool) & ~m
+        return dilate_disk(m, 3 * self.radius) & ~m
 
     def step(self, small: np.ndarray, flow_to_prev: np.ndarray, occluded: np.ndarray | None) -> np.ndarray:
         """The mask (bool, working resolution) on the frame `small`, from the previous one.
@@ -149,7 +164,7 @@ class MaskTracker:
         box = _box_around(warped > 0, 4 * r + 8)
         prior, small = warped[box], small[box]
         hard = prior > 0.5
-        near = cv2.dilate(hard.astype(np.uint8), _disk(3 * r)).astype(bool)
+        near = dilate_disk(hard, 3 * r)
         if occluded is not None:
             occ = occluded[box] & near
             prior[occ] = 0.5

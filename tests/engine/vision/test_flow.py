@@ -75,3 +75,4 @@ def test_torch_warp_agrees_with_opencv():
     got = t[0].permute(1, 2, 0).numpy()
     inner = np.s_[4:-4, 4:-4]  # borders differ only in how the last half pixel is treated
     assert np.abs(got[inner] - ref[inner]).max() < 1e-3
+
