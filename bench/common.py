@@ -6,8 +6,10 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -68,3 +70,44 @@ def write_report(path: Path | None, title: str, figures: list[Figure]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"title": title, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
                                     "figures": [asdict(f) for f in figures]}, indent=2))
+
+
+class GpuPeak:
+    """Polls nvidia-smi while a run goes on: the most memory in use on the GPU(s), in MiB."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def used() -> float | None:
+        if shutil.which("nvidia-smi") is None:
+            return None
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=5).stdout
+            return float(sum(float(x) for x in out.split()))
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return None
+
+    def __enter__(self) -> GpuPeak:
+        base = self.used()
+        if base is not None:
+            self._base = base
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            now = self.used()
+            if now is not None:
+                self.peak = max(self.peak or 0.0, now - self._base)
+            self._stop.wait(self.interval)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import Figure, write_report
+from common import Figure, GpuPeak, write_report
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,21 +51,24 @@ def tree_rss_kib(root: int) -> int:
     return total
 
 
-def peak_mib(op: str, frames: int, size: str, device: str, workers: int, chunk_frames: int = 24) -> tuple[float, float]:
-    """(peak of the process tree's summed RSS, peak of its largest process), MiB."""
+def peak_mib(op: str, frames: int, size: str, device: str, workers: int,
+             chunk_frames: int = 24) -> tuple[float, float, float | None]:
+    """(peak of the process tree's summed RSS, peak of its largest process, the GPU's peak memory in
+    use over what it held before: None without nvidia-smi), MiB."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     child = subprocess.Popen([sys.executable, str(HERE / "edit_speed.py"), "--frames", str(frames), "--ops", op,
                               "--size", size, "--device", device, "--workers", str(workers),
                               "--chunk-frames", str(chunk_frames)], stdout=subprocess.DEVNULL)
     peak = 0
-    while child.poll() is None:
-        peak = max(peak, tree_rss_kib(child.pid))
-        time.sleep(0.02)
+    with GpuPeak() as gpu:
+        while child.poll() is None:
+            peak = max(peak, tree_rss_kib(child.pid))
+            time.sleep(0.02)
     if child.returncode:
         raise SystemExit(f"edit_speed.py failed ({child.returncode})")
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the largest child so far: run the short clip first.
-    return peak / 1024.0, max(after, before) / 1024.0
+    return peak / 1024.0, max(after, before) / 1024.0, gpu.peak
 
 
 def main() -> int:
@@ -86,9 +89,12 @@ def main() -> int:
                     f"from memory import peak_mib; print(peak_mib({op!r}, {n}, {args.size!r}, {args.device!r}, "
                     f"{args.workers}))")
             out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-            tree, largest = (float(v) for v in out.strip().strip("()").split(","))
+            tree, largest, gpu = (None if v.strip() == "None" else float(v) for v in out.strip().strip("()").split(","))
             figures.append(Figure(f"peak RSS, {op}, {n} frames at {args.size}", tree, "MiB",
                                   note=f"summed over its processes; the largest process alone {largest:.0f} MiB"))
+            if gpu is not None:
+                figures.append(Figure(f"GPU peak, {op}, {n} frames at {args.size}", gpu, "MiB",
+                                      note="nvidia-smi's memory in use, polled, over what was in use before"))
     write_report(args.json, f"peak memory by clip length (device {args.device})", figures)
     return 0
 

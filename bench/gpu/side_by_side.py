@@ -34,11 +34,9 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -49,7 +47,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import machine  # noqa: E402
+from common import GpuPeak, machine  # noqa: E402
 from edit_speed import FootageScene  # noqa: E402
 
 from retakes.engine.vision.scenes import hue_rotate  # noqa: E402
@@ -91,47 +89,6 @@ class Run:
     finish_seconds: float | None = None
     #: a running engine's peak resident memory so far (VmHWM), MiB
     engine_peak_rss_mb: float | None = None
-
-
-class GpuPeak:
-    """Polls nvidia-smi while a run goes on: the most memory in use on the GPU(s), in MiB."""
-
-    def __init__(self, interval: float = 0.2) -> None:
-        self.interval = interval
-        self.peak: float | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @staticmethod
-    def used() -> float | None:
-        if shutil.which("nvidia-smi") is None:
-            return None
-        try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                                 capture_output=True, text=True, timeout=5).stdout
-            return float(sum(float(x) for x in out.split()))
-        except (OSError, ValueError, subprocess.SubprocessError):
-            return None
-
-    def __enter__(self) -> GpuPeak:
-        base = self.used()
-        if base is not None:
-            self._base = base
-            self._thread = threading.Thread(target=self._poll, daemon=True)
-            self._thread.start()
-        return self
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            now = self.used()
-            if now is not None:
-                self.peak = max(self.peak or 0.0, now - self._base)
-            self._stop.wait(self.interval)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
 
 
 def transcode_part(source: str, out: str, start: int, end: int) -> None:
