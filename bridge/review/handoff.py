@@ -17,15 +17,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .frameio_api import FrameioApi
 from .ledger import RemoteFile, ReviewLedger
 from .markers import MarkerReport, find_item, sync_markers
 from .notes import Note, NoteOutOfRange, note_from_comment, store_status
 from .sidecar import Sidecars, write_sidecars
 from .upload import PartUploader, ProgressFn
 from .versions import ReviewVersion, VersionStoreLike
+
+if TYPE_CHECKING:  # the Frame.io SDK loads (a third of a second) only where Frame.io is called
+    from .frameio_api import FrameioApi
 
 
 class NotesPath:

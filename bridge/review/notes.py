@@ -24,11 +24,14 @@ general note: only a comment with no timestamp at all is one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from retakes.engine.timecode import timecode_to_frames
 
-from .frameio_api import RemoteComment
 from .versions import ReviewVersion
+
+if TYPE_CHECKING:  # the Frame.io SDK loads (a third of a second) only where Frame.io is called
+    from .frameio_api import RemoteComment
 
 FRAMEIO_STATUS = {
     # Frame.io v4 "Status" field display names -> version store statuses.

@@ -275,3 +275,14 @@ def test_a_submit_whose_answer_was_lost_is_sent_again_and_makes_one_job(clip, sh
     assert len(jobs) == 1, [job.id for job in jobs]
     assert jobs[0].state == engine_pb2.JOB_STATE_SUCCEEDED
     assert probe(out).frame_count == 12
+
+
+def test_a_command_loads_neither_the_frameio_sdk_nor_the_gpu_stack_until_it_needs_them(tmp_path):
+    """Every `retakes` command builds the whole parser; the Frame.io SDK (a third of a second of
+    every command's start) and torch load only where a review hand-off or a GPU job needs them."""
+    probe_code = ("import sys; from retakes.cli.main import build_parser; build_parser(); "
+                  "print(sorted(m for m in ('frameio', 'torch', 'PySide6') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-P", "-c", probe_code], capture_output=True, text=True,
+                         env=user_env(tmp_path), timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
