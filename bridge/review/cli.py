@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .send import LEDGER_NAME
+from .ledger import LEDGER_NAME
 
 __all__ = ["LEDGER_NAME", "register"]
 

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from .notes import Note
 
+#: the ledger's file, beside the version store's database
+LEDGER_NAME = "retakes-review.sqlite"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notes (
     id TEXT PRIMARY KEY, version_id TEXT NOT NULL, frame INTEGER NOT NULL, duration INTEGER NOT NULL,

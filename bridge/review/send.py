@@ -25,7 +25,7 @@ from typing import Any
 from ..versions import store_file
 from .frames import FrameCache
 from .handoff import NotesPath, Pusher
-from .ledger import ReviewLedger
+from .ledger import LEDGER_NAME, ReviewLedger
 from .server import (
     ReviewApp,
     StatusFn,
@@ -39,7 +39,6 @@ from .server import (
 )
 from .store_adapter import StoreAdapter
 
-LEDGER_NAME = "retakes-review.sqlite"
 FRAMES_DIR = ".review-frames"
 
 
