@@ -42,6 +42,9 @@ moving object with an unmasked shadow (tests/engine/ops/test_remove.py).
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -50,11 +53,11 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..learned.track_backend import LEARNED
 from ..media.paths import require_free_space
-from ..vision.camera import fit_camera_motion, rescale
+from ..vision.camera import CameraMotion, fit_camera_motion, rescale
 from ..vision.fill import push_pull, seam_correction
 from ..vision.flow import FlowEstimator
 from ..vision.tracker import FlowTracker
-from ..vision.walk import walk
+from ..vision.walk import Step, walk
 from . import generative_params as gp
 from . import register
 from .base import EditContext, MaskUse, Op, OpReport, OpSpec, ParamSpec, ParamType
@@ -72,6 +75,8 @@ _FRINGE_WEIGHT = 0.1
 _BAD, _IN_FRINGE = 255, 128  # levels of the stored per-frame map of what a frame may not give
 #: width of the band around the hole where the seam correction measures (px, within the sweeps' blanked margin)
 _BAND = 2
+#: threads that keep frames and fit the camera's motion beside the analysis's walk
+ANALYSIS_WORKERS = 6
 
 
 def hole_of(mask: np.ndarray, grow: int) -> np.ndarray:
@@ -190,28 +195,42 @@ class RemoveOp(Op):
 
         pairs = np.full((max(len(fr) - 1, 0), 3, 3), np.nan)  # pair k: frame fr.start+k -> the next, full res
         moving_prev: np.ndarray | None = None
-        for n, step in enumerate(walk(ctx.source, fr, fr.start, 1, est, ctx.check_cancelled, for_flow=blank)):
-            hole = self._hole(ctx, step.index)
-            h, w = hole.shape
-            scale = w / step.small.shape[1]
-            usable = ~cv2.dilate(hole.astype(np.uint8), _CROSS).astype(bool)  # bilinear taps stay off the hole
-            stored = np.dstack([step.frame, usable.astype(step.frame.dtype)])
-            stored[~usable, :3] = 0  # what the mask covers is never kept, so never read
-            np.save(folder / "frames" / f"{step.index:06d}.npy", stored)
-            if n == 0:  # every frame is kept, and two index maps per frame at the working size
-                per_frame = stored.nbytes + 2 * step.small.shape[0] * step.small.shape[1] * 4
-                require_free_space(folder, per_frame * (len(fr) - 1), what=f"remove's analysis of {len(fr)} frames")
-            moving_here = np.zeros(holes_small[step.index].shape, bool)
-            if step.prev is not None:
-                motion = fit_camera_motion(
-                    step.flow_from_prev, step.flow_to_prev, holes_small[step.prev], holes_small[step.index]
-                )
+        in_flight: deque[tuple[int, int, int | None, Future]] = deque()
+
+        def settle() -> None:
+            """The oldest frame's results, in frame order: the camera's motion to it from the previous
+            frame, and then what the previous frame may not give (its own moving pixels and this pair's)."""
+            nonlocal moving_prev
+            n, index, prev, kept = in_flight.popleft()
+            motion = kept.result()
+            moving_here = np.zeros(holes_small[index].shape, bool)
+            if motion is not None:
                 if motion.homography is not None:
                     pairs[n - 1] = rescale(motion.homography, scale)
-                self._save_bad(folder, step.prev, holes_small.pop(step.prev), moving_prev | motion.moving_a)
+                self._save_bad(folder, prev, holes_small.pop(prev), moving_prev | motion.moving_a)
                 moving_here = motion.moving_b
             moving_prev = moving_here
             ctx.progress("remove: analysis", n + 1, len(fr))
+
+        # What each frame needs beyond the walk (its copy kept on disk, the camera fit to the flows) does
+        # not depend on the other frames: it runs on a pool, OpenCV and numpy releasing the interpreter
+        # lock, while the walk goes on. Its results are taken in frame order, and a few frames at most are
+        # in flight, so memory stays flat.
+        workers = max(1, min(ANALYSIS_WORKERS, os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retakes-remove") as pool:
+            for n, step in enumerate(walk(ctx.source, fr, fr.start, 1, est, ctx.check_cancelled, for_flow=blank)):
+                hole = self._hole(ctx, step.index)  # here: a mask provider may read a video, on one thread
+                scale = hole.shape[1] / step.small.shape[1]
+                if n == 0:  # every frame is kept, and two index maps per frame at the working size
+                    per_frame = step.frame[..., :1].nbytes * 4 + 2 * step.small.shape[0] * step.small.shape[1] * 4
+                    require_free_space(folder, per_frame * (len(fr) - 1), what=f"remove's analysis of {len(fr)} frames")
+                prev_hole = holes_small[step.prev] if step.prev is not None else None
+                in_flight.append((n, step.index, step.prev,
+                                  pool.submit(_keep_frame, folder, step, hole, prev_hole, holes_small[step.index])))
+                while len(in_flight) > 2 * workers or (in_flight and in_flight[0][3].done()):
+                    settle()
+            while in_flight:
+                settle()
         if len(fr):
             self._save_bad(folder, fr.end - 1, holes_small[fr.end - 1], moving_prev)
         to_frame = np.empty((len(fr), 3, 3))
@@ -348,6 +367,19 @@ class RemoveOp(Op):
             ]
             for name in ("f", "b")
         ]
+
+
+def _keep_frame(folder: Path, step: Step, hole: np.ndarray, prev_hole_small: np.ndarray | None,
+                hole_small: np.ndarray) -> CameraMotion | None:
+    """Keeps frame `step` with its usable pixels marked (never what the mask covers) and returns the
+    camera's motion from the previous frame (None for the first)."""
+    usable = ~cv2.dilate(hole.astype(np.uint8), _CROSS).astype(bool)  # bilinear taps stay off the hole
+    stored = np.dstack([step.frame, usable.astype(step.frame.dtype)])
+    stored[~usable, :3] = 0
+    np.save(folder / "frames" / f"{step.index:06d}.npy", stored)
+    if step.prev is None:
+        return None
+    return fit_camera_motion(step.flow_from_prev, step.flow_to_prev, prev_hole_small, hole_small)
 
 
 def _as_fringe(code: int) -> int:

@@ -151,3 +151,21 @@ def test_remove_refuses_a_clip_whose_analysis_would_not_fit_on_the_disk(scene, t
     assert str(tmp_path) in info.value.message and info.value.code == "RESOURCE_EXHAUSTED"
     # one frame kept; read: that one and those the walk looks and decodes ahead
     assert len(list(tmp_path.rglob("*.npy"))) <= 1 and len(src.reads) <= 1 + walk.LOOKAHEAD + walk.DECODE_AHEAD + 1
+
+
+def test_the_analysis_on_a_pool_gives_the_bytes_of_one_thread(scene, tmp_path, monkeypatch):
+    """Keeping frames and fitting the camera run on a pool beside the walk; their results are
+    taken in frame order, so the pool's size cannot change a byte of the output (a frame's
+    moving pixels from two neighbouring pairs, or a homography, put on the wrong frame would)."""
+    src = ArraySource(scene.frames)
+    masks = ArrayMasks(dict(enumerate(scene.masks)))
+
+    def output(workers: int) -> list[np.ndarray]:
+        monkeypatch.setattr(remove, "ANALYSIS_WORKERS", workers)
+        ctx = EditContext(src, src.frame_range, {"grow": 2}, masks=masks, workdir=tmp_path / f"w{workers}")
+        op = get_op("remove")()
+        op.prepare(ctx)
+        return [op.render(i, f, ctx) for i, f in src.frames(src.frame_range)]
+
+    alone, pooled = output(1), output(4)
+    assert all(np.array_equal(a, b) for a, b in zip(alone, pooled, strict=True))
