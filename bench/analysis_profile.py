@@ -50,17 +50,20 @@ def context(op: str, scene: FootageScene, frames: int, device: str, workdir: Pat
     return EditContext(source, source.frame_range, params, **kw)
 
 
-def profile(op_name: str, ctx: EditContext, sync) -> tuple[float, pstats.Stats]:
+def profile(op_name: str, ctx: EditContext, sync, *, profiled: bool = True) -> tuple[float, pstats.Stats | None]:
     op = get_op(op_name)()
     run = op.start_analysis(ctx)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile() if profiled else None
     started = time.perf_counter()
-    profiler.enable()
+    if profiler is not None:
+        profiler.enable()
     if run is None:
         op.prepare(ctx)
     else:
         run()
     sync()
+    if profiler is None:
+        return time.perf_counter() - started, None
     profiler.disable()
     return time.perf_counter() - started, pstats.Stats(profiler)
 
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=1080)
     ap.add_argument("--device", default="cuda", help="cpu (the OpenCV path) or a torch device")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--time-only", action="store_true",
+                    help="no profiler (its cost on the main thread): the analysis's ms/frame alone, for A/B runs")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     width = int(round(args.height * 16 / 9 / 2)) * 2
@@ -99,11 +104,15 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="rtk-prof-") as tmp:
             # a short warm-up first: the device's first kernels and the allocator are not the op's cost
             profile(op, context(op, scene, min(4, args.frames), args.device, Path(tmp) / "warm"), sync)
-            seconds, stats = profile(op, context(op, scene, args.frames, args.device, Path(tmp) / "run"), sync)
+            seconds, stats = profile(op, context(op, scene, args.frames, args.device, Path(tmp) / "run"), sync,
+                                     profiled=not args.time_only)
+        print(f"\n== {op}: analysis {seconds * 1000 / args.frames:.1f} ms/frame over {args.frames} frames "
+              f"at {width}x{args.height} on {args.device}{' (not profiled)' if stats is None else ''}")
+        if stats is None:
+            report["ops"][op] = {"ms_per_frame": seconds * 1000 / args.frames}
+            continue
         own, total = rows(stats, 2, args.top, args.frames), rows(stats, 3, args.top, args.frames)
         report["ops"][op] = {"ms_per_frame": seconds * 1000 / args.frames, "own": own, "total": total}
-        print(f"\n== {op}: analysis {seconds * 1000 / args.frames:.1f} ms/frame over {args.frames} frames "
-              f"at {width}x{args.height} on {args.device}")
         by = (("own time", own, "own_ms_per_frame"), ("total time", total, "total_ms_per_frame"))
         for title, entries, field in by:
             print(f"-- by {title} (ms/frame, calls)")
