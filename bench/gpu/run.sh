@@ -133,10 +133,12 @@ fi
 if [ "$mode" = sidebyside ]; then
   # SBS_DECODE=gpu decodes the edits' source with NVDEC (--decode gpu);
   # SBS_OPS=relight,recolor,... runs a subset (each call must end within the device's 10 minutes);
-  # SBS_PREVIEW=0 skips the preview latencies
+  # SBS_PREVIEW=0 skips the preview latencies; SBS_ENGINE=private,running also sends each op to an engine
+  # already serving (bench/gpu/side_by_side.py --engine)
   ops=${SBS_OPS:-relight,recolor,restyle,background,propagate,track,remove}
   run python3 bench/gpu/side_by_side.py --clip ".davis/${SBS_CLIP:-blackswan}" --frames "${SBS_FRAMES:-300}" \
       --height 1080 --device cuda --processes 1,4 --repeat 2 --ops "$ops" --decode "${SBS_DECODE:-cpu}" \
+      --engine "${SBS_ENGINE:-private}" \
       --json "$out/gpu_side_by_side_${SBS_DECODE:-cpu}_${ops//,/-}.json"
   [ "${SBS_PREVIEW:-1}" = 1 ] && run python3 bench/preview_latency.py --device cuda --json "$out/gpu_preview_all_ops.json"
   [ "${SBS_PREVIEW:-1}" = 1 ] && run python3 bench/gpu/flow_speed.py --clip ".davis/${SBS_CLIP:-blackswan}" --device cuda \
