@@ -27,6 +27,10 @@ class BackgroundAnalysis:
         self._stopped = stopped
         self._error: BaseException | None = None
         self._finished = threading.Event()
+        #: the analysis thread's wall seconds, and the CPU seconds it ran of them (set when it ends): a
+        #: wide gap is time it waited, on its helpers, the disk or the interpreter lock the render shares
+        self.wall_seconds = 0.0
+        self.cpu_seconds = 0.0
         self._thread = threading.Thread(target=self._main, args=(run,), name="retakes-analysis", daemon=True)
         self._thread.start()
 
@@ -45,11 +49,14 @@ class BackgroundAnalysis:
         return None if run is None else cls(run, stopped)
 
     def _main(self, run: Callable[[], None]) -> None:
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             run()
         except BaseException as exc:  # handed to whichever render waits next, or to `join`
             self._error = exc
         finally:
+            self.wall_seconds = time.perf_counter() - started
+            self.cpu_seconds = time.thread_time() - cpu
             self._finished.set()
 
     def wait(self, op: Op, index: int, check_cancelled: Callable[[], None]) -> None:

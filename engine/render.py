@@ -270,6 +270,9 @@ def render_plan(plan: EditPlan, workdir: Path, hooks: JobHooks, *, chunk_frames:
                 _render_parallel(plan, todo, op_dir, hooks, progress, workers, analysis)
             if analysis is not None:
                 analysis.join()
+                # in the job's timing line: the analysis's wall time and how much of it the thread ran
+                progress.add_time("analysis", analysis.wall_seconds)
+                progress.add_time("analysis on a CPU", analysis.cpu_seconds)
             report = op.report(ctx)  # before the work folder, where the analysis kept it, goes
         finally:
             if analysis is not None:

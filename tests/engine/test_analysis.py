@@ -62,6 +62,8 @@ def test_streamed_analysis_gives_the_bytes_of_analysing_first(shot, tmp_path, mo
     hooks = Hooks()
     result = render_plan(plan(shot, streamed), tmp_path / "w1", hooks, chunk_frames=6, workers=workers)
     assert "wait for analysis" in result.stage_seconds  # it did stream
+    # the timing line tells the analysis's own time from the time its thread ran
+    assert 0 < result.stage_seconds["analysis on a CPU"] <= result.stage_seconds["analysis"] * 1.05 + 0.01
     first = tmp_path / "first.mkv"
     # no streaming: the whole analysis first (prepare), then the render
     monkeypatch.setattr(BackgroundAnalysis, "start", classmethod(lambda cls, op, ctx: None))
