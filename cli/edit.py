@@ -13,12 +13,13 @@ import sys
 from pathlib import Path
 
 from ..bridge.versions_cli import add_version_options, record_version
-from ..engine.client import EngineClient, EngineError, connect
+from ..engine.client import EngineError, connect
 from ..engine.ops import REGISTRY
 from ..engine.ops.base import ParamType
 from ..v1 import engine_pb2
 from . import values
 from .progress import JobProgressBar
+from .running_job import RunningJob
 
 _STRUCTURAL = {"mask", "mask_frame", "mask_index", "keyframe", "edited", "range", "codec", "output", "op", "seed",
                "device"}
@@ -386,12 +387,19 @@ def run_track(args: argparse.Namespace) -> int:
 def execute(request: engine_pb2.EditRequest, args: argparse.Namespace) -> int:
     """Runs the request on an engine with a progress bar; Ctrl-C cancels the job."""
     with connect(args.engine, token=args.token) as engine:
-        job = engine.submit(request)
+        run = RunningJob(engine, request)  # gRPC on a thread of its own: see cli.running_job
         try:
-            with JobProgressBar(f"{request.op} {job.id[:8]}") as bar:
-                job = engine.wait(job.id, bar)
+            with JobProgressBar(f"{request.op} {run.submitted()[:8]}") as bar:
+                run.on_progress = bar
+                job = run.result()
         except KeyboardInterrupt:
-            _cancel(engine, job.id)
+            try:
+                run.cancel()
+            except KeyboardInterrupt:  # pressed again: out now, without closing the channel under the watch
+                print("retakes: interrupted while cancelling; `retakes jobs list` shows where the job is",
+                      file=sys.stderr, flush=True)
+                sys.stdout.flush()
+                os._exit(130)
             print("cancelled; nothing was written", flush=True)
             return 130
     status = report(job)
@@ -412,14 +420,6 @@ def _write_confidence(path: Path, result: engine_pb2.JobResult) -> None:
     temp = path.with_name(f".{path.name}.partial")
     temp.write_text("\n".join(lines) + "\n")
     temp.replace(path)
-
-
-def _cancel(engine: EngineClient, job_id: str) -> None:
-    try:
-        engine.cancel(job_id)
-        engine.wait(job_id)
-    except EngineError:
-        pass
 
 
 def report(job: engine_pb2.Job) -> int:

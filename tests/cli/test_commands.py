@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -237,6 +238,53 @@ def test_ctrl_c_in_the_terminal_cancels_the_job_of_a_private_engine(long_clip, s
     jobs = retakes("jobs", "list", home=home)
     assert jobs.returncode == 0 and " cancelled " in jobs.stdout, jobs.stdout
     assert not out.exists()
+
+
+@pytest.mark.skipif(not LINUX, reason="reads processes from /proc")
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.25, 0.5, 1.0])
+def test_ctrl_c_at_any_moment_ends_the_command_and_leaves_no_job_behind(long_clip, short_tmp, delay):
+    """Ctrl-C `delay` s after the private engine appears: while the CLI waits for it, submits, sets up
+    the watch or watches. Whenever it lands, the command ends at once with 130, nothing is written and
+    no job is left queued or running (a Ctrl-C inside gRPC's own code once left the cancel's watch
+    waiting for ever on a job already cancelled)."""
+    home, out = short_tmp / "home", short_tmp / "o.mov"
+    cli = subprocess.Popen([str(RETAKES), "edit", str(long_clip), "-o", str(out), "--op", "relight",
+                            "--look", "overcast"], env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True)  # fmt: skip
+    _private_engine_of(cli, home, running_job=False)
+    time.sleep(delay)
+    os.killpg(cli.pid, signal.SIGINT)
+    stdout, stderr = cli.communicate(timeout=60)
+    assert cli.returncode == 130, stdout + stderr
+    assert not out.exists()
+    jobs = retakes("jobs", "list", home=home)
+    assert jobs.returncode == 0, jobs.stderr
+    assert " queued " not in jobs.stdout and " running " not in jobs.stdout, jobs.stdout
+
+
+def test_an_edit_makes_no_grpc_call_on_the_main_thread(clip, short_tmp, monkeypatch):
+    """The structure that keeps Ctrl-C out of gRPC (cli.running_job): submit, watch and cancel run on
+    threads of their own, so an interrupt, which Python raises in the main thread, never lands inside
+    a call."""
+    from retakes.cli.main import main
+    from retakes.engine.client import EngineClient
+
+    callers: dict[str, set[str]] = {}
+    for name in ("submit", "watch", "cancel"):
+        original = getattr(EngineClient, name)
+
+        def recorded(self, *args, _name=name, _original=original, **kwargs):
+            callers.setdefault(_name, set()).add(threading.current_thread().name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(EngineClient, name, recorded)
+    monkeypatch.setenv("RETAKES_HOME", str(short_tmp / "home"))  # the version it records goes there
+    with running_engine(short_tmp / "state") as engine:
+        status = main(["edit", str(clip), "-o", str(short_tmp / "o.mov"), "--op", "relight", "--look", "overcast",
+                       "--engine", engine.unix_target])
+    assert status == 0
+    assert set(callers) >= {"submit", "watch"}
+    assert all("MainThread" not in threads for threads in callers.values()), callers
 
 
 @pytest.mark.skipif(not LINUX, reason="reads processes from /proc")
