@@ -266,8 +266,13 @@ def test_an_edit_makes_no_grpc_call_on_the_main_thread(clip, short_tmp, monkeypa
     """The structure that keeps Ctrl-C out of gRPC (cli.running_job): submit, watch and cancel run on
     threads of their own, so an interrupt, which Python raises in the main thread, never lands inside
     a call."""
+    from retakes.cli import edit
     from retakes.cli.main import main
-    from retakes.engine.client import EngineClient
+    from retakes.engine.client import EngineClient, connect
+
+    # the real `connect` wherever cli.edit was first imported from (a test that fakes the engine
+    # may have been running then, and cli.edit keeps the name it imported)
+    monkeypatch.setattr(edit, "connect", connect)
 
     callers: dict[str, set[str]] = {}
     for name in ("submit", "watch", "cancel"):
