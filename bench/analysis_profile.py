@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import machine, write_json  # noqa: E402
 from edit_speed import FootageScene  # noqa: E402
 
 from retakes.engine.ops import get_op  # noqa: E402
@@ -118,9 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"-- by {title} (ms/frame, calls)")
             for e in entries:
                 print(f"{e[field]:9.2f}  {e['calls']:7d}  {e['function']}")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2))
+    write_json(args.json, report)
     return 0
 
 

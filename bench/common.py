@@ -66,10 +66,15 @@ def write_report(path: Path | None, title: str, figures: list[Figure]) -> None:
     for f in figures:
         spread = f"  [min {min(f.runs):.3g}, max {max(f.runs):.3g}]" if f.runs else ""
         print(f"  {f.name:<52} {f.value:>10.3f} {f.unit}{spread}{'  ' + f.note if f.note else ''}")
+    write_json(path, {"title": title, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+                      "figures": [asdict(f) for f in figures]})
+
+
+def write_json(path: Path | None, report: dict) -> None:
+    """`report` as indented JSON at `path` (its folder made), nothing without a path."""
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"title": title, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
-                                    "figures": [asdict(f) for f in figures]}, indent=2))
+        path.write_text(json.dumps(report, indent=2))
 
 
 class GpuPeak:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import multiprocessing
 import os
 import re
@@ -47,7 +46,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import GpuPeak, machine  # noqa: E402
+from common import GpuPeak, machine, write_json  # noqa: E402
 from edit_speed import FootageScene  # noqa: E402
 
 from retakes.engine.vision.scenes import hue_rotate  # noqa: E402
@@ -337,9 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
         "runs": [asdict(r) for r in runs],
     }
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2))
+    write_json(args.json, report)
     return 0
 
 
