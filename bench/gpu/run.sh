@@ -6,7 +6,7 @@
 # (see the device notes in docs/BENCHMARKS.md). retakes itself is put on the path by
 # linking its rooms into a `retakes` package, as setup.py maps them.
 #
-#   bash bench/gpu/run.sh [install|quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|models|vace|ray|sidebyside|quality]  # results under $OUT (or bench/out)
+#   bash bench/gpu/run.sh [install|quick|full|memory|tests|decode|workers|ceiling|gil|ab|abmemory|sample|cvthreads|verify|decoders|learned|models|vace|ray|sidebyside|quality|profile]  # results under $OUT (or bench/out)
 # quick: op speeds, preview latency, end-to-end speeds, walk look-ahead side by side;
 # tests: the op tests on the GPU (RETAKES_TEST_TORCH_DEVICE=cuda), then quick.
 # verify: the same tests, then memory.
@@ -41,11 +41,12 @@
 # processes, then every op through the CLI with --device cuda --codec prores_422hq, interleaved,
 # twice (bench/gpu/side_by_side.py); then the one-frame preview latency of every op at 1080p.
 # quality and the GPU op tests: `tests` mode (RETAKES_TEST_TORCH_DEVICE=cuda) covers the torch flow.
+# profile: a py-spy profile of a serving engine per op (bench/gpu/profile_job.py) and the CLI start.
 # quality: bench/quality.py with the DIS (CPU) and torch (GPU) flow paths in one run, on the
 # GPU, on the clips in .davis/ (the generated ones too).
 set -uo pipefail
 mode=${1:-full}
-modes=" install quick full memory tests decode workers ceiling gil ab abmemory sample cvthreads verify decoders learned models vace ray sidebyside quality "
+modes=" install quick full memory tests decode workers ceiling gil ab abmemory sample cvthreads verify decoders learned models vace ray sidebyside quality profile "
 # a mistyped mode would fall through to the quick benches and spend minutes of device time on them
 case "$modes" in *" $mode "*) ;; *) echo "run.sh: no mode '$mode'; one of:$modes" >&2; exit 2 ;; esac
 out=${OUT:-bench/out}
@@ -128,6 +129,16 @@ if [ "$mode" = vace ]; then
   run python3 bench/gpu/vace.py --parts "${VACE_PARTS:-step}" --steps "${VACE_STEPS:-20}" \
       --window-steps "${VACE_WINDOW_STEPS:-4}" ${VACE_E2E_VARIANTS:+--e2e-variants "$VACE_E2E_VARIANTS"} \
       --out "$out/vace_${VACE_PARTS:-step}.json"
+  exit 0
+fi
+if [ "$mode" = profile ]; then
+  # where a serving engine's job time goes, op by op (bench/gpu/profile_job.py; py-spy's wheel in
+  # .whl/tools; PROFILE_OPS, PROFILE_MODES), and what the CLI's own start imports (-X importtime)
+  python3 -X importtime -P -m retakes.cli --help >/dev/null 2>"$out/cli_importtime.txt"
+  sort -t'|' -k2 -n "$out/cli_importtime.txt" | tail -20
+  TIMEFORMAT="retakes --help: %R s"; for _ in 1 2 3; do time python3 -P -m retakes.cli --help >/dev/null; done
+  run python3 bench/gpu/profile_job.py --clip ".davis/${SBS_CLIP:-blackswan}" --device cuda \
+      --ops "${PROFILE_OPS:-relight,propagate,track}" --modes "${PROFILE_MODES:-gil,cpu}" --out "$out/profile"
   exit 0
 fi
 if [ "$mode" = sidebyside ]; then
