@@ -110,7 +110,10 @@ def encode_rgb(stream: av.video.stream.VideoStream, rgb: np.ndarray, pts: int) -
     fmt = "rgb24" if rgb.dtype == np.uint8 else "rgb48le"
     if rgb.shape[2] == 4:
         fmt = "rgba" if fmt == "rgb24" else "rgba64le"
-    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
+    # Wrapped, not copied: from_ndarray copies the frame twice while holding the interpreter lock,
+    # which with four chunks encoding at once was most of the lock's use in a GPU render (py-spy,
+    # bench/gpu/profile_job.py). The conversion below reads the array with the lock released.
+    frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(rgb), format=fmt)
     if is_rgb_pixel_format(stream.pix_fmt):
         frame = frame.reformat(format=stream.pix_fmt, interpolation=_SWS_FLAGS)
     else:
@@ -217,7 +220,7 @@ class SegmentWriter:
             if not cv2.imwrite(str(name), mask, [cv2.IMWRITE_PNG_COMPRESSION, 3]):
                 raise OSError(f"could not write {name}")
         else:
-            gray = np.repeat(mask[..., None], 3, axis=2)
+            gray = cv2.cvtColor(mask, cv2.COLOR_GRAY2RGB)  # np.repeat would hold the interpreter lock
             if self.bit_depth > 8:
                 gray = gray.astype(np.uint16) * 257
             for packet in encode_rgb(self._stream, gray, self.frames_written):
