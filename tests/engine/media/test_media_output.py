@@ -262,3 +262,33 @@ def test_mxf_audio_of_a_44100_source_is_converted_to_48k(tmp_path):
     t = float(start) + np.arange(end - first) / 48000
     want = 0.5 * np.sin(2 * np.pi * 441.0 * t)
     assert np.abs(got[:, 200:-200] - want[200:-200]).max() < 0.002
+
+
+@pytest.mark.parametrize(("codec", "depth"), [("ffv1", 8), ("ffv1", 16), ("prores_422hq", 16)])
+def test_a_frame_changed_after_it_was_written_is_encoded_as_it_was_given(tmp_path, codec, depth):
+    """The encoder wraps each frame's array instead of copying it (a copy held the interpreter
+    lock): what a caller does to its array after `write` returns must not reach the file."""
+    from retakes.engine.media.codecs import CODECS
+    from retakes.engine.media.probe import ColorTags
+    from retakes.engine.timecode import FrameRate
+
+    rng = np.random.default_rng(7)
+    dtype = np.uint8 if depth == 8 else np.uint16
+    full = np.iinfo(dtype).max
+    ramp = np.linspace(0.2, 0.8, 62)[None, :, None] * np.linspace(0.5, 1.0, 36)[:, None, None]
+    frames = [(np.clip(ramp * rng.uniform(0.7, 1.2, 3), 0, 1) * full).astype(dtype) for _ in range(3)]
+    path = tmp_path / "out.mkv" if codec == "ffv1" else tmp_path / "out.mov"
+    with SegmentWriter(path, CODECS[codec], 62, 36, FrameRate(Fraction(24)), depth, ColorTags()) as w:
+        for frame in frames:
+            given = frame.copy()
+            w.write(given)
+            given[:] = 0  # the caller reuses its buffer at once
+    with av.open(str(path)) as c:
+        decoded = [f.to_ndarray(format="rgb48le" if depth > 8 else "rgb24") for f in c.decode(video=0)]
+    assert len(decoded) == 3
+    for want, got in zip(frames, decoded, strict=True):
+        assert got.max() > 0
+        if codec == "ffv1":  # lossless: exactly what was given
+            assert np.array_equal(got, want)
+        else:  # ProRes: within its loss of a smooth picture
+            assert np.abs(got.astype(np.int64) - want).mean() < 0.01 * full
