@@ -25,6 +25,7 @@ from ..errors import InvalidArgument
 from ..learned import track_backend as learned
 from ..learned.track_backend import BACKENDS
 from ..media.mask_image import write_png_atomically
+from ..pipeline import BackgroundConsumer
 from ..timecode import FrameRange
 from ..vision.flow import FlowEstimator
 from ..vision.segment import TrackerConfig
@@ -89,11 +90,19 @@ def track_anchors(
             return
         folder.mkdir(parents=True, exist_ok=True)
     confidence = np.ones(len(frame_range), np.float32)
-    for item in tracker.track(source, frame_range, anchors, progress, check_cancelled):
-        if folder is not None:  # whole or not at all: a render may read it while the tracking goes on
-            write_png_atomically(mask_path(folder, item.index), item.mask)
-        confidence[item.index - frame_range.start] = item.confidence
-        yield item
+    # Each mask is written on a thread of its own (a full-resolution PNG: a tenth of a tracking
+    # step), whole or not at all: a render may read it while the tracking goes on.
+    writer = None if folder is None else BackgroundConsumer(
+        lambda item: write_png_atomically(mask_path(folder, item.index), item.mask), name="retakes-track-write")
+    try:
+        for item in tracker.track(source, frame_range, anchors, progress, check_cancelled):
+            if writer is not None:
+                writer.put(item)
+            confidence[item.index - frame_range.start] = item.confidence
+            yield item
+    finally:
+        if writer is not None:
+            writer.close()  # every mask on disk (or the first write's error raised) before DONE
     if folder is not None:
         np.save(folder / CONFIDENCE, confidence)
         (folder / DONE).touch()  # written last: it says the masks and confidences are whole
@@ -211,4 +220,4 @@ class TrackOp(Op):
             raise InvalidArgument(f"frame {index} is outside the tracked range", field="range")
         if frame.dtype != np.uint8:
             m = m.astype(frame.dtype) * (np.iinfo(frame.dtype).max // 255)
-        return np.repeat(m[..., None], 3, axis=2)
+        return cv2.cvtColor(m, cv2.COLOR_GRAY2RGB)  # np.repeat would hold the interpreter lock

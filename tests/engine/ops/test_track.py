@@ -57,6 +57,26 @@ def test_track_op_renders_white_masks_and_caches(scene, tmp_path):
     assert np.array_equal(op2.render(5, scene.frames[5], ctx), out)
 
 
+def test_a_mask_that_cannot_be_written_fails_the_tracking_and_leaves_it_unfinished(scene, tmp_path, monkeypatch):
+    """The masks are written on a thread beside the tracking: a failed write still ends it with the
+    write's error, and the folder is never marked done (a resumed job tracks again)."""
+    from retakes.engine.ops import track
+
+    written = []
+
+    def write(path, mask):
+        if len(written) == 3:
+            raise OSError(f"no space left on the device for {path.name}")
+        written.append(path)
+
+    monkeypatch.setattr(track, "write_png_atomically", write)
+    src = ArraySource(scene.frames)
+    with pytest.raises(OSError, match="no space left"):
+        list(track.track_masks(src, src.frame_range, 0, scene.masks[0], tmp_path))
+    assert len(written) == 3
+    assert not list(tmp_path.rglob(track.DONE))
+
+
 def test_track_checks_cancellation_between_frames(scene):
     src = ArraySource(scene.frames)
     calls = []
