@@ -1,14 +1,17 @@
 """Flow pairs per second: the torch CLG flow on a device against OpenCV's DIS, on real frames.
 
     python bench/gpu/flow_speed.py --clip .davis/blackswan [--device cuda] [--widths 480,960]
-        [--pairs 24] [--json OUT]
+        [--pairs 24] [--batches 2,8,16] [--kernels] [--json OUT]
 
 Each figure is what the walk asks per frame: flow both ways and the occlusion test
 (`FlowEstimator.flows_and_occlusion`), frames scaled to each working width. The torch flow is
 timed as the engine runs it (its solver replayed from a CUDA graph on a CUDA device) and op by
 op (every kernel launched from Python), side by side. DIS runs on one
-thread per call, as each of the walk's look-ahead workers does. Run on a CPU with
---device cpu --pairs 2 as a smoke test.
+thread per call, as each of the walk's look-ahead workers does. With --batches, the graphed
+solver alone is also timed on batches of that many images (pairs, both ways): ms per pair as the
+batch grows, i.e. whether the solver is bound by its kernels' launches or by the device's work.
+With --kernels, torch.profiler's ten costliest kernels of one op-by-op pair at each width. Run on
+a CPU with --device cpu --pairs 2 as a smoke test.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--widths", default="480,960")
     ap.add_argument("--pairs", type=int, default=24)
+    ap.add_argument("--batches", default="", help="comma list of solver batch sizes (images) to time")
+    ap.add_argument("--kernels", action="store_true", help="print the costliest kernels of one pair")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     paths = sorted((args.clip / "frames").glob("*.jpg"))[: args.pairs + 1]
@@ -56,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             ms = sorted(times)[len(times) // 2] * 1000
             label = f"{name}, {size[0]}x{size[1]}, both ways + occlusion"
             figures.append(Figure(label, ms, "ms", [t * 1000 for t in times]))
+        for batch in (int(b) for b in args.batches.split(",") if b):
+            ms = _batched(small, batch, args.device)
+            figures.append(Figure(f"torch CLG solver on {args.device}, {size[0]}x{size[1]}, batches of {batch}",
+                                  ms, "ms per pair"))  # fmt: skip
+        if args.kernels:
+            _print_kernels(_op_by_op(torch_flow), small[0], small[1], f"{size[0]}x{size[1]}")
     write_report(args.json, f"flow per frame pair ({args.clip.name})", figures)
     return 0
 
@@ -76,6 +87,45 @@ def _op_by_op(est: FlowEstimator):
         return both.cpu().numpy(), occluded.cpu().numpy()
 
     return run
+
+
+def _batched(small: list, batch: int, device: str, repeat: int = 5) -> float:
+    """Median ms per pair (both ways) of the graphed solver on `batch` images at once."""
+    import numpy as np
+    import torch
+
+    from retakes.engine.vision.flow_torch import batch_flow
+
+    dev = torch.device(device)
+    pairs = [(small[i % (len(small) - 1)], small[i % (len(small) - 1) + 1]) for i in range(max(1, batch // 2))]
+    a = torch.from_numpy(np.stack([x for p in pairs for x in p])).to(dev)[:, None]
+    b = torch.from_numpy(np.stack([x for p in pairs for x in p[::-1]])).to(dev)[:, None]
+    batch_flow(a, b)  # the capture
+    sync = _sync(device)
+    times = []
+    for _ in range(repeat):
+        sync()
+        started = time.perf_counter()
+        batch_flow(a, b)
+        sync()
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2] * 1000 / len(pairs)
+
+
+def _print_kernels(run, a, b, size: str) -> None:
+    from torch.profiler import ProfilerActivity, profile
+
+    run(a, b)
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        run(a, b)
+    print(f"\nkernels of one op-by-op pair at {size}")
+    table = prof.key_averages()
+    for key in ("self_device_time_total", "self_cuda_time_total", "self_cpu_time_total"):  # names by torch version
+        try:
+            print(table.table(sort_by=key, row_limit=12, max_name_column_width=60))
+            return
+        except (AttributeError, KeyError, ValueError):
+            continue
 
 
 def _sync(device: str | None):
