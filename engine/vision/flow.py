@@ -93,7 +93,8 @@ class FlowEstimator:
         """flow_ab for each (gray_a, gray_b) pair of one size; on a torch device in one batch."""
         if self.device is None:
             return [self.flow(a, b) for a, b in pairs]
-        return [f.permute(1, 2, 0).cpu().numpy() for f in self._torch_flows(pairs)]
+        with self._own_stream():
+            return [f.permute(1, 2, 0).cpu().numpy() for f in self._torch_flows(pairs)]
 
     def flows_and_occlusion(
         self, gray_a: np.ndarray, gray_b: np.ndarray
@@ -105,10 +106,20 @@ class FlowEstimator:
             return ab, ba, occlusion(ab, ba)
         from .flow_torch import occlusion_torch
 
-        both = self._torch_flows([(gray_a, gray_b), (gray_b, gray_a)])
-        occluded = occlusion_torch(both[:1], both[1:])[0]
-        ab, ba = both.permute(0, 2, 3, 1).cpu().numpy()
-        return ab, ba, occluded.cpu().numpy()
+        with self._own_stream():
+            both = self._torch_flows([(gray_a, gray_b), (gray_b, gray_a)])
+            occluded = occlusion_torch(both[:1], both[1:])[0]
+            ab, ba = both.permute(0, 2, 3, 1).cpu().numpy()
+            return ab, ba, occluded.cpu().numpy()
+
+    def _own_stream(self):
+        """The torch flow's work, uploads and copies back on a CUDA stream of the calling thread's
+        own (flow_torch.own_stream)."""
+        import torch
+
+        from .flow_torch import own_stream
+
+        return own_stream(torch.device(self.device))
 
     def _torch_flows(self, pairs: list[tuple[np.ndarray, np.ndarray]]):
         """(N, 2, H, W) tensor on the device: the gray images go up as uint8 (a quarter of float)."""

@@ -17,10 +17,12 @@ in pixels, pixel x of a corresponds to x + flow_ab(x) in b.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -186,13 +188,46 @@ class _CapturedCLG:
             with torch.cuda.graph(self.graph, capture_error_mode="thread_local"):
                 self.flow = clg_flow(self.a, self.b, cfg)
         self.lock = threading.Lock()  # one set of input and output buffers: one replay at a time
+        #: recorded after the last replay's output was copied out, on its caller's stream
+        self._done: torch.cuda.Event | None = None
 
     def __call__(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         with self.lock:
+            stream = torch.cuda.current_stream(self.a.device)
+            if self._done is not None:
+                # callers flow on streams of their own (`own_stream`): the last replay, maybe on
+                # another thread's stream, must be done with the buffers before they are refilled
+                stream.wait_event(self._done)
             self.a.copy_(a)
             self.b.copy_(b)
             self.graph.replay()
-            return self.flow.clone()
+            flow = self.flow.clone()
+            self._done = torch.cuda.Event()
+            self._done.record(stream)
+            return flow
+
+
+_thread_streams = threading.local()
+
+
+@contextlib.contextmanager
+def own_stream(device: torch.device) -> Iterator[None]:
+    """Runs the block on a CUDA stream of this thread's own (nothing off CUDA).
+
+    On the device's default stream, the flow of a job's analysis and its render threads' work
+    queue behind each other: every copy back to the host waits for all that was queued before
+    it, so a render thread's frame waited for a whole flow solve, and the flow for the frames.
+    torch's streams do not synchronise with the default one.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    streams = _thread_streams.__dict__.setdefault("by_device", {})
+    stream = streams.get(device)
+    if stream is None:
+        stream = streams[device] = torch.cuda.Stream(device)
+    with torch.cuda.stream(stream):
+        yield
 
 
 _captured: OrderedDict[tuple, _CapturedCLG | None] = OrderedDict()

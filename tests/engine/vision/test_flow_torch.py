@@ -89,7 +89,8 @@ def test_the_job_device_picks_the_backend():
 @pytest.mark.skipif(not DEVICE.startswith("cuda"), reason="CUDA graphs: RETAKES_TEST_TORCH_DEVICE=cuda")
 def test_the_captured_solver_gives_the_op_by_op_result_for_each_input_and_thread():
     """batch_flow replays a CUDA graph captured on the first call of a shape: every later call must
-    solve its own inputs (not the captured ones), match clg_flow, and stay right under threads."""
+    solve its own inputs (not the captured ones), match clg_flow, and stay right under threads that
+    each run on a CUDA stream of their own."""
     import threading
 
     from retakes.engine.vision import flow_torch
@@ -108,8 +109,11 @@ def test_the_captured_solver_gives_the_op_by_op_result_for_each_input_and_thread
 
     def solve(i: int) -> None:
         a, b = pairs[i % len(pairs)]
-        results[i] = flow_torch.batch_flow(upload(a), upload(b))
-        torch.cuda.current_stream().synchronize()
+        # as the engine's threads call it: each on a stream of its own, sharing one graph's buffers
+        with flow_torch.own_stream(torch.device(DEVICE)):
+            for _ in range(3):
+                results[i] = flow_torch.batch_flow(upload(a), upload(b))
+            torch.cuda.current_stream().synchronize()
 
     threads = [threading.Thread(target=solve, args=(i,)) for i in range(9)]
     for t in threads:
