@@ -43,7 +43,7 @@ moving object with an unmasked shadow (tests/engine/ops/test_remove.py).
 from __future__ import annotations
 
 import os
-from collections import OrderedDict, deque
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -77,10 +77,6 @@ _BAD, _IN_FRINGE = 255, 128  # levels of the stored per-frame map of what a fram
 _BAND = 2
 #: threads that keep frames and fit the camera's motion beside the analysis's walk
 ANALYSIS_WORKERS = 6
-#: kept frames an op instance keeps mapped while it renders: consecutive frames draw on much the
-#: same neighbours, and mapping a file anew (np.load parses its header) for each of a frame's
-#: sources held the interpreter lock through a quarter of a GPU machine's render (py-spy)
-MAPPED_FRAMES = 48
 
 
 def hole_of(mask: np.ndarray, grow: int) -> np.ndarray:
@@ -117,7 +113,6 @@ class RemoveOp(Op):
         #: per frame of the range, the homography from the range's first frame to it (full resolution)
         self._to_frame: np.ndarray | None = None
         self._generated = None  # a learned.generative.GenerativeRun, with the generative backend
-        self._mapped: OrderedDict[int, np.ndarray] = OrderedDict()
 
     @classmethod
     def check_params(cls, params: dict) -> None:
@@ -164,7 +159,6 @@ class RemoveOp(Op):
                 self._sweep(ctx, folder, direction, name)
                 (folder / f"{name}.done").touch()
         self._dir = folder
-        self._mapped.clear()
         if gp.chosen(ctx.params) == gp.GENERATIVE:
             self._generate(ctx)
 
@@ -354,7 +348,7 @@ class RemoveOp(Op):
                     continue
                 sel = np.flatnonzero(code == c)
                 to_source = self._to_frame[s - start] @ np.linalg.inv(self._to_frame[index - start])
-                values, ok = _sample(self._kept_frame(s), to_source, at[0][sel], at[1][sel])
+                values, ok = _sample(self._dir / "frames" / f"{s:06d}.npy", to_source, at[0][sel], at[1][sel])
                 nearness = (1.0 if c >= 0 else _FRINGE_WEIGHT) / (1.0 + abs(s - index))
                 total[sel[ok]] += nearness * values[ok]
                 weight[sel[ok]] += nearness
@@ -364,20 +358,6 @@ class RemoveOp(Op):
         known = np.zeros(wanted.shape, bool)
         known[ys[got], xs[got]] = True
         return fill, known
-
-    def _kept_frame(self, index: int) -> np.ndarray:
-        """Frame `index` as the analysis kept it (colour and a usable flag), mapped from its file; the
-        last MAPPED_FRAMES stay mapped."""
-        kept = self._mapped.get(index)
-        if kept is None:
-            # a plain view: np.memmap's own indexing wraps every result in Python
-            kept = np.load(self._dir / "frames" / f"{index:06d}.npy", mmap_mode="r").view(np.ndarray)
-            self._mapped[index] = kept
-            if len(self._mapped) > MAPPED_FRAMES:
-                self._mapped.popitem(last=False)
-        else:
-            self._mapped.move_to_end(index)
-        return kept
 
     def _source_maps(self, index: int, shape: tuple[int, int], box: tuple[slice, slice]) -> list[np.ndarray]:
         """The forward and backward sweeps' index maps over `box`, at full resolution."""
@@ -414,9 +394,13 @@ def _box_around(hole: np.ndarray) -> tuple[slice, slice]:
     return slice(max(0, y - m), min(hole.shape[0], y + h + m)), slice(max(0, x - m), min(hole.shape[1], x + w + m))
 
 
-def _sample(stored: np.ndarray, homography: np.ndarray, xs: np.ndarray,
-            ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bilinear samples of a kept frame at `homography` (x, y), and where all four taps were usable."""
+def _sample(path: Path, homography: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bilinear samples of a stored frame at `homography` (x, y), and where all four taps were usable.
+
+    The file is mapped for this call only: pages read through a mapping count in the process's
+    memory while it lasts (keeping a frame's sources mapped until the next frame cost 137 MB at
+    1080p). A plain view of it, because np.memmap's own indexing wraps every result in Python."""
+    stored = np.load(path, mmap_mode="r").view(np.ndarray)
     h, w = stored.shape[:2]
     pts = np.stack([xs, ys], -1).astype(np.float64).reshape(-1, 1, 2)
     q = cv2.perspectiveTransform(pts, homography).reshape(-1, 2)
